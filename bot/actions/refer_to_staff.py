@@ -1,0 +1,21 @@
+"""action_refer_to_staff: what needs a person, said honestly until hand-off to departments exists."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions.settings import get_settings
+
+
+class ActionReferToStaff(Action):
+    def name(self) -> str:
+        return "action_refer_to_staff"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        dispatcher.utter_message(response="utter_refer_to_staff",
+                                 city_service_phone=get_settings().city_service_phone)
+        return []

@@ -1,0 +1,60 @@
+"""Knowledge base search: the answer-or-not decision the assistant acts on."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field, field_validator
+
+from desk.api.deps import get_knowledge_base
+from knowledge_base.search import Filters
+from knowledge_base.service import MAX_QUERY_CHARS, Answer, KnowledgeBase
+
+router = APIRouter(prefix="/api/kb", tags=["knowledge base"])
+
+
+class SearchRequest(BaseModel):
+    text: str = Field(max_length=MAX_QUERY_CHARS, description="The citizen's message.")
+    top_k: int = Field(default=5, ge=1, le=50)
+    department: str | None = None
+    language: str | None = None
+
+    @field_validator("text")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("text is empty")
+        return value
+
+
+class Hit(BaseModel):
+    id: str
+    question: str
+    answer: str
+    department: str | None
+    topic: str | None
+    category: str | None
+    url: str | None
+    language: str
+    confidence: float
+    matched_phrasing: str
+
+
+class SearchResponse(BaseModel):
+    text: str
+    threshold: float
+    answer: Hit | None = Field(description="The entry to answer with automatically, or null: hand off.")
+    results: list[Hit]
+
+
+def _response(text: str, decision: Answer) -> SearchResponse:
+    hits = [Hit(**h.entry.model_dump(exclude={"alt_questions"}), confidence=round(h.confidence, 4),
+                matched_phrasing=h.matched_phrasing) for h in decision.results]
+    answered = hits[0] if decision.entry is not None else None
+    return SearchResponse(text=text, threshold=decision.threshold, answer=answered, results=hits)
+
+
+@router.post("/search", response_model=SearchResponse)
+def search(request: SearchRequest, kb: KnowledgeBase = Depends(get_knowledge_base)) -> SearchResponse:
+    """Rank entries for a message and say whether one is confident enough to answer it."""
+    filters = Filters(department=request.department, language=request.language)
+    return _response(request.text, kb.answer(request.text, top_k=request.top_k, filters=filters))

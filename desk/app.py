@@ -1,0 +1,44 @@
+"""The desk service: knowledge base API, web chat, health."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from desk.api import chat, health, kb
+from desk.settings import Settings
+from desk.web import pages
+from desk.web.templates import STATIC_DIR
+from knowledge_base.factory import build_knowledge_base
+from knowledge_base.importer import read_entries
+
+log = logging.getLogger("citydesk.desk")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        knowledge_base = build_knowledge_base(database_url=settings.resolved_database_url,
+                                              model_name=settings.embedding_model,
+                                              threshold=settings.answer_threshold)
+        if settings.seed_kb_file and knowledge_base.store.count() == 0:
+            report = knowledge_base.import_entries(read_entries(settings.seed_kb_file))
+            log.info("Loaded %d entries from %s", report.created, settings.seed_kb_file)
+        app.state.knowledge_base = knowledge_base
+        yield
+
+    app = FastAPI(title="CityDesk", version="0.1.0", lifespan=lifespan,
+                  description="The city's social-media desk: knowledge base, web chat and (later) cases.")
+    app.state.settings = settings
+    app.include_router(health.router)
+    app.include_router(kb.router)
+    app.include_router(chat.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app

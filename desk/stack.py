@@ -1,0 +1,164 @@
+"""Start the desk, the action server and the Rasa server as real processes, wait until each is ready."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import httpx
+from dotenv import dotenv_values
+
+from desk.bot_model import model_path
+from desk.settings import PROJECT_ROOT, Settings
+
+COMPONENTS = ("desk", "actions", "rasa")
+
+
+class StackError(RuntimeError):
+    """A process did not start; the message ends with the tail of its log."""
+
+
+@dataclass
+class Process:
+    name: str
+    command: list[str]
+    ready_url: str
+    log_path: Path
+    popen: subprocess.Popen | None = None
+    log_file: IO | None = field(default=None, repr=False)
+
+
+def child_environment(settings: Settings) -> dict[str, str]:
+    """What every child process reads: the same settings, passed on as environment variables."""
+    return {
+        **{k: v for k, v in dotenv_values(PROJECT_ROOT / ".env").items() if v is not None},
+        **os.environ,
+        "PYTHONPATH": str(PROJECT_ROOT),
+        "CITYDESK_DATA_DIR": str(settings.data_dir.resolve()),
+        "CITYDESK_DATABASE_URL": settings.resolved_database_url,
+        "CITYDESK_HOST": settings.host,
+        "CITYDESK_DESK_PORT": str(settings.desk_port),
+        "CITYDESK_RASA_PORT": str(settings.rasa_port),
+        "CITYDESK_ACTION_PORT": str(settings.action_port),
+        "CITYDESK_ANSWER_THRESHOLD": str(settings.answer_threshold),
+        "CITYDESK_EMBEDDING_MODEL": settings.embedding_model,
+        **({"CITYDESK_SEED_KB_FILE": str(settings.seed_kb_file.resolve())} if settings.seed_kb_file else {}),
+        # read by the action server and by endpoints.yml
+        "CITYDESK_DESK_URL": settings.desk_url,
+        "CITYDESK_ACTION_SERVER_URL": settings.action_server_url,
+        "CITYDESK_RASA_TRACKER_URL": settings.resolved_database_url,
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+def plan(settings: Settings, components: Sequence[str] = COMPONENTS) -> list[Process]:
+    logs = settings.data_dir / "logs"
+    rasa = str(settings.rasa_executable)
+    everything = {
+        "desk": Process("desk", [sys.executable, "-m", "desk"], f"{settings.desk_url}/health",
+                        logs / "desk.log"),
+        "actions": Process("actions", [rasa, "run", "actions", "--actions", "bot.actions",
+                                       "--port", str(settings.action_port)],
+                           f"http://{settings.host}:{settings.action_port}/health", logs / "actions.log"),
+        "rasa": Process("rasa", [rasa, "run", "--model", str(model_path(settings)),
+                                 "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
+                                 "--interface", settings.host, "--port", str(settings.rasa_port)],
+                        f"{settings.rasa_url}/webhooks/rest/", logs / "rasa.log"),
+    }
+    return [everything[name] for name in components]
+
+
+class Stack:
+    """The running processes; a context manager that stops them all on exit."""
+
+    def __init__(self, settings: Settings, components: Sequence[str] = COMPONENTS) -> None:
+        self.settings = settings
+        self.processes = plan(settings, components)
+
+    def __enter__(self) -> Stack:
+        self.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        if any(p.name == "rasa" for p in self.processes) and not model_path(self.settings).exists():
+            raise StackError(f"no trained model at {model_path(self.settings)}: run `citydesk bot train`")
+        env = child_environment(self.settings)
+        for process in self.processes:
+            process.log_path.parent.mkdir(parents=True, exist_ok=True)
+            process.log_file = process.log_path.open("ab")
+            process.popen = subprocess.Popen(process.command, cwd=PROJECT_ROOT, env=env, stdout=process.log_file,
+                                             stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            self._wait_until_ready()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _wait_until_ready(self) -> None:
+        deadline = time.monotonic() + self.settings.startup_timeout_s
+        waiting = list(self.processes)
+        with httpx.Client(timeout=2.0) as client:
+            while waiting:
+                for process in list(waiting):
+                    if process.popen.poll() is not None:
+                        raise StackError(f"{process.name} exited with status {process.popen.returncode}"
+                                         f"\n{tail(process.log_path)}")
+                    try:
+                        if client.get(process.ready_url).status_code == 200:
+                            waiting.remove(process)
+                    except httpx.HTTPError:
+                        pass
+                if waiting and time.monotonic() > deadline:
+                    names = ", ".join(p.name for p in waiting)
+                    raise StackError(f"not ready after {self.settings.startup_timeout_s:.0f} s: {names}"
+                                     f"\n{tail(waiting[0].log_path)}")
+                if waiting:
+                    time.sleep(0.5)
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.popen and process.popen.poll() is None:
+                os.killpg(process.popen.pid, signal.SIGTERM)
+        for process in self.processes:
+            if process.popen:
+                try:
+                    process.popen.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.popen.pid, signal.SIGKILL)
+                    process.popen.wait()
+            if process.log_file:
+                process.log_file.close()
+
+    def wait(self) -> str | None:
+        """Block until one process exits; its name, so that the caller can say which."""
+        while True:
+            for process in self.processes:
+                if process.popen.poll() is not None:
+                    return process.name
+            time.sleep(1)
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on now, for stacks started by tests and benchmarks."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def tail(path: Path, lines: int = 25) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""

