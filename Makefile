@@ -7,6 +7,9 @@ RASA_VENV := .venv-rasa
 CITYDESK := $(VENV)/bin/citydesk
 RASA := TF_CPP_MIN_LOG_LEVEL=2 $(RASA_VENV)/bin/rasa
 export HF_HUB_OFFLINE := 1
+# Rasa: no telemetry (no network here, and none wanted), no SQLAlchemy 2.0 migration notice.
+export RASA_TELEMETRY_ENABLED := false
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
 .PHONY: help setup model run test lint validate test-stories lock clean
 
@@ -33,8 +36,8 @@ lint: setup  ## ruff
 validate: setup  ## rasa data validate
 	$(RASA) data validate --domain bot/domain.yml --data bot/data --config config.yml --fail-on-warnings
 
-test-stories: model  ## Rasa's test stories against the trained model
-	$(RASA) test core --stories bot/tests --model "$$($(VENV)/bin/python -c 'from desk.bot_model import model_path; from desk.settings import Settings; print(model_path(Settings()))')" --out results/rasa-core --fail-on-prediction-errors --no-plot
+test-stories: model  ## Rasa's test stories against the trained model (intents too: --e2e)
+	$(RASA) test core --stories bot/tests --model "$$($(VENV)/bin/python -c 'from desk.bot_model import model_path; from desk.settings import Settings; print(model_path(Settings()))')" --out results/rasa-core --e2e --fail-on-prediction-errors --no-plot
 
 test: setup model lint validate  ## Every test: unit, action, end-to-end, Rasa test stories
 	$(VENV)/bin/pytest

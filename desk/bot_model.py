@@ -43,7 +43,7 @@ def ensure_trained(settings: Settings, *, force: bool = False) -> tuple[Path, bo
     settings.models_dir.mkdir(parents=True, exist_ok=True)
     command = [str(settings.rasa_executable), "train", "--config", "config.yml", "--domain", "bot/domain.yml",
                "--data", "bot/data", "--out", str(settings.models_dir), "--fixed-model-name", path.name[:-7]]
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "RASA_TELEMETRY_ENABLED": "false"}
     subprocess.run(command, cwd=PROJECT_ROOT, env=env, check=True)
     _prune(settings.models_dir, keep=path)
     return path, True

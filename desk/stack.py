@@ -56,6 +56,8 @@ def child_environment(settings: Settings) -> dict[str, str]:
         "CITYDESK_ACTION_SERVER_URL": settings.action_server_url,
         "CITYDESK_RASA_TRACKER_URL": settings.resolved_database_url,
         "TF_CPP_MIN_LOG_LEVEL": "2",
+        "RASA_TELEMETRY_ENABLED": "false",
+        "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
         "PYTHONUNBUFFERED": "1",
     }
 

@@ -31,15 +31,23 @@ class Question:
 
 
 def read_questions(path: Path) -> list[Question]:
+    """The questions of a JSON Lines file; ValueError names the first bad line."""
     questions = []
-    for number, line in enumerate(Path(path).read_text(encoding="utf-8-sig").splitlines(), start=1):
+    for number, raw in enumerate(Path(path).read_bytes().splitlines(), start=1):
+        try:
+            line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError:
+            raise ValueError(f"{path}, line {number}: not valid UTF-8") from None
         if not line.strip():
             continue
         try:
             data = json.loads(line)
-            questions.append(Question(text=str(data["text"]), expected_ids=tuple(data.get("expected_ids") or ()),
+            expected = data.get("expected_ids") or []
+            if not isinstance(expected, list) or not all(isinstance(i, str) for i in expected):
+                raise TypeError("expected_ids must be a list of entry ids")
+            questions.append(Question(text=str(data["text"]), expected_ids=tuple(expected),
                                       expected_department=data.get("expected_department")))
-        except (json.JSONDecodeError, KeyError, TypeError) as error:
+        except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as error:
             raise ValueError(f"{path}, line {number}: not a question ({error})") from None
     return questions
 

@@ -13,6 +13,9 @@ from knowledge_base.entry import Entry
 
 CSV_COLUMNS = tuple(Entry.model_fields)
 ALT_QUESTION_SEPARATOR = "|"
+# The csv module refuses cells over 128 KiB with a bare error; let them through so that the entry's own
+# length limits reject them with the line number.
+csv.field_size_limit(16 * 1024 * 1024)
 
 
 class EntryFileError(ValueError):
@@ -62,23 +65,37 @@ def _read_csv(path: Path) -> list[tuple[int, Entry]]:
     except UnicodeDecodeError as error:
         line = path.read_bytes()[: error.start].count(b"\n") + 1
         raise EntryFileError(path, line, f"not valid UTF-8 ({error.reason})") from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = reader.fieldnames or []
-    unknown = [c for c in header if c not in CSV_COLUMNS]
+    # strict: a stray or unterminated quote is an error, not a silently merged row
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    entries: list[tuple[int, Entry]] = []
+    header: list[str] | None = None
+    line = 1  # first physical line of the row being read; blank lines count, unlike DictReader's
+    try:
+        for row in reader:
+            if header is None:
+                header = _csv_header(path, row)
+            elif any(cell.strip() for cell in row):
+                entries.append((line, _csv_entry(path, line, header, row)))
+            line = reader.line_num + 1
+    except csv.Error as error:
+        raise EntryFileError(path, line, f"broken CSV ({error})") from None
+    return entries
+
+
+def _csv_header(path: Path, row: list[str]) -> list[str]:
+    unknown = [c for c in row if c not in CSV_COLUMNS]
     if unknown:
         raise EntryFileError(path, 1, f"unknown column(s) {', '.join(unknown)}; allowed: {', '.join(CSV_COLUMNS)}")
-    entries = []
-    start = 2
-    for row in reader:
-        if None in row:
-            raise EntryFileError(path, start, "more values than columns")
-        data = {k: v for k, v in row.items() if v is not None}
-        if "alt_questions" in data:
-            data["alt_questions"] = [q for q in data["alt_questions"].split(ALT_QUESTION_SEPARATOR) if q.strip()]
-        if any(v.strip() for v in row.values() if isinstance(v, str)):
-            entries.append((start, _entry(path, start, data)))
-        start = reader.line_num + 1
-    return entries
+    return row
+
+
+def _csv_entry(path: Path, line: int, header: list[str], row: list[str]) -> Entry:
+    if len(row) > len(header):
+        raise EntryFileError(path, line, "more values than columns")
+    data: dict[str, object] = dict(zip(header, row, strict=False))
+    if isinstance(data.get("alt_questions"), str):
+        data["alt_questions"] = [q for q in data["alt_questions"].split(ALT_QUESTION_SEPARATOR) if q.strip()]
+    return _entry(path, line, data)
 
 
 def _entry(path: Path, line: int, data: dict) -> Entry:

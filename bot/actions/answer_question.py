@@ -8,6 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.actions import messages
 from bot.actions.desk_client import DeskUnavailable, MessageRejected, search_knowledge_base
 from bot.actions.settings import get_settings
 
@@ -25,20 +26,20 @@ class ActionAnswerQuestion(Action):
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         text = (tracker.latest_message.get("text") or "").strip()
         if not text:
-            dispatcher.utter_message(response="utter_no_text")
+            dispatcher.utter_message(text=messages.NO_TEXT)
             return [SlotSet("kb_entry_id", None)]
         try:
             decision = await search_knowledge_base(get_settings(), text)
         except MessageRejected:
-            dispatcher.utter_message(response="utter_message_too_long")
+            dispatcher.utter_message(text=messages.MESSAGE_TOO_LONG)
             return [SlotSet("kb_entry_id", None)]
         except DeskUnavailable:
-            dispatcher.utter_message(response="utter_desk_unavailable")
+            dispatcher.utter_message(text=messages.DESK_UNAVAILABLE)
             return [SlotSet("kb_entry_id", None)]
         hit = decision.get("answer")
         if hit is None:
-            dispatcher.utter_message(response="utter_cannot_answer_yet",
-                                     city_service_phone=get_settings().city_service_phone)
+            phone = get_settings().city_service_phone
+            dispatcher.utter_message(text=messages.CANNOT_ANSWER_YET.format(city_service_phone=phone))
             return [SlotSet("kb_entry_id", None)]
         dispatcher.utter_message(text=format_answer(hit))
         return [SlotSet("kb_entry_id", hit["id"])]

@@ -7,6 +7,7 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.actions import messages
 from bot.actions.settings import get_settings
 
 
@@ -16,5 +17,5 @@ class ActionEmergency(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
-        dispatcher.utter_message(response="utter_emergency", emergency_number=get_settings().emergency_number)
+        dispatcher.utter_message(text=messages.EMERGENCY.format(emergency_number=get_settings().emergency_number))
         return []

@@ -7,6 +7,7 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.actions import messages
 from bot.actions.settings import get_settings
 
 
@@ -16,6 +17,6 @@ class ActionReferToStaff(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
-        dispatcher.utter_message(response="utter_refer_to_staff",
-                                 city_service_phone=get_settings().city_service_phone)
+        phone = get_settings().city_service_phone
+        dispatcher.utter_message(text=messages.REFER_TO_STAFF.format(city_service_phone=phone))
         return []

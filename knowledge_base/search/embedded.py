@@ -27,20 +27,24 @@ class EmbeddedBackend:
         self._matrix: np.ndarray | None = None  # phrasing vectors of all entries, entry by entry
         self._starts: np.ndarray = np.zeros(0, dtype=np.int64)  # first phrasing row of each entry
         self._owner: np.ndarray = np.zeros(0, dtype=np.int64)  # entry position of each phrasing row
+        self._departments: np.ndarray = np.zeros(0, dtype=object)
+        self._languages: np.ndarray = np.zeros(0, dtype=object)
         self._position: dict[str, int] = {}
         self._order: list[str] = []
         self._fts = sqlite3.connect(":memory:", check_same_thread=False)
-        self._fts.execute("CREATE VIRTUAL TABLE fts USING fts5(entry_id UNINDEXED, question, alt_questions,"
-                          " answer, tokenize='porter unicode61 remove_diacritics 2')")
+        self._fts.execute("CREATE VIRTUAL TABLE fts USING fts5(entry_id UNINDEXED, department UNINDEXED,"
+                          " language UNINDEXED, question, alt_questions, answer,"
+                          " tokenize='porter unicode61 remove_diacritics 2')")
 
     def upsert(self, items: Sequence[IndexedEntry]) -> None:
         with self._lock:
             ids = [item.entry.id for item in items]
             self._delete_text(ids)
             self._fts.executemany(
-                "INSERT INTO fts (entry_id, question, alt_questions, answer) VALUES (?, ?, ?, ?)",
-                [(i.entry.id, i.entry.question, "\n".join(i.entry.alt_questions), i.entry.answer)
-                 for i in items])
+                "INSERT INTO fts (entry_id, department, language, question, alt_questions, answer)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [(i.entry.id, i.entry.department, i.entry.language, i.entry.question,
+                  "\n".join(i.entry.alt_questions), i.entry.answer) for i in items])
             for item in items:
                 self._items[item.entry.id] = item
             self._matrix = None
@@ -62,14 +66,15 @@ class EmbeddedBackend:
                 return []
             self._build_matrix()
             dense, best_rows = self._dense_scores(vector)
-            lexical = self._lexical_scores(text, limit=top_k * CANDIDATES_PER_RESULT)
-            candidates = set(np.argsort(-dense)[: top_k * CANDIDATES_PER_RESULT].tolist())
+            # filter before choosing candidates, so that a filtered search still finds top_k entries
+            allowed = self._allowed(filters)
+            ranked = np.argsort(-np.where(allowed, dense, -np.inf))[: top_k * CANDIDATES_PER_RESULT]
+            candidates = {int(p) for p in ranked if allowed[p]}
+            lexical = self._lexical_scores(text, limit=top_k * CANDIDATES_PER_RESULT, filters=filters)
             candidates.update(self._position[e] for e in lexical)
             hits = []
             for position in candidates:
                 item = self._items[self._order[position]]
-                if filters and not filters.accepts(item.entry):
-                    continue
                 lex = lexical.get(item.entry.id, 0.0)
                 d = float(dense[position])
                 hits.append(SearchHit(entry=item.entry, confidence=confidence(d, lex), dense=d,
@@ -89,6 +94,8 @@ class EmbeddedBackend:
         sizes = np.array([len(b) for b in blocks], dtype=np.int64)
         self._starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
         self._owner = np.repeat(np.arange(len(blocks)), sizes)
+        self._departments = np.array([self._items[e].entry.department for e in self._order], dtype=object)
+        self._languages = np.array([self._items[e].entry.language for e in self._order], dtype=object)
         self._matrix = np.ascontiguousarray(np.vstack(blocks), dtype=np.float32)
 
     def _dense_scores(self, vector: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -102,13 +109,27 @@ class EmbeddedBackend:
         local[owners] = best_rows[first] - self._starts[owners]
         return best, local
 
-    def _lexical_scores(self, text: str, *, limit: int) -> dict[str, float]:
+    def _allowed(self, filters: Filters | None) -> np.ndarray:
+        allowed = np.ones(len(self._order), dtype=bool)
+        if filters and filters.department is not None:
+            allowed &= self._departments == filters.department
+        if filters and filters.language is not None:
+            allowed &= self._languages == filters.language
+        return allowed
+
+    def _lexical_scores(self, text: str, *, limit: int, filters: Filters | None) -> dict[str, float]:
         words = {w.lower() for w in _WORD.findall(text)}
         if not words:
             return {}
         query = " OR ".join(f'"{w}"' for w in sorted(words))
         weights = ", ".join(str(w) for w in BM25_WEIGHTS)
+        conditions, parameters = ["fts MATCH ?"], [query]
+        for column in ("department", "language"):
+            value = getattr(filters, column) if filters else None
+            if value is not None:
+                conditions.append(f"{column} = ?")
+                parameters.append(value)
         rows = self._fts.execute(
-            f"SELECT entry_id, -bm25(fts, 0, {weights}) AS score FROM fts WHERE fts MATCH ? "
-            "ORDER BY score DESC LIMIT ?", (query, limit)).fetchall()
+            f"SELECT entry_id, -bm25(fts, 0, 0, 0, {weights}) AS score FROM fts WHERE {' AND '.join(conditions)}"
+            " ORDER BY score DESC LIMIT ?", (*parameters, limit)).fetchall()
         return {entry_id: lexical_strength(score) for entry_id, score in rows}

@@ -6,6 +6,7 @@ import asyncio
 
 from rasa_sdk.events import SlotSet
 
+from bot.actions import messages
 from bot.actions.answer_question import ActionAnswerQuestion
 from bot.actions.emergency import ActionEmergency
 from bot.actions.refer_to_staff import ActionReferToStaff
@@ -40,22 +41,21 @@ def test_a_knowledge_base_question_is_answered_with_the_entry_and_its_source(act
 def test_an_unanswerable_question_is_not_answered_and_says_so(action_env, dispatcher):
     events = run(ActionAnswerQuestion(), dispatcher,
                  load_tracker("ask_question", text="what's the best pizza topping in your opinion?"))
-    message = only_message(dispatcher)
-    assert message["response"] == "utter_cannot_answer_yet"
-    assert message["text"] is None
-    assert message["city_service_phone"] == "(555) 010-0311"
+    assert only_message(dispatcher)["text"] == (
+        "Sorry, I don't have an answer to that yet. City staff can help: call the city service line at "
+        "(555) 010-0311.")
     assert events == [SlotSet("kb_entry_id", None)]
 
 
 def test_a_message_without_text_asks_for_text(action_env, dispatcher):
     events = run(ActionAnswerQuestion(), dispatcher, load_tracker("ask_question", text="   "))
-    assert only_message(dispatcher)["response"] == "utter_no_text"
+    assert only_message(dispatcher)["text"] == messages.NO_TEXT
     assert events == [SlotSet("kb_entry_id", None)]
 
 
 def test_a_20000_character_message_gets_a_clear_reply(action_env, dispatcher):
     events = run(ActionAnswerQuestion(), dispatcher, load_tracker("ask_question", text="pothole " * 2500))
-    assert only_message(dispatcher)["response"] == "utter_message_too_long"
+    assert only_message(dispatcher)["text"] == messages.MESSAGE_TOO_LONG
     assert events == [SlotSet("kb_entry_id", None)]
 
 
@@ -65,15 +65,13 @@ def test_when_the_desk_is_down_the_citizen_is_told_and_nothing_is_made_up(action
     monkeypatch.setenv("CITYDESK_DESK_URL", f"http://127.0.0.1:{free_port()}")
     get_settings.cache_clear()
     events = run(ActionAnswerQuestion(), dispatcher, load_tracker("ask_question"))
-    assert only_message(dispatcher)["response"] == "utter_desk_unavailable"
+    assert only_message(dispatcher)["text"] == messages.DESK_UNAVAILABLE
     assert events == [SlotSet("kb_entry_id", None)]
 
 
 def test_an_emergency_gets_the_configured_emergency_number_at_once(action_env, dispatcher):
     events = run(ActionEmergency(), dispatcher, load_tracker("emergency"))
-    message = only_message(dispatcher)
-    assert message["response"] == "utter_emergency"
-    assert message["emergency_number"] == "112"
+    assert only_message(dispatcher)["text"].startswith("If anyone is in danger, call 112 now.")
     assert events == []
 
 
@@ -82,13 +80,11 @@ def test_the_emergency_number_needs_no_desk(dispatcher, monkeypatch):
     monkeypatch.delenv("CITYDESK_EMERGENCY_NUMBER", raising=False)
     get_settings.cache_clear()
     run(ActionEmergency(), dispatcher, load_tracker("emergency"))
-    assert only_message(dispatcher)["emergency_number"] == "911"
+    assert only_message(dispatcher)["text"].startswith("If anyone is in danger, call 911 now.")
     get_settings.cache_clear()
 
 
 def test_a_problem_report_is_referred_honestly_with_the_service_line(action_env, dispatcher):
     events = run(ActionReferToStaff(), dispatcher, load_tracker("report_problem"))
-    message = only_message(dispatcher)
-    assert message["response"] == "utter_refer_to_staff"
-    assert message["city_service_phone"] == "(555) 010-0311"
+    assert only_message(dispatcher)["text"] == messages.REFER_TO_STAFF.format(city_service_phone="(555) 010-0311")
     assert events == []

@@ -43,7 +43,8 @@ def all_answers() -> set[str]:
 def test_a_demo_question_gets_the_right_entrys_answer(stack):
     entry = next(e for e in DEMO.values() if "library card" in e["question"].lower())
     replies = ask(stack, "hi, how can i get a library card?")
-    assert replies == [f"{entry['answer']}\n\nMore: {entry['url']}"]
+    # Rasa's REST channel sends each paragraph of a reply as its own message
+    assert replies == [entry["answer"], f"More: {entry['url']}"]
 
 
 def test_an_off_topic_question_is_not_answered_from_the_knowledge_base(stack):
@@ -68,7 +69,8 @@ def test_the_web_chat_goes_through_the_desk_to_the_assistant(stack):
     response = httpx.post(f"{stack.settings.desk_url}/api/chat",
                           json={"sender": "web-e2e", "message": "How do I get a library card?"}, timeout=60)
     assert response.status_code == 200
-    assert response.json() == [{"text": f"{entry['answer']}\n\nMore: {entry['url']}", "buttons": []}]
+    assert response.json() == [{"text": entry["answer"], "buttons": []},
+                               {"text": f"More: {entry['url']}", "buttons": []}]
 
 
 def test_every_message_is_kept_in_the_conversation_store(stack):
