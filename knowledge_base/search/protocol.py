@@ -21,12 +21,10 @@ class IndexedEntry:
 
 @dataclass(frozen=True)
 class Filters:
+    """Restrict a search to entries whose fields equal these values (None: any)."""
+
     department: str | None = None
     language: str | None = None
-
-    def accepts(self, entry: Entry) -> bool:
-        return ((self.department is None or entry.department == self.department)
-                and (self.language is None or entry.language == self.language))
 
 
 @dataclass(frozen=True)
