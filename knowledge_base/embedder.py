@@ -30,7 +30,12 @@ class Embedder:
 
     def __init__(self, model_name: str = DEFAULT_MODEL, batch_size: int = 64) -> None:
         from sentence_transformers import SentenceTransformer
+        from threadpoolctl import threadpool_limits
 
+        # NumPy's OpenBLAS threads spin after each call and starve PyTorch's threads on a small machine:
+        # a query took 75-100 ms instead of 6 ms on 2 cores. The search's matrix products are small; one
+        # BLAS thread is plenty.
+        threadpool_limits(limits=1, user_api="blas")
         self.model_name = model_name
         self.batch_size = batch_size
         self._model = SentenceTransformer(resolve_model_path(model_name), device="cpu")
