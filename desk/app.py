@@ -9,10 +9,15 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from desk.api import chat, health, kb
+from database import create_db_engine, session_factory
+from desk.api import cases, chat, health, kb, messages
 from desk.settings import Settings
 from desk.web import pages
 from desk.web.templates import STATIC_DIR
+from handoff.categories import CategoryClassifier
+from handoff.directory import load_directory
+from handoff.intake import Intake
+from handoff.service import CaseDesk
 from knowledge_base.factory import build_knowledge_base
 from knowledge_base.importer import read_entries
 
@@ -31,6 +36,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             report = knowledge_base.import_entries(read_entries(settings.seed_kb_file))
             log.info("Loaded %d entries from %s", report.created, settings.seed_kb_file)
         app.state.knowledge_base = knowledge_base
+        case_desk = CaseDesk(session_factory(create_db_engine(settings.resolved_database_url)),
+                         load_directory(settings.directory_file), settings.city_timezone)
+        app.state.cases = case_desk
+        app.state.intake = Intake(knowledge_base=knowledge_base, cases=case_desk,
+                                  classifier=CategoryClassifier(case_desk.directory, knowledge_base.embedder),
+                                  out_of_scope_below=settings.out_of_scope_below)
         yield
 
     app = FastAPI(title="CityDesk", version="0.1.0", lifespan=lifespan,
@@ -39,6 +50,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(kb.router)
     app.include_router(chat.router)
+    app.include_router(messages.router)
+    app.include_router(cases.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

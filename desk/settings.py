@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from handoff.directory import DEFAULT_DIRECTORY_FILE
 from knowledge_base.embedder import DEFAULT_MODEL
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -34,6 +35,12 @@ class Settings(BaseSettings):
     action_port: int = 5055
     rasa_timeout_s: float = Field(default=30.0, description="How long the web chat waits for Rasa.")
     city_name: str = "Alderbrook"
+    city_timezone: str = Field(default="America/New_York", description="Deadlines are computed in this zone.")
+    directory_file: Path = Field(default=DEFAULT_DIRECTORY_FILE,
+                                 description="Departments and service categories (YAML).")
+    out_of_scope_below: float = Field(default=0.35, ge=0.0, le=1.0,
+                                      description="Below this knowledge base confidence, and with no service "
+                                                  "category, a message is not the city's business.")
     rasa_venv: Path = Field(default=PROJECT_ROOT / ".venv-rasa",
                             description="Python 3.10 environment with Rasa and the action server.")
     models_dir: Path = Field(default=PROJECT_ROOT / "models", description="Trained Rasa models.")

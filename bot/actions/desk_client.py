@@ -17,16 +17,30 @@ class MessageRejected(Exception):
     """The desk refused the message itself (empty or too long)."""
 
 
-async def search_knowledge_base(settings: ActionSettings, text: str) -> dict[str, Any]:
-    """The desk's answer-or-not decision for a message (POST /api/kb/search)."""
+async def _call(settings: ActionSettings, method: str, path: str, **kwargs: Any) -> Any:
     timeout = aiohttp.ClientTimeout(total=settings.desk_timeout_s)
     try:
         async with aiohttp.ClientSession(timeout=timeout) as session, \
-                session.post(f"{settings.desk_url}/api/kb/search", json={"text": text}) as response:
+                session.request(method, f"{settings.desk_url}{path}", **kwargs) as response:
             if response.status == 422:
                 raise MessageRejected(await response.text())
+            if response.status == 404:
+                return None
             if response.status != 200:
                 raise DeskUnavailable(f"desk answered {response.status}")
             return await response.json()
     except (aiohttp.ClientError, TimeoutError) as error:
         raise DeskUnavailable(str(error)) from error
+
+
+async def decide_message(settings: ActionSettings, *, text: str, conversation_id: str,
+                         intent: str | None) -> dict[str, Any]:
+    """The desk's decision for a message (POST /api/messages): answer, case, out of scope..."""
+    return await _call(settings, "POST", "/api/messages",
+                       json={"text": text, "conversation_id": conversation_id, "intent": intent})
+
+
+async def case_status(settings: ActionSettings, *, conversation_id: str, text: str) -> list[dict[str, Any]] | None:
+    """The cases a message asks about; None when it names a case number that does not exist."""
+    return await _call(settings, "GET", "/api/cases/status",
+                       params={"conversation_id": conversation_id, "text": text[:4000]})

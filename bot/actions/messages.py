@@ -6,10 +6,26 @@ action uses as unused.
 
 EMERGENCY = ("If anyone is in danger, call {emergency_number} now. This chat is not monitored for emergencies "
              "and cannot send help.")
-CANNOT_ANSWER_YET = ("Sorry, I don't have an answer to that yet. City staff can help: call the city service line "
-                     "at {city_service_phone}.")
-REFER_TO_STAFF = ("That needs a person at the city. I can't pass messages to city staff from this chat yet, so "
-                  "please call the city service line at {city_service_phone}.")
+EMERGENCY_RECORDED = "I have also alerted the city's duty officer (case {number})."
+CASE_OPENED = ("I've passed this to {department} as case {number}. You can expect an answer {expected}, "
+               "here in this chat.")
+POLICY_RECEIVED = ("Thank you for the suggestion. I've passed it to {department} as case {number}; they review "
+                   "suggestions and will answer {expected}, here in this chat.")
+OUT_OF_SCOPE = ("Sorry, that's not something the city handles. I can help with city services like trash, "
+                "parking, buses, permits, parks, or pass a problem on to city staff.")
 NO_TEXT = "I can only read text. Please type your question in a message."
 MESSAGE_TOO_LONG = "That message is too long for me to read. Please send your question in a few sentences."
-DESK_UNAVAILABLE = "Sorry, I can't look that up right now. Please try again in a few minutes."
+DESK_UNAVAILABLE = ("Sorry, I can't look that up right now. Please try again in a few minutes, or call the city "
+                    "service line at {city_service_phone}.")
+NO_CASES = ("I can't find a case from this conversation. If you have a case number (like CD-2026-000123), "
+            "send it to me.")
+NO_SUCH_CASE = "I can't find that case number. Please check it (it looks like CD-2026-000123)."
+CASE_STATUS = "Case {number} is with {department}: {state}."
+STATE_TEXT = {
+    "new": "received, waiting for an officer; expect an answer {expected}",
+    "assigned": "an officer is working on it; expect an answer {expected}",
+    "waiting_citizen": "the officer has asked you for more details (see the message above)",
+    "answered": "answered",
+    "closed": "closed",
+}
+LATEST_ANSWER = "Latest answer: {notes}"

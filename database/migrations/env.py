@@ -5,6 +5,7 @@ from alembic import context
 from database.engine import Base, create_db_engine
 
 # Import every package's tables so that autogenerate sees them.
+import handoff.models  # noqa: F401  isort: skip
 import knowledge_base.store  # noqa: F401  isort: skip
 
 config = context.config

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import httpx
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, Field, field_validator
 
-from desk.api.deps import get_settings
+from desk.api.deps import get_cases, get_settings
 from desk.settings import Settings
+from handoff.service import CaseDesk
 
 router = APIRouter(prefix="/api/chat", tags=["web chat"])
 
@@ -50,3 +51,17 @@ async def send(message: ChatMessage, settings: Settings = Depends(get_settings))
                             "Please try again in a minute.") from error
     return [Reply(text=r.get("text"), buttons=r.get("buttons") or []) for r in response.json()
             if r.get("text") or r.get("buttons")]
+
+
+class StaffMessage(BaseModel):
+    id: int
+    text: str
+
+
+@router.get("/updates", response_model=list[StaffMessage])
+def updates(sender: str = Query(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$"),
+            cases: CaseDesk = Depends(get_cases)) -> list[StaffMessage]:
+    """Messages from city staff that arrived since the page last asked; each is shown once."""
+    pending = cases.pending_messages(channel="web", conversation_id=sender)
+    cases.mark_delivered([m.id for m in pending])
+    return [StaffMessage(id=m.id, text=m.text) for m in pending]

@@ -3,11 +3,21 @@
 from fastapi import Request
 
 from desk.settings import Settings
+from handoff.intake import Intake
+from handoff.service import CaseDesk
 from knowledge_base.service import KnowledgeBase
 
 
 def get_knowledge_base(request: Request) -> KnowledgeBase:
     return request.app.state.knowledge_base
+
+
+def get_cases(request: Request) -> CaseDesk:
+    return request.app.state.cases
+
+
+def get_intake(request: Request) -> Intake:
+    return request.app.state.intake
 
 
 def get_settings(request: Request) -> Settings:

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field, field_validator
 
 from desk.api.deps import get_knowledge_base
-from knowledge_base.search import Filters
+from knowledge_base.search import Filters, SearchHit
 from knowledge_base.service import MAX_QUERY_CHARS, Answer, KnowledgeBase
 
 router = APIRouter(prefix="/api/kb", tags=["knowledge base"])
@@ -46,9 +46,13 @@ class SearchResponse(BaseModel):
     results: list[Hit]
 
 
+def hit_of(hit: SearchHit) -> Hit:
+    return Hit(**hit.entry.model_dump(exclude={"alt_questions"}), confidence=round(hit.confidence, 4),
+               matched_phrasing=hit.matched_phrasing)
+
+
 def _response(text: str, decision: Answer) -> SearchResponse:
-    hits = [Hit(**h.entry.model_dump(exclude={"alt_questions"}), confidence=round(h.confidence, 4),
-                matched_phrasing=h.matched_phrasing) for h in decision.results]
+    hits = [hit_of(h) for h in decision.results]
     answered = hits[0] if decision.entry is not None else None
     return SearchResponse(text=text, threshold=decision.threshold, answer=answered, results=hits)
 

@@ -78,10 +78,12 @@ def dispatcher() -> CollectingDispatcher:
     return CollectingDispatcher()
 
 
-def load_tracker(name: str, **latest_message: object) -> Tracker:
-    """A tracker from tests/bot/trackers/NAME.json, optionally with another latest message."""
+def load_tracker(name: str, sender: str | None = None, **latest_message: object) -> Tracker:
+    """A tracker from tests/bot/trackers/NAME.json, optionally for another sender or latest message."""
     state = json.loads((TRACKERS / f"{name}.json").read_text())
     state["latest_message"].update(latest_message)
+    if sender:
+        state["sender_id"] = sender
     return Tracker.from_dict(state)
 
 

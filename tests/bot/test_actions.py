@@ -1,90 +1,112 @@
-"""Each custom action with a tracker built from JSON, against the real desk; exact events and responses."""
+"""Each custom action with a tracker built from JSON, against the real desk; exact events and texts."""
 
 from __future__ import annotations
 
 import asyncio
+import re
 
 from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import messages
-from bot.actions.answer_question import ActionAnswerQuestion
+from bot.actions.case_status import ActionCaseStatus
 from bot.actions.emergency import ActionEmergency
-from bot.actions.refer_to_staff import ActionReferToStaff
+from bot.actions.handle_message import ActionHandleMessage
 from bot.actions.settings import get_settings
-from tests.bot.conftest import demo_entries, load_tracker
+from tests.bot.conftest import demo_entries, free_port, load_tracker
+
+CASE_NUMBER = re.compile(r"CD-\d{4}-\d{6}")
 
 
 def run(action, dispatcher, tracker):
     return asyncio.run(action.run(dispatcher, tracker, {}))
 
 
-def only_message(dispatcher) -> dict:
-    assert len(dispatcher.messages) == 1, dispatcher.messages
-    return dispatcher.messages[0]
+def texts(dispatcher) -> list[str]:
+    return [m["text"] for m in dispatcher.messages]
 
 
 def test_action_names_match_the_domain():
-    assert ActionAnswerQuestion().name() == "action_answer_question"
+    assert ActionHandleMessage().name() == "action_handle_message"
     assert ActionEmergency().name() == "action_emergency"
-    assert ActionReferToStaff().name() == "action_refer_to_staff"
+    assert ActionCaseStatus().name() == "action_case_status"
 
 
 def test_a_knowledge_base_question_is_answered_with_the_entry_and_its_source(action_env, dispatcher):
     entry = next(e for e in demo_entries().values() if "library card" in e["question"].lower())
-    events = run(ActionAnswerQuestion(), dispatcher, load_tracker("ask_question", text=entry["question"]))
-    message = only_message(dispatcher)
-    assert message["text"] == f"{entry['answer']}\n\nMore: {entry['url']}"
-    assert message["response"] is None
+    events = run(ActionHandleMessage(), dispatcher, load_tracker("ask_question", text=entry["question"]))
+    assert texts(dispatcher) == [f"{entry['answer']}\n\nMore: {entry['url']}"]
     assert events == [SlotSet("kb_entry_id", entry["id"])]
 
 
-def test_an_unanswerable_question_is_not_answered_and_says_so(action_env, dispatcher):
-    events = run(ActionAnswerQuestion(), dispatcher,
-                 load_tracker("ask_question", text="what's the best pizza topping in your opinion?"))
-    assert only_message(dispatcher)["text"] == (
-        "Sorry, I don't have an answer to that yet. City staff can help: call the city service line at "
-        "(555) 010-0311.")
+def test_an_off_topic_question_gets_a_polite_pointer_and_no_case(action_env, dispatcher):
+    events = run(ActionHandleMessage(), dispatcher, load_tracker(
+        "ask_question", text="what's the best pizza topping in your opinion?",
+        intent={"name": "out_of_scope", "confidence": 0.9}))
+    assert texts(dispatcher) == [messages.OUT_OF_SCOPE]
     assert events == [SlotSet("kb_entry_id", None)]
 
 
+def test_a_problem_report_opens_a_case_and_says_its_number_department_and_deadline(action_env, dispatcher):
+    events = run(ActionHandleMessage(), dispatcher, load_tracker("report_problem"))
+    [text] = texts(dispatcher)
+    number = CASE_NUMBER.search(text).group(0)
+    assert text.startswith(f"I've passed this to Public Works as case {number}. You can expect an answer by ")
+    assert events == [SlotSet("kb_entry_id", None), SlotSet("case_id", number)]
+
+
+def test_the_status_of_the_conversations_case_is_read_from_the_desk(action_env, dispatcher):
+    run(ActionHandleMessage(), dispatcher, load_tracker("report_problem", sender="web-status-check"))
+    number = CASE_NUMBER.search(texts(dispatcher)[0]).group(0)
+    status = CollectingDispatcher()
+    run(ActionCaseStatus(), status, load_tracker("report_problem", sender="web-status-check",
+                                                 text="any update on my report?",
+                                                 intent={"name": "check_case_status", "confidence": 0.9}))
+    [text] = texts(status)
+    assert text.startswith(f"Case {number} is with Public Works: received, waiting for an officer; "
+                           "expect an answer by ")
+
+
+def test_an_unknown_case_number_is_said_to_be_unknown(action_env, dispatcher):
+    run(ActionCaseStatus(), dispatcher, load_tracker("report_problem", text="status of CD-1999-999999 pls"))
+    assert texts(dispatcher) == [messages.NO_SUCH_CASE]
+
+
 def test_a_message_without_text_asks_for_text(action_env, dispatcher):
-    events = run(ActionAnswerQuestion(), dispatcher, load_tracker("ask_question", text="   "))
-    assert only_message(dispatcher)["text"] == messages.NO_TEXT
+    events = run(ActionHandleMessage(), dispatcher, load_tracker("ask_question", text="   "))
+    assert texts(dispatcher) == [messages.NO_TEXT]
     assert events == [SlotSet("kb_entry_id", None)]
 
 
 def test_a_20000_character_message_gets_a_clear_reply(action_env, dispatcher):
-    events = run(ActionAnswerQuestion(), dispatcher, load_tracker("ask_question", text="pothole " * 2500))
-    assert only_message(dispatcher)["text"] == messages.MESSAGE_TOO_LONG
+    events = run(ActionHandleMessage(), dispatcher, load_tracker("ask_question", text="pothole " * 2500))
+    assert texts(dispatcher) == [messages.MESSAGE_TOO_LONG]
     assert events == [SlotSet("kb_entry_id", None)]
 
 
 def test_when_the_desk_is_down_the_citizen_is_told_and_nothing_is_made_up(action_env, dispatcher, monkeypatch):
-    from tests.bot.conftest import free_port
-
     monkeypatch.setenv("CITYDESK_DESK_URL", f"http://127.0.0.1:{free_port()}")
     get_settings.cache_clear()
-    events = run(ActionAnswerQuestion(), dispatcher, load_tracker("ask_question"))
-    assert only_message(dispatcher)["text"] == messages.DESK_UNAVAILABLE
+    events = run(ActionHandleMessage(), dispatcher, load_tracker("ask_question"))
+    assert texts(dispatcher) == [messages.DESK_UNAVAILABLE.format(city_service_phone="(555) 010-0311")]
     assert events == [SlotSet("kb_entry_id", None)]
 
 
-def test_an_emergency_gets_the_configured_emergency_number_at_once(action_env, dispatcher):
+def test_an_emergency_gets_the_number_first_then_a_flagged_case(action_env, dispatcher):
     events = run(ActionEmergency(), dispatcher, load_tracker("emergency"))
-    assert only_message(dispatcher)["text"].startswith("If anyone is in danger, call 112 now.")
-    assert events == []
+    first, second = texts(dispatcher)
+    assert first.startswith("If anyone is in danger, call 112 now.")
+    number = CASE_NUMBER.search(second).group(0)
+    assert second == messages.EMERGENCY_RECORDED.format(number=number)
+    assert events == [SlotSet("case_id", number)]
 
 
 def test_the_emergency_number_needs_no_desk(dispatcher, monkeypatch):
-    monkeypatch.setenv("CITYDESK_DESK_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("CITYDESK_DESK_URL", f"http://127.0.0.1:{free_port()}")
     monkeypatch.delenv("CITYDESK_EMERGENCY_NUMBER", raising=False)
     get_settings.cache_clear()
-    run(ActionEmergency(), dispatcher, load_tracker("emergency"))
-    assert only_message(dispatcher)["text"].startswith("If anyone is in danger, call 911 now.")
+    events = run(ActionEmergency(), dispatcher, load_tracker("emergency"))
+    assert texts(dispatcher) == [messages.EMERGENCY.format(emergency_number="911")]
+    assert events == []
     get_settings.cache_clear()
 
-
-def test_a_problem_report_is_referred_honestly_with_the_service_line(action_env, dispatcher):
-    events = run(ActionReferToStaff(), dispatcher, load_tracker("report_problem"))
-    assert only_message(dispatcher)["text"] == messages.REFER_TO_STAFF.format(city_service_phone="(555) 010-0311")
-    assert events == []

@@ -83,3 +83,34 @@ def test_every_message_is_kept_in_the_conversation_store(stack):
     user_texts = [json.loads(data)["text"] for kind, data in rows if kind == "user"]
     assert user_texts == ["good morning"]
     assert any(kind == "bot" for kind, _ in rows)
+
+
+def test_a_pothole_report_is_handed_off_answered_by_staff_and_followed_up(stack):
+    """Hand-off end to end: case opened with a 3-hour deadline, staff reply reaches the chat, status asked."""
+    from datetime import timedelta
+
+    from database import create_db_engine, session_factory
+    from handoff.directory import load_directory
+    from handoff.service import Actor, CaseDesk
+
+    sender = f"web-e2e-{uuid.uuid4().hex[:8]}"
+    [reply] = ask(stack, "There's a huge pothole on Main St near 5th, nearly wrecked my bike", sender=sender)
+    assert reply.startswith("I've passed this to Public Works as case CD-"), reply
+    number = reply.split("as case ")[1].split(".")[0]
+
+    cases = CaseDesk(session_factory(create_db_engine(stack.settings.resolved_database_url)),
+                     load_directory(stack.settings.directory_file), stack.settings.city_timezone)
+    case = cases.get(number)
+    assert (case.agency_responsible, case.sla, case.service_code) == ("public-works", "simple", "pothole")
+    assert case.address == "Main St near 5th"
+    assert case.expected_datetime - case.requested_datetime == timedelta(hours=3)
+
+    staff = Actor("pw.officer", role="staff", department="public-works")
+    cases.reply(service_request_id=number, actor=staff, text="A crew will fill it tomorrow morning.")
+    updates = httpx.get(f"{stack.settings.desk_url}/api/chat/updates", params={"sender": sender}).json()
+    assert [u["text"] for u in updates] == [f"{number}: A crew will fill it tomorrow morning."]
+    assert httpx.get(f"{stack.settings.desk_url}/api/chat/updates", params={"sender": sender}).json() == []
+
+    status = ask(stack, "whats the status of my case?", sender=sender)
+    assert status == [f"Case {number} is with Public Works: answered.\n"
+                      "Latest answer: A crew will fill it tomorrow morning."]

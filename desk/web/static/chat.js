@@ -84,6 +84,18 @@
     }
   }
 
+  async function pollStaffAnswers() {
+    try {
+      const response = await fetch("/api/chat/updates?sender=" + encodeURIComponent(sender));
+      if (response.ok) {
+        for (const message of await response.json()) show("staff", message.text);
+      }
+    } catch (error) {
+      // offline for a moment: the next poll delivers what is waiting
+    }
+  }
+  setInterval(pollStaffAnswers, 4000);
+
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const message = input.value.trim();

@@ -1,0 +1,31 @@
+"""A citizen's cases and their status, for the assistant ('what's the status of my case?')."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+
+from desk.api.deps import get_cases
+from desk.api.messages import CaseSummary, case_summary
+from handoff.service import CaseDesk
+
+router = APIRouter(prefix="/api/cases", tags=["cases"])
+
+CASE_NUMBER = re.compile(r"\b([A-Z]{2})-?(\d{4})-?(\d{3,6})\b", re.IGNORECASE)
+
+
+@router.get("/status", response_model=list[CaseSummary])
+def case_status(conversation_id: str = Query(min_length=1, max_length=200),
+                text: str | None = Query(default=None, max_length=4000,
+                                         description="The citizen's message; a case number in it is looked up."),
+                cases: CaseDesk = Depends(get_cases)) -> list[CaseSummary]:
+    """The case a number in the message names, else the conversation's cases, newest first."""
+    match = CASE_NUMBER.search(text or "")
+    if match:
+        number = f"{match.group(1).upper()}-{match.group(2)}-{int(match.group(3)):06d}"
+        try:
+            return [case_summary(cases.get(number), cases)]
+        except LookupError:
+            raise HTTPException(status_code=404, detail=f"There is no case {number}.") from None
+    return [case_summary(c, cases) for c in cases.for_conversation(conversation_id)]

@@ -1,0 +1,73 @@
+"""One citizen message in, one outcome out: search, classify, decide, route, open a case, record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from handoff.categories import CategoryClassifier
+from handoff.decide import Decision, Route, decide
+from handoff.directory import SLA
+from handoff.models import Case
+from handoff.places import find_address
+from handoff.routing import route_case
+from handoff.service import CaseDesk
+from knowledge_base.service import Answer, KnowledgeBase
+
+CHANNEL_PREFIXES = {"web": "web", "tg": "telegram", "x": "x"}
+
+
+def channel_of(conversation_id: str) -> str:
+    """The channel a conversation is on: every connector prefixes its conversation ids (web-, tg-, x-)."""
+    return CHANNEL_PREFIXES.get(conversation_id.split("-", 1)[0], "rest")
+
+
+@dataclass(frozen=True)
+class IncomingMessage:
+    text: str
+    conversation_id: str
+    channel: str = "web"
+    intent: str | None = None
+    address: str | None = None
+    lat: float | None = None
+    long: float | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    decision: Decision
+    answer: Answer
+    case: Case | None = None
+
+
+class Intake:
+    def __init__(self, *, knowledge_base: KnowledgeBase, classifier: CategoryClassifier, cases: CaseDesk,
+                 out_of_scope_below: float) -> None:
+        self._kb = knowledge_base
+        self._classifier = classifier
+        self._cases = cases
+        self._out_of_scope_below = out_of_scope_below
+
+    def handle(self, message: IncomingMessage) -> Outcome:
+        answer = self._kb.answer(message.text)
+        category, _ = self._classifier.classify(message.text)
+        decision = decide(intent=message.intent, text=message.text, answer_entry=answer.entry,
+                          best_confidence=answer.confidence, category=category,
+                          out_of_scope_below=self._out_of_scope_below)
+        case = None
+        if decision.route in (Route.CASE, Route.EMERGENCY):
+            case = self._open_case(message, decision, answer)
+        self._cases.record_decision(channel=message.channel, conversation_id=message.conversation_id,
+                                    text=message.text, intent=message.intent, route=decision.route.value,
+                                    reason=decision.reason,
+                                    entry_id=decision.entry.id if decision.entry else None,
+                                    confidence=answer.confidence if answer.results else None, case=case)
+        return Outcome(decision=decision, answer=answer, case=case)
+
+    def _open_case(self, message: IncomingMessage, decision: Decision, answer: Answer) -> Case:
+        assignment = route_case(directory=self._cases.directory, category=decision.category,
+                                entry_matches=[(h.entry.department, h.confidence) for h in answer.results])
+        return self._cases.open_case(description=message.text, channel=message.channel,
+                                     conversation_id=message.conversation_id, sla=decision.sla or SLA.REVIEW,
+                                     assignment=assignment, category=decision.category,
+                                     address=message.address or find_address(message.text),
+                                     lat=message.lat, long=message.long)

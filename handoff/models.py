@@ -1,0 +1,107 @@
+"""Cases (Open311 GeoReport v2 names where they mean the same), their history, the outbox, decisions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from database import Base
+
+
+class Case(Base):
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    service_request_id: Mapped[str] = mapped_column(String(40), unique=True)
+    service_code: Mapped[str | None] = mapped_column(String(100))
+    service_name: Mapped[str | None] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="open")  # Open311: open | closed
+    state: Mapped[str] = mapped_column(String(30), default="new")  # new, assigned, waiting_citizen, answered, closed
+    status_notes: Mapped[str | None] = mapped_column(Text)
+    agency_responsible: Mapped[str] = mapped_column(String(100), index=True)  # department code
+    sla: Mapped[str] = mapped_column(String(20))
+    assignee: Mapped[str | None] = mapped_column(String(100))
+    requested_datetime: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_datetime: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expected_datetime: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    is_emergency: Mapped[bool] = mapped_column(Boolean, default=False)
+    channel: Mapped[str] = mapped_column(String(30))
+    conversation_id: Mapped[str] = mapped_column(String(200), index=True)
+    address: Mapped[str | None] = mapped_column(Text)
+    district: Mapped[str | None] = mapped_column(String(100))
+    lat: Mapped[float | None]
+    long: Mapped[float | None]
+    routing_reason: Mapped[str | None] = mapped_column(Text)
+    # personal contact data: never returned by the public Open311 GETs
+    first_name: Mapped[str | None] = mapped_column(String(200))
+    last_name: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(300))
+    phone: Mapped[str | None] = mapped_column(String(100))
+
+    events: Mapped[list[CaseEvent]] = relationship(back_populates="case", order_by="CaseEvent.id",
+                                                   cascade="all, delete-orphan")
+
+
+class CaseEvent(Base):
+    """One change of a case: who, when, what, why. Append-only."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    case: Mapped[Case] = relationship(back_populates="events")
+
+
+class OutboxMessage(Base):
+    """A message to deliver to a citizen on their channel; delivered once (idempotency key)."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (UniqueConstraint("idempotency_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(30), index=True)
+    conversation_id: Mapped[str] = mapped_column(String(200), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class MessageDecision(Base):
+    """What the desk decided for one citizen message: the route, the entry or the case."""
+
+    __tablename__ = "message_decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    channel: Mapped[str] = mapped_column(String(30))
+    conversation_id: Mapped[str] = mapped_column(String(200), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    intent: Mapped[str | None] = mapped_column(String(100))
+    route: Mapped[str] = mapped_column(String(30))
+    reason: Mapped[str] = mapped_column(Text)
+    entry_id: Mapped[str | None] = mapped_column(String(200))
+    confidence: Mapped[float | None]
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+
+
+class StaffUser(Base):
+    __tablename__ = "staff_users"
+
+    username: Mapped[str] = mapped_column(String(100), primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(20))  # staff | supervisor | editor
+    department: Mapped[str | None] = mapped_column(String(100))

@@ -1,0 +1,49 @@
+"""Which department gets a case: one pure function, every branch tested."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from handoff.directory import Category, Department, Directory
+
+# Entries matched this weakly say nothing about the department.
+MIN_ENTRY_CONFIDENCE = 0.35
+ENTRIES_CONSIDERED = 3
+
+
+class RoutingError(ValueError):
+    """A case that would go nowhere: an error, never a silent drop."""
+
+
+@dataclass(frozen=True)
+class Assignment:
+    department: Department
+    reason: str
+
+
+def route_case(*, directory: Directory, category: Category | None = None,
+               entry_matches: Sequence[tuple[str | None, float]] = ()) -> Assignment:
+    """Category override, else the department of the best-matching entries, else the fallback inbox.
+
+    `entry_matches` are (department name, confidence) of the best knowledge base entries, best first.
+    """
+    if category is not None:
+        try:
+            return Assignment(directory.department(category.department), f"category {category.code}")
+        except KeyError:
+            raise RoutingError(f"category {category.code!r} names unknown department "
+                               f"{category.department!r}") from None
+    votes: dict[str, float] = defaultdict(float)
+    for name, confidence in entry_matches[:ENTRIES_CONSIDERED]:
+        department = directory.department_by_name(name) if name else None
+        if department is not None and confidence >= MIN_ENTRY_CONFIDENCE:
+            votes[department.code] += confidence
+    if votes:
+        best = max(votes, key=lambda code: (votes[code], code))
+        return Assignment(directory.department(best), "best-matching knowledge base entries")
+    try:
+        return Assignment(directory.department(directory.fallback_department), "fallback inbox")
+    except KeyError:
+        raise RoutingError(f"fallback department {directory.fallback_department!r} does not exist") from None
