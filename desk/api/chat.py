@@ -4,28 +4,23 @@ from __future__ import annotations
 
 import httpx
 from fastapi import APIRouter, Depends, HTTPException, Query
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 
 from desk.api.deps import get_cases, get_settings
+from desk.api.fields import citizen_text
 from desk.settings import Settings
 from handoff.service import CaseDesk
 
 router = APIRouter(prefix="/api/chat", tags=["web chat"])
 
 MAX_MESSAGE_CHARS = 4_000
+ChatText = citizen_text(MAX_MESSAGE_CHARS)
 
 
 class ChatMessage(BaseModel):
     sender: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$",
                         description="The conversation id the page keeps for the citizen.")
-    message: str = Field(max_length=MAX_MESSAGE_CHARS)
-
-    @field_validator("message")
-    @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("the message is empty")
-        return value
+    message: ChatText
 
 
 class Button(BaseModel):

@@ -3,27 +3,21 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 
 from desk.api.deps import get_knowledge_base
+from desk.api.fields import CitizenText
 from knowledge_base.search import Filters, SearchHit
-from knowledge_base.service import MAX_QUERY_CHARS, Answer, KnowledgeBase
+from knowledge_base.service import Answer, KnowledgeBase
 
 router = APIRouter(prefix="/api/kb", tags=["knowledge base"])
 
 
 class SearchRequest(BaseModel):
-    text: str = Field(max_length=MAX_QUERY_CHARS, description="The citizen's message.")
+    text: CitizenText
     top_k: int = Field(default=5, ge=1, le=50)
     department: str | None = None
     language: str | None = None
-
-    @field_validator("text")
-    @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("text is empty")
-        return value
 
 
 class Hit(BaseModel):

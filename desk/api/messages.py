@@ -5,21 +5,21 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 
 from desk.api.deps import get_cases, get_intake
+from desk.api.fields import CitizenText
 from desk.api.kb import Hit, hit_of
 from handoff.deadlines import describe_deadline
 from handoff.intake import IncomingMessage, Intake, channel_of
 from handoff.models import Case
 from handoff.service import CaseDesk
-from knowledge_base.service import MAX_QUERY_CHARS
 
 router = APIRouter(prefix="/api/messages", tags=["messages"])
 
 
 class MessageIn(BaseModel):
-    text: str = Field(max_length=MAX_QUERY_CHARS)
+    text: CitizenText
     conversation_id: str = Field(min_length=1, max_length=200)
     channel: str | None = Field(default=None, max_length=30,
                                 description="Default: from the conversation id's prefix (web-, tg-, x-).")
@@ -27,13 +27,6 @@ class MessageIn(BaseModel):
     address: str | None = Field(default=None, max_length=500)
     lat: float | None = Field(default=None, ge=-90, le=90)
     long: float | None = Field(default=None, ge=-180, le=180)
-
-    @field_validator("text")
-    @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("text is empty")
-        return value
 
 
 class CaseSummary(BaseModel):
