@@ -39,7 +39,8 @@ validate: setup  ## rasa data validate
 test-stories: model  ## Rasa's test stories against the trained model (intents too: --e2e)
 	$(RASA) test core --stories bot/tests --model "$$($(VENV)/bin/python -c 'from desk.bot_model import model_path; from desk.settings import Settings; print(model_path(Settings()))')" --out results/rasa-core --e2e --fail-on-prediction-errors --no-plot
 
-test: setup model lint validate  ## Every test: unit, action, end-to-end, Rasa test stories
+test: setup model lint validate  ## Every test: unit, action, browser, end-to-end, Rasa test stories
+	scripts/setup-browser.sh
 	$(VENV)/bin/pytest
 	$(RASA_VENV)/bin/python -m pytest -c tests/bot/pytest.ini tests/bot
 	$(MAKE) --no-print-directory test-stories

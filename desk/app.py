@@ -10,14 +10,17 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from database import create_db_engine, session_factory
-from desk.api import cases, chat, health, kb, messages
+from desk.api import cases, chat, conversations, health, kb, messages, open311
+from desk.escalation import escalating
 from desk.settings import Settings
-from desk.web import pages
+from desk.web import auth, inbox, pages
 from desk.web.templates import STATIC_DIR
 from handoff.categories import CategoryClassifier
 from handoff.directory import load_directory
 from handoff.intake import Intake
+from handoff.replies import load_templates
 from handoff.service import CaseDesk
+from handoff.staff import StaffAccounts
 from knowledge_base.factory import build_knowledge_base
 from knowledge_base.importer import read_entries
 
@@ -29,6 +32,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        _ = settings.resolved_internal_token  # created now, so that the CLI finds it in the data folder
         knowledge_base = build_knowledge_base(database_url=settings.resolved_database_url,
                                               model_name=settings.embedding_model,
                                               threshold=settings.answer_threshold)
@@ -36,13 +40,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             report = knowledge_base.import_entries(read_entries(settings.seed_kb_file))
             log.info("Loaded %d entries from %s", report.created, settings.seed_kb_file)
         app.state.knowledge_base = knowledge_base
-        case_desk = CaseDesk(session_factory(create_db_engine(settings.resolved_database_url)),
-                         load_directory(settings.directory_file), settings.city_timezone)
+        sessions = session_factory(create_db_engine(settings.resolved_database_url))
+        case_desk = CaseDesk(sessions, load_directory(settings.directory_file), settings.city_timezone)
         app.state.cases = case_desk
         app.state.intake = Intake(knowledge_base=knowledge_base, cases=case_desk,
                                   classifier=CategoryClassifier(case_desk.directory, knowledge_base.embedder),
                                   out_of_scope_below=settings.out_of_scope_below)
-        yield
+        app.state.staff = StaffAccounts(sessions, case_desk.directory)
+        app.state.response_templates = load_templates(directory=case_desk.directory)
+        async with escalating(case_desk, settings.escalation_interval_s):
+            yield
 
     app = FastAPI(title="CityDesk", version="0.1.0", lifespan=lifespan,
                   description="The city's social-media desk: knowledge base, web chat and (later) cases.")
@@ -52,6 +59,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(chat.router)
     app.include_router(messages.router)
     app.include_router(cases.router)
+    app.include_router(conversations.router)
+    app.include_router(open311.router)
     app.include_router(pages.router)
+    auth.add_sessions(app, settings)
+    app.include_router(auth.router)
+    app.include_router(inbox.router)
+    app.include_router(inbox.post_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

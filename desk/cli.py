@@ -13,12 +13,14 @@ from rich.progress import Progress
 from rich.table import Table
 
 from desk.settings import DEMO_KB_FILE, Settings
+from desk.staff_cli import ensure_demo_accounts, print_demo_accounts, staff_app
 
 app = typer.Typer(help="CityDesk: the city's social-media desk.", no_args_is_help=True)
 kb_app = typer.Typer(help="Knowledge base: import, search, evaluate.", no_args_is_help=True)
 bot_app = typer.Typer(help="The Rasa assistant.", no_args_is_help=True)
 app.add_typer(kb_app, name="kb")
 app.add_typer(bot_app, name="bot")
+app.add_typer(staff_app, name="staff")
 
 console = Console()
 errors = Console(stderr=True)
@@ -32,14 +34,17 @@ def _knowledge_base(settings: Settings, *, load_index: bool):
     with console.status("Loading the embedding model…"):
         return build_knowledge_base(database_url=settings.resolved_database_url,
                                     model_name=settings.embedding_model, threshold=settings.answer_threshold,
-                                    load_index=load_index)
+                                    target_precision=settings.target_precision,
+                                    unanswerable_share=settings.unanswerable_share, load_index=load_index)
 
 
 @app.command()
 def serve(
     kb: Annotated[Path | None, typer.Option(help="Entries to load when the knowledge base is empty "
                                             "(default: the demo knowledge base).")] = None,
-    data_dir: Annotated[Path | None, typer.Option(help="Folder for the database and logs.")] = None,
+    data_dir: Annotated[Path | None, typer.Option(help="Folder for the database and logs; given, it is a "
+                                                  "separate desk with its own SQLite database, even if "
+                                                  "DATABASE_URL is set.")] = None,
     host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
     desk_port: Annotated[int | None, typer.Option()] = None,
     rasa_port: Annotated[int | None, typer.Option()] = None,
@@ -52,6 +57,8 @@ def serve(
     overrides = {"data_dir": data_dir, "host": host, "desk_port": desk_port, "rasa_port": rasa_port,
                  "action_port": action_port}
     settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
+    if data_dir is not None:  # e.g. for `citydesk bot eval`: its cases must never land in the live database
+        settings.database_url = None
     settings.seed_kb_file = kb or settings.seed_kb_file or DEMO_KB_FILE
     if not settings.seed_kb_file.is_file():
         errors.print(f"[red]No such knowledge base file: {settings.seed_kb_file}")
@@ -59,11 +66,14 @@ def serve(
     _, trained = ensure_trained(settings)
     if trained:
         console.print("Trained a new Rasa model (the training data changed).")
+    demo_accounts = ensure_demo_accounts(settings)  # only on a desk with no staff account yet
     stack = Stack(settings)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         with console.status("Starting the desk, the action server and Rasa (about a minute)…"):
             stack.start()
+        if demo_accounts:
+            print_demo_accounts(demo_accounts, settings)
         _print_addresses(settings)
         exited = stack.wait()
         errors.print(f"[red]{exited} stopped; stopping the others. Its log: "
@@ -86,6 +96,7 @@ def _stop_on_sigterm(*_: object) -> None:
 def _print_addresses(settings: Settings) -> None:
     table = Table(title=f"CityDesk is running for {settings.city_name}", show_header=False, box=None)
     table.add_row("Web chat", f"{settings.desk_url}/")
+    table.add_row("Staff inbox", f"{settings.desk_url}/inbox")
     table.add_row("Desk API (OpenAPI)", f"{settings.desk_url}/docs")
     table.add_row("Rasa REST channel", f"{settings.rasa_url}/webhooks/rest/webhook")
     table.add_row("Action server", f"http://{settings.host}:{settings.action_port}/health")
@@ -105,10 +116,49 @@ def import_entries(file: Annotated[Path, typer.Argument(help="A .jsonl or .csv f
         errors.print(f"[red]Nothing imported.[/red] {error}")
         raise typer.Exit(1) from None
     kb = _knowledge_base(Settings(), load_index=False)
-    report = kb.import_entries(entries, show_progress=True)
+    with console.status("Importing and calibrating the answer threshold…"):
+        report = kb.import_entries(entries, show_progress=True)
     console.print(f"Imported {len(entries)} entries from {file}: {report.created} new, "
                   f"{report.updated} updated, {report.unchanged} unchanged. "
                   "A running desk answers from them after a restart.")
+    if kb.calibration is not None:
+        console.print(_calibration_summary(kb.calibration))
+
+
+@kb_app.command()
+def calibrate(target: Annotated[float | None, typer.Option(
+                  min=0.5, max=0.999, help="Precision to calibrate for (default: the target_precision setting).")
+              ] = None,
+              json_output: JsonFlag = False) -> None:
+    """Pick the answer threshold for a target precision from the knowledge base itself, and store it."""
+    settings = Settings()
+    if target is not None:
+        settings.target_precision = target
+    kb = _knowledge_base(settings, load_index=True)
+    if kb.backend.count() == 0:
+        errors.print("[red]The knowledge base is empty:[/red] import entries first (citydesk kb import FILE).")
+        raise typer.Exit(1)
+    with console.status("Calibrating: held-out phrasings, held-out entries and unanswerable questions…"):
+        result = kb.calibrate()
+    table = Table("figure", "value", title="Answer threshold calibrated on the knowledge base")
+    for key, value in result.figures().items():
+        table.add_row(key, "—" if value is None else str(value))
+    console.print(table)
+    console.print(_calibration_summary(result))
+    if settings.answer_threshold is not None:
+        console.print(f"[yellow]CITYDESK_ANSWER_THRESHOLD={settings.answer_threshold} is set: it overrides the "
+                      "calibrated threshold until it is unset.")
+    if json_output:
+        print(json.dumps(result.figures()))
+
+
+def _calibration_summary(result) -> str:
+    if result.expected_precision is None:
+        return f"Answer threshold {result.threshold} ({result.method})."
+    return (f"Answer threshold {result.threshold}: expected precision {result.expected_precision:.1%} "
+            f"(target {result.target_precision:.0%}), expected auto-answer rate "
+            f"{result.expected_auto_answer_rate:.1%} with {result.unanswerable_share:.0%} of questions "
+            "unanswerable.")
 
 
 @kb_app.command()
@@ -137,8 +187,14 @@ def search(text: Annotated[str, typer.Argument(help="A citizen's question.")],
 @kb_app.command("eval")
 def evaluate(kb: Annotated[Path, typer.Option(help="Knowledge base file (.jsonl or .csv).")],
              questions: Annotated[Path, typer.Option(help="Question file (.jsonl).")],
+             details: Annotated[Path | None, typer.Option(
+                 help="Also write one JSON line per question (confidence, best entry, right or not).")] = None,
              json_output: JsonFlag = False) -> None:
-    """Measure a knowledge base on real questions, in a fresh temporary store (shared/EVAL.md)."""
+    """Measure a knowledge base on real questions, in a fresh temporary store (shared/EVAL.md).
+
+    The threshold is the one calibrated on the knowledge base, as in the running desk, unless
+    CITYDESK_ANSWER_THRESHOLD is set.
+    """
     from knowledge_base.evaluation import evaluate_files, read_questions
     from knowledge_base.importer import EntryFileError
 
@@ -154,16 +210,27 @@ def evaluate(kb: Annotated[Path, typer.Option(help="Knowledge base file (.jsonl 
                 if progress.tasks[0].completed % 50 == 0:
                     progress.refresh()
 
+            records: list[dict] = []
             report = evaluate_files(kb_path=kb, questions_path=questions, model_name=settings.embedding_model,
-                                    threshold=settings.answer_threshold, show_progress=True,
-                                    on_progress=advance)
+                                    threshold=settings.answer_threshold,
+                                    target_precision=settings.target_precision,
+                                    unanswerable_share=settings.unanswerable_share, show_progress=True,
+                                    on_progress=advance, details=records)
+        if details is not None:
+            details.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
     except (EntryFileError, ValueError, OSError) as error:
         errors.print(f"[red]Cannot evaluate:[/red] {error}")
         raise typer.Exit(2) from None
     table = Table("figure", "value", title=f"{kb.name} against {questions.name}")
     for key, value in report.items():
-        table.add_row(key, "—" if value is None else str(value))
+        if key != "calibration":
+            table.add_row(key, "—" if value is None else str(value))
     console.print(table)
+    if "calibration" in report:
+        calibration = report["calibration"]
+        console.print(f"Calibrated on the knowledge base ({calibration['method']}): expected precision "
+                      f"{calibration['expected_precision']}, expected auto-answer rate "
+                      f"{calibration['expected_auto_answer_rate']}.")
     if json_output:
         print(json.dumps(report))
 
@@ -175,3 +242,56 @@ def train(force: Annotated[bool, typer.Option(help="Train even if the data did n
 
     path, trained = ensure_trained(Settings(), force=force)
     console.print(f"{'Trained' if trained else 'Up to date'}: {path}")
+
+
+
+@bot_app.command("eval")
+def bot_evaluate(
+    messages: Annotated[Path, typer.Option(help="Message file (.jsonl; format in shared/EVAL.md).")],
+    url: Annotated[str | None, typer.Option(help="The running assistant's Rasa server "
+                                            "(default: http://127.0.0.1:5005, or CITYDESK_RASA_PORT).")] = None,
+    desk_url: Annotated[str | None, typer.Option(help="The running desk (default: http://127.0.0.1:8000, "
+                                                 "or CITYDESK_DESK_PORT).")] = None,
+    data_dir: Annotated[Path | None, typer.Option(help="The running desk's data folder, where it keeps its "
+                                                  "internal token (or set CITYDESK_INTERNAL_TOKEN).")] = None,
+    json_output: JsonFlag = False,
+) -> None:
+    """Send each message to the running assistant as a new conversation; measure what it did (shared/EVAL.md)."""
+    from desk import bot_eval
+    from desk.secrets import read_secret
+
+    settings = Settings(**({"data_dir": data_dir} if data_dir else {}))
+    token = ((settings.internal_token.get_secret_value() if settings.internal_token else None)
+             or read_secret(settings.internal_token_file))
+    if not token:
+        errors.print(f"[red]Cannot evaluate:[/red] no internal token in {settings.internal_token_file}. Pass the "
+                     "running desk's --data-dir, or set CITYDESK_INTERNAL_TOKEN.")
+        raise typer.Exit(2)
+    try:
+        items = bot_eval.read_messages(messages)
+        with Progress(console=errors, transient=True) as progress, \
+                bot_eval.Assistant(rasa_url=url or settings.rasa_url, desk_url=desk_url or settings.desk_url,
+                                   internal_token=token) as assistant:
+            task = progress.add_task("Sending messages", total=len(items))
+            observed = bot_eval.run(items, assistant, on_progress=lambda: progress.advance(task))
+    except (bot_eval.MessageFileError, bot_eval.EvalError, OSError) as error:
+        errors.print(f"[red]Cannot evaluate:[/red] {error}")
+        raise typer.Exit(2) from None
+    report = bot_eval.score(items, observed)
+    misses = Table("expected", "got", "message", "detail", title="Messages handled wrongly")
+    for miss in bot_eval.misses(items, observed):
+        misses.add_row(miss.expected, miss.got, miss.text[:90], miss.detail)
+    if misses.row_count:
+        console.print(misses)
+    figures = Table("figure", "value", title=f"The assistant on {messages.name}")
+    for key, value in report.items():
+        if key != "confusion":
+            figures.add_row(key, "—" if value is None else str(value))
+    console.print(figures)
+    actual_routes = list(report["confusion"][bot_eval.ROUTES[0]])
+    confusion = Table("expected \\ got", *actual_routes, title="Routes: expected (rows) against actual (columns)")
+    for expected, row in report["confusion"].items():
+        confusion.add_row(expected, *(str(row[route]) for route in actual_routes))
+    console.print(confusion)
+    if json_output:
+        print(json.dumps(report))

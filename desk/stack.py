@@ -48,11 +48,14 @@ def child_environment(settings: Settings) -> dict[str, str]:
         "CITYDESK_DESK_PORT": str(settings.desk_port),
         "CITYDESK_RASA_PORT": str(settings.rasa_port),
         "CITYDESK_ACTION_PORT": str(settings.action_port),
-        "CITYDESK_ANSWER_THRESHOLD": str(settings.answer_threshold),
+        **({"CITYDESK_ANSWER_THRESHOLD": str(settings.answer_threshold)}
+           if settings.answer_threshold is not None else {}),
         "CITYDESK_EMBEDDING_MODEL": settings.embedding_model,
         **({"CITYDESK_SEED_KB_FILE": str(settings.seed_kb_file.resolve())} if settings.seed_kb_file else {}),
         # read by the action server and by endpoints.yml
         "CITYDESK_DESK_URL": settings.desk_url,
+        # the desk checks it, the actions send it: one token for the whole stack
+        "CITYDESK_INTERNAL_TOKEN": settings.resolved_internal_token,
         "CITYDESK_ACTION_SERVER_URL": settings.action_server_url,
         "CITYDESK_RASA_TRACKER_URL": settings.resolved_database_url,
         "TF_CPP_MIN_LOG_LEVEL": "2",

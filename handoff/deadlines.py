@@ -18,7 +18,8 @@ def expected_datetime(requested: datetime, sla: SLA, timezone: str) -> datetime:
     if requested.tzinfo is None:
         raise ValueError("requested must be timezone-aware")
     if sla in _HOURS:
-        return (requested + timedelta(hours=_HOURS[sla])).astimezone(UTC)
+        # in UTC: Python adds a timedelta to the wall clock of a datetime in a zone with daylight saving
+        return requested.astimezone(UTC) + timedelta(hours=_HOURS[sla])
     local = requested.astimezone(ZoneInfo(timezone))
     due_wall_clock = local.replace(tzinfo=None) + timedelta(days=_DAYS[sla])
     return due_wall_clock.replace(tzinfo=ZoneInfo(timezone)).astimezone(UTC)

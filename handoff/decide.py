@@ -23,12 +23,28 @@ SMALLTALK_INTENTS = frozenset({"greet", "goodbye", "thank", "bot_challenge"})
 CASE_INTENTS = {"report_problem": SLA.SIMPLE, "suggest_policy": SLA.POLICY, "request_human": SLA.REVIEW}
 
 # A safety net under the intent classifier: danger to life is never left to a statistical model alone.
-EMERGENCY_WORDS = re.compile(
-    r"\b(fire|flames?|smoke|gas leak|smell(s|ing)? (of )?gas|explosion|unconscious|not breathing|"
-    r"can'?t breathe|collapsed|bleeding|heart attack|overdose|drowning|shooting|shots fired|stabbed|"
-    r"weapon|assault(ed)?|live wire|power line down|downed (power )?lines?|"
-    r"flood(ing|ed)? (in|into) (my|our|the) (house|home|basement)|trapped|car crash)\b",
-    re.IGNORECASE)
+_PERSON = (r"(he|she|they|someone|somebody|(a|the) (man|woman|child|kid|boy|girl|baby|person|guy)|"
+           r"my (son|daughter|dad|father|mom|mum|mother|husband|wife|partner|friend|baby|child|kid|brother|"
+           r"sister|grandma|grandpa|grandmother|grandfather))")
+_EMERGENCY_PHRASES = (
+    # "fire" but not the fire hydrant, fire pit or fireworks permit a citizen asks about
+    r"fire(?!\s?(hydrants?|pits?|places?|works|wood|department|dept|stations?|fighters?|code|inspections?|"
+    r"permits?|drills?|extinguishers?|escapes?|safety|lanes?))",
+    r"flames?", r"smoke", r"gas leak", r"smell(s|ing)? (of )?gas", r"explo(sion|ded)", r"carbon monoxide",
+    r"unconscious", r"unresponsive", r"not breathing", r"can'?t breathe", r"chok(ing|ed)", r"collapsed",
+    r"bleeding", r"heart attack", r"seizure", r"(having|had) a stroke", r"overdos(e|ed|ing)", r"poison(ed|ing)",
+    r"swallowed .{0,30}(pills|bleach|poison|medicine|medication|chemicals?|detergent|batter(y|ies))",
+    r"won'?t wake up", rf"{_PERSON} (isn'?t|is not|'s not|not) (moving|responding|breathing|waking up)",
+    r"drowning", r"fell (in|into|through) (the )?(river|lake|pond|creek|ice|water)",
+    r"shooting", r"shots fired", r"stabbed", r"weapon", r"(with|has|pulled|waving|holding|pointing) (a )?(gun|knife)",
+    r"assault(ed)?", r"broke into", r"break(ing)?[- ]in", r"intruder", r"suicid(e|al)", r"kill (my|him|her)self",
+    r"hit by a (car|truck|bus|train|vehicle)", r"car crash", r"trapped",
+    r"live wire", r"power line down", r"downed (power )?lines?",
+    r"(power|electric(al)?) (lines?|wires?|cables?)\b.{0,40}\b(down|snapped|sparking|sparks|fallen|lying)",
+    r"flood(ing|ed)? (in|into) (my|our|the) (house|home|basement|apartment)",
+    r"water (is )?(pouring|rushing|coming|flooding) (in|into) (my|our|the) (house|home|basement|apartment)",
+)
+EMERGENCY_WORDS = re.compile(r"\b(" + "|".join(_EMERGENCY_PHRASES) + r")\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -56,12 +72,19 @@ def decide(*, intent: str | None, text: str, answer_entry: Entry | None, best_co
     if intent == "check_case_status":
         return Decision(Route.STATUS, "intent check_case_status")
     if intent in CASE_INTENTS:
-        return Decision(Route.CASE, f"intent {intent}", sla=CASE_INTENTS[intent], category=category)
+        # a reported problem is as urgent as its category says; policy and "a person, please" keep their class
+        sla = category.sla if intent == "report_problem" and category is not None else CASE_INTENTS[intent]
+        return _case(f"intent {intent}", sla, category)
     if answer_entry is not None:
         return Decision(Route.ANSWER, "knowledge base answer above the threshold", entry=answer_entry)
     if intent == "out_of_scope" or (best_confidence < out_of_scope_below and category is None):
         return Decision(Route.OUT_OF_SCOPE, "not the city's business" if intent == "out_of_scope"
                         else "nothing in the knowledge base comes close")
     if category is not None:
-        return Decision(Route.CASE, f"describes a {category.code} problem", sla=SLA.SIMPLE, category=category)
+        return _case(f"describes a {category.code} problem", category.sla, category)
     return Decision(Route.CASE, "a city question the knowledge base cannot answer", sla=SLA.REVIEW)
+
+
+def _case(reason: str, sla: SLA, category: Category | None) -> Decision:
+    """A case of the class; a category whose class is emergency makes it an emergency."""
+    return Decision(Route.EMERGENCY if sla == SLA.EMERGENCY else Route.CASE, reason, sla=sla, category=category)

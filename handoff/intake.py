@@ -30,6 +30,8 @@ class IncomingMessage:
     address: str | None = None
     lat: float | None = None
     long: float | None = None
+    service_code: str | None = None  # a filed request (Open311) names its category and wants a case, not an answer
+    contact: dict[str, str] | None = None  # the filer's personal contact data, kept on the case
 
 
 @dataclass(frozen=True)
@@ -49,8 +51,13 @@ class Intake:
 
     def handle(self, message: IncomingMessage) -> Outcome:
         answer = self._kb.answer(message.text)
-        category, _ = self._classifier.classify(message.text)
-        decision = decide(intent=message.intent, text=message.text, answer_entry=answer.entry,
+        if message.service_code is not None:
+            category = self._cases.directory.category(message.service_code)
+            answer_entry = None  # a filed request is handled as reported, even when the text reads like a question
+        else:
+            category, _ = self._classifier.classify(message.text)
+            answer_entry = answer.entry
+        decision = decide(intent=message.intent, text=message.text, answer_entry=answer_entry,
                           best_confidence=answer.confidence, category=category,
                           out_of_scope_below=self._out_of_scope_below)
         case = None
@@ -70,4 +77,4 @@ class Intake:
                                      conversation_id=message.conversation_id, sla=decision.sla or SLA.REVIEW,
                                      assignment=assignment, category=decision.category,
                                      address=message.address or find_address(message.text),
-                                     lat=message.lat, long=message.long)
+                                     lat=message.lat, long=message.long, contact=message.contact)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from database import Base
+from database.types import UTCDateTime
 
 
 class Case(Base):
@@ -24,10 +25,10 @@ class Case(Base):
     agency_responsible: Mapped[str] = mapped_column(String(100), index=True)  # department code
     sla: Mapped[str] = mapped_column(String(20))
     assignee: Mapped[str | None] = mapped_column(String(100))
-    requested_datetime: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_datetime: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    expected_datetime: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
-    escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    requested_datetime: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_datetime: Mapped[datetime] = mapped_column(UTCDateTime)
+    expected_datetime: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     is_emergency: Mapped[bool] = mapped_column(Boolean, default=False)
     channel: Mapped[str] = mapped_column(String(30))
     conversation_id: Mapped[str] = mapped_column(String(200), index=True)
@@ -41,6 +42,8 @@ class Case(Base):
     last_name: Mapped[str | None] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(300))
     phone: Mapped[str | None] = mapped_column(String(100))
+    device_id: Mapped[str | None] = mapped_column(String(200))  # Open311 filers
+    account_id: Mapped[str | None] = mapped_column(String(200))
 
     events: Mapped[list[CaseEvent]] = relationship(back_populates="case", order_by="CaseEvent.id",
                                                    cascade="all, delete-orphan")
@@ -53,7 +56,7 @@ class CaseEvent(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
     actor: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(40))
     text: Mapped[str | None] = mapped_column(Text)
@@ -74,8 +77,8 @@ class OutboxMessage(Base):
     conversation_id: Mapped[str] = mapped_column(String(200), index=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     text: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
 
 
@@ -85,7 +88,7 @@ class MessageDecision(Base):
     __tablename__ = "message_decisions"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
     channel: Mapped[str] = mapped_column(String(30))
     conversation_id: Mapped[str] = mapped_column(String(200), index=True)
     text: Mapped[str] = mapped_column(Text)

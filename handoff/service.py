@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -39,6 +40,7 @@ SYSTEM = Actor("assistant")
 
 
 def case_number(case_id: int, requested: datetime) -> str:
+    """CD-YYYY-NNNNNN, with the year of `requested` as given (the desk gives the city's local time)."""
     return f"{CASE_NUMBER_PREFIX}-{requested.year}-{case_id:06d}"
 
 
@@ -74,7 +76,7 @@ class CaseDesk:
                         routing_reason=assignment.reason, **(contact or {}))
             session.add(case)
             session.flush()
-            case.service_request_id = case_number(case.id, now)
+            case.service_request_id = case_number(case.id, now.astimezone(ZoneInfo(self.timezone)))
             event = self._event(session, case, SYSTEM, "opened", None,
                                 {"department": case.agency_responsible, "sla": sla.value,
                                  "reason": assignment.reason})
@@ -100,12 +102,34 @@ class CaseDesk:
                                     .order_by(Case.id.desc())).all()
             return [self._detached(session, c) for c in cases]
 
-    def inbox(self, actor: Actor, *, include_closed: bool = False) -> list[Case]:
-        """The cases an actor may see, oldest deadline first."""
+    def requests(self, *, ids: Sequence[str] = (), service_codes: Sequence[str] = (),
+                 statuses: Sequence[str] = (), start: datetime | None = None, end: datetime | None = None,
+                 limit: int = 1000) -> list[Case]:
+        """Cases by Open311's filters (an empty filter matches all), newest first, without their history."""
+        query = select(Case).order_by(Case.requested_datetime.desc(), Case.id.desc()).limit(limit)
+        if ids:
+            query = query.where(Case.service_request_id.in_([i.upper() for i in ids]))
+        if service_codes:
+            query = query.where(Case.service_code.in_(service_codes))
+        if statuses:
+            query = query.where(Case.status.in_(statuses))
+        if start is not None:
+            query = query.where(Case.requested_datetime >= start)
+        if end is not None:
+            query = query.where(Case.requested_datetime <= end)
+        with self._sessions() as session:
+            cases = list(session.scalars(query))
+            session.expunge_all()
+            return cases
+
+    def inbox(self, actor: Actor, *, include_closed: bool = False, department: str | None = None) -> list[Case]:
+        """The cases an actor may see, oldest deadline first; `department` narrows a supervisor's view."""
         with self._sessions() as session:
             query = select(Case).order_by(Case.expected_datetime, Case.id)
-            if actor.role == "staff":
+            if actor.role not in ("system", "supervisor"):  # the same rule as Actor.can_see
                 query = query.where(Case.agency_responsible == actor.department)
+            if department is not None:
+                query = query.where(Case.agency_responsible == department)
             if not include_closed:
                 query = query.where(Case.status == "open")
             return [self._detached(session, c) for c in session.scalars(query)]

@@ -13,7 +13,12 @@ import numpy as np
 
 from knowledge_base.factory import build_knowledge_base
 from knowledge_base.importer import read_entries
-from knowledge_base.service import Answer, KnowledgeBase
+from knowledge_base.service import (
+    DEFAULT_TARGET_PRECISION,
+    DEFAULT_UNANSWERABLE_SHARE,
+    Answer,
+    KnowledgeBase,
+)
 
 RANK_DEPTH = 10
 WARM_UP_QUESTIONS = 5
@@ -24,6 +29,7 @@ class Question:
     text: str
     expected_ids: tuple[str, ...]
     expected_department: str | None = None
+    kind: str | None = None  # optional label (e.g. in-domain, out-of-domain): hand-off figures per kind
 
     @property
     def answerable(self) -> bool:
@@ -45,8 +51,10 @@ def read_questions(path: Path) -> list[Question]:
             expected = data.get("expected_ids") or []
             if not isinstance(expected, list) or not all(isinstance(i, str) for i in expected):
                 raise TypeError("expected_ids must be a list of entry ids")
+            kind = data.get("kind")
             questions.append(Question(text=str(data["text"]), expected_ids=tuple(expected),
-                                      expected_department=data.get("expected_department")))
+                                      expected_department=data.get("expected_department"),
+                                      kind=None if kind is None else str(kind)))
         except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as error:
             raise ValueError(f"{path}, line {number}: not a question ({error})") from None
     return questions
@@ -57,9 +65,12 @@ def routed_department(answer: Answer) -> str | None:
     return answer.results[0].entry.department if answer.results else None
 
 
-def evaluate(kb: KnowledgeBase, questions: Sequence[Question],
-             on_progress: Callable[[], None] | None = None) -> dict:
-    """Answer every question with the assistant's own code path and threshold; the contract's figures."""
+def evaluate(kb: KnowledgeBase, questions: Sequence[Question], on_progress: Callable[[], None] | None = None,
+             details: list[dict] | None = None) -> dict:
+    """Answer every question with the assistant's own code path and threshold; the contract's figures.
+
+    `details`, if given, receives one record per question (see `question_record`).
+    """
     for question in questions[:WARM_UP_QUESTIONS]:
         kb.answer(question.text, top_k=RANK_DEPTH)
     latencies, answers = [], []
@@ -69,7 +80,18 @@ def evaluate(kb: KnowledgeBase, questions: Sequence[Question],
         latencies.append((time.perf_counter() - start) * 1000)
         if on_progress:
             on_progress()
+    if details is not None:
+        details.extend(question_record(q, a) for q, a in zip(questions, answers, strict=True))
     return summarise(questions, answers, latencies, kb.threshold)
+
+
+def question_record(question: Question, answer: Answer) -> dict:
+    """What happened to one question: enough to redraw precision against auto-answer rate at any threshold."""
+    top = answer.results[0] if answer.results else None
+    return {"text": question.text, "kind": question.kind, "answerable": question.answerable,
+            "top_id": top.entry.id if top else None, "confidence": round(top.confidence, 6) if top else 0.0,
+            "top_correct": bool(top and top.entry.id in question.expected_ids),
+            "rank": _rank(question, answer), "answered": answer.entry is not None}
 
 
 def summarise(questions: Sequence[Question], answers: Sequence[Answer], latencies_ms: Sequence[float],
@@ -97,19 +119,42 @@ def summarise(questions: Sequence[Question], answers: Sequence[Answer], latencie
         "latency_ms_p50": _round(float(np.percentile(latencies_ms, 50))) if latencies_ms else None,
         "latency_ms_p95": _round(float(np.percentile(latencies_ms, 95))) if latencies_ms else None,
         "threshold": threshold,
+        **_handoff_by_kind(questions, answers),
     }
 
 
-def evaluate_files(*, kb_path: Path, questions_path: Path, model_name: str, threshold: float,
-                   on_progress: Callable[[], None] | None = None, show_progress: bool = False) -> dict:
-    """Load the KB file into a fresh temporary store (never the live one) and evaluate the questions."""
+def _handoff_by_kind(questions: Sequence[Question], answers: Sequence[Answer]) -> dict:
+    """handoff_recall per kind of unanswerable question, when the question file labels them (else nothing)."""
+    kinds = sorted({q.kind for q in questions if q.kind is not None and not q.answerable})
+    if not kinds:
+        return {}
+    pairs = [(q, a) for q, a in zip(questions, answers, strict=True) if not q.answerable]
+    return {"handoff_recall_by_kind": {
+        kind: _share(sum(1 for q, a in pairs if q.kind == kind and a.entry is None),
+                     sum(1 for q, _ in pairs if q.kind == kind)) for kind in kinds}}
+
+
+def evaluate_files(*, kb_path: Path, questions_path: Path, model_name: str, threshold: float | None,
+                   target_precision: float = DEFAULT_TARGET_PRECISION,
+                   unanswerable_share: float = DEFAULT_UNANSWERABLE_SHARE,
+                   on_progress: Callable[[], None] | None = None, show_progress: bool = False,
+                   details: list[dict] | None = None) -> dict:
+    """Load the KB file into a fresh temporary store (never the live one) and evaluate the questions.
+
+    As in the running desk, the threshold is `threshold` if given, else the one calibrated on the imported
+    entries; the calibration's own expectations are reported under `calibration`.
+    """
     entries = read_entries(kb_path)
     questions = read_questions(questions_path)
     with tempfile.TemporaryDirectory(prefix="citydesk-eval-") as folder:
         kb = build_knowledge_base(database_url=f"sqlite:///{folder}/eval.db", model_name=model_name,
-                                  threshold=threshold, load_index=False)
+                                  threshold=threshold, target_precision=target_precision,
+                                  unanswerable_share=unanswerable_share, load_index=False)
         kb.import_entries(entries, show_progress=show_progress)
-        return evaluate(kb, questions, on_progress=on_progress)
+        report = evaluate(kb, questions, on_progress=on_progress, details=details)
+        if kb.calibration is not None:
+            report["calibration"] = kb.calibration.figures()
+        return report
 
 
 def _rank(question: Question, answer: Answer) -> int | None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
-from sqlalchemy import JSON, DateTime, LargeBinary, String, Text, func, select
+from sqlalchemy import JSON, DateTime, Float, LargeBinary, String, Text, func, select
 from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 
 from database import Base
@@ -33,6 +33,18 @@ class EntryRow(Base):
         return Entry(id=self.id, question=self.question, alt_questions=tuple(self.alt_questions or ()),
                      answer=self.answer, department=self.department, topic=self.topic,
                      category=self.category, url=self.url, language=self.language)
+
+
+class CalibrationRow(Base):
+    """The answer threshold calibrated on the knowledge base (knowledge_base/calibration.py), per model."""
+
+    __tablename__ = "kb_calibration"
+
+    model: Mapped[str] = mapped_column(String(300), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    threshold: Mapped[float] = mapped_column(Float)
+    figures: Mapped[dict] = mapped_column(JSON)
+    calibrated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class EmbeddingRow(Base):
@@ -128,3 +140,22 @@ class EmbeddingCache:
             for text, vector in vectors.items():
                 session.merge(EmbeddingRow(model=self._model, text_sha256=text_key(text),
                                            vector=np.asarray(vector, dtype=np.float32).tobytes()))
+
+
+class CalibrationStore:
+    """The stored calibration of one model's knowledge base: its threshold and how it was found."""
+
+    def __init__(self, sessions: sessionmaker, model: str) -> None:
+        self._sessions = sessions
+        self._model = model
+
+    def get(self) -> tuple[str, float, dict] | None:
+        """(fingerprint, threshold, figures) of the stored calibration, or None."""
+        with self._sessions() as session:
+            row = session.get(CalibrationRow, self._model)
+            return (row.fingerprint, row.threshold, dict(row.figures)) if row else None
+
+    def put(self, *, fingerprint: str, threshold: float, figures: dict) -> None:
+        with self._sessions.begin() as session:
+            session.merge(CalibrationRow(model=self._model, fingerprint=fingerprint, threshold=threshold,
+                                         figures=figures, calibrated_at=datetime.now(UTC)))

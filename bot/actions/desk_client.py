@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import aiohttp
 
 from bot.actions.settings import ActionSettings
+
+log = logging.getLogger(__name__)
 
 
 class DeskUnavailable(Exception):
@@ -17,15 +20,24 @@ class MessageRejected(Exception):
     """The desk refused the message itself (empty or too long)."""
 
 
+def _headers(settings: ActionSettings) -> dict[str, str]:
+    token = settings.internal_token.get_secret_value()
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
 async def _call(settings: ActionSettings, method: str, path: str, **kwargs: Any) -> Any:
     timeout = aiohttp.ClientTimeout(total=settings.desk_timeout_s)
     try:
-        async with aiohttp.ClientSession(timeout=timeout) as session, \
+        async with aiohttp.ClientSession(timeout=timeout, headers=_headers(settings)) as session, \
                 session.request(method, f"{settings.desk_url}{path}", **kwargs) as response:
             if response.status == 422:
                 raise MessageRejected(await response.text())
             if response.status == 404:
                 return None
+            if response.status == 401:
+                log.error("The desk refused the internal token (CITYDESK_INTERNAL_TOKEN): %s",
+                          await response.text())
+                raise DeskUnavailable("the desk refused the internal token")
             if response.status != 200:
                 raise DeskUnavailable(f"desk answered {response.status}")
             return await response.json()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import BaseSettings  # Rasa 3.6 pins pydantic 1.x, whose BaseSettings this is
+from pydantic import BaseSettings, SecretStr  # Rasa 3.6 pins pydantic 1.x, whose BaseSettings this is
 
 
 class ActionSettings(BaseSettings):
@@ -12,6 +12,8 @@ class ActionSettings(BaseSettings):
     desk_timeout_s: float = 10.0
     emergency_number: str = "911"
     city_service_phone: str = "311"
+    # sent to the desk's internal API; `citydesk serve` passes the desk's own
+    internal_token: SecretStr = SecretStr("")
 
     class Config:
         env_prefix = "CITYDESK_"

@@ -7,10 +7,12 @@ import re
 from fastapi import APIRouter, Depends, HTTPException, Query
 
 from desk.api.deps import get_cases
+from desk.api.internal_auth import require_internal_token
 from desk.api.messages import CaseSummary, case_summary
 from handoff.service import CaseDesk
 
-router = APIRouter(prefix="/api/cases", tags=["cases"])
+# Internal: it reveals citizens' cases; only our own processes call it.
+router = APIRouter(prefix="/api/cases", tags=["cases"], dependencies=[Depends(require_internal_token)])
 
 CASE_NUMBER = re.compile(r"\b([A-Z]{2})-?(\d{4})-?(\d{3,6})\b", re.IGNORECASE)
 

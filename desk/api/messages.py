@@ -9,13 +9,15 @@ from pydantic import BaseModel, Field
 
 from desk.api.deps import get_cases, get_intake
 from desk.api.fields import CitizenText
+from desk.api.internal_auth import require_internal_token
 from desk.api.kb import Hit, hit_of
 from handoff.deadlines import describe_deadline
 from handoff.intake import IncomingMessage, Intake, channel_of
 from handoff.models import Case
 from handoff.service import CaseDesk
 
-router = APIRouter(prefix="/api/messages", tags=["messages"])
+# Internal: it decides things and reveals citizens' messages; only our own processes call it.
+router = APIRouter(prefix="/api/messages", tags=["messages"], dependencies=[Depends(require_internal_token)])
 
 
 class MessageIn(BaseModel):

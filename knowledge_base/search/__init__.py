@@ -1,5 +1,5 @@
 """Search backends behind one protocol: embedded (NumPy + SQLite FTS5) and, later, Elasticsearch."""
 
-from knowledge_base.search.protocol import Filters, IndexedEntry, SearchBackend, SearchHit
+from knowledge_base.search.protocol import Candidate, Filters, IndexedEntry, SearchBackend, SearchHit
 
-__all__ = ["Filters", "IndexedEntry", "SearchBackend", "SearchHit"]
+__all__ = ["Candidate", "Filters", "IndexedEntry", "SearchBackend", "SearchHit"]

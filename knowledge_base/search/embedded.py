@@ -1,4 +1,4 @@
-"""In-process search: exact cosine over normalised phrasing vectors (NumPy) fused with BM25 (SQLite FTS5)."""
+"""In-process search: exact cosine over normalised phrasing vectors (NumPy) and BM25 (SQLite FTS5)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from knowledge_base.search.fusion import confidence, lexical_strength
-from knowledge_base.search.protocol import Filters, IndexedEntry, SearchHit
+from knowledge_base.ranking import shown_phrasing
+from knowledge_base.search.fusion import VOTE_SIZE, lexical_strength
+from knowledge_base.search.protocol import Candidate, Filters, IndexedEntry
 
 # Column weights of bm25(): question, alternative phrasings, answer.
 BM25_WEIGHTS = (2.0, 1.5, 0.5)
-CANDIDATES_PER_RESULT = 10
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -25,6 +25,7 @@ class EmbeddedBackend:
         self._lock = threading.RLock()
         self._items: dict[str, IndexedEntry] = {}
         self._matrix: np.ndarray | None = None  # phrasing vectors of all entries, entry by entry
+        self._answers: np.ndarray = np.zeros((0, 0), dtype=np.float32)  # one answer vector per entry
         self._starts: np.ndarray = np.zeros(0, dtype=np.int64)  # first phrasing row of each entry
         self._owner: np.ndarray = np.zeros(0, dtype=np.int64)  # entry position of each phrasing row
         self._departments: np.ndarray = np.zeros(0, dtype=object)
@@ -59,28 +60,30 @@ class EmbeddedBackend:
     def count(self) -> int:
         return len(self._items)
 
-    def search(self, text: str, vector: np.ndarray, *, top_k: int,
-               filters: Filters | None = None) -> list[SearchHit]:
+    def search(self, text: str, vector: np.ndarray, *, limit: int,
+               filters: Filters | None = None) -> list[Candidate]:
         with self._lock:
             if not self._items:
                 return []
             self._build_matrix()
-            dense, best_rows = self._dense_scores(vector)
-            # filter before choosing candidates, so that a filtered search still finds top_k entries
+            vector = vector.astype(np.float32)
+            best, best_rows, votes = self._phrasing_scores(vector)
+            # filter before choosing candidates, so that a filtered search still finds `limit` entries
             allowed = self._allowed(filters)
-            ranked = np.argsort(-np.where(allowed, dense, -np.inf))[: top_k * CANDIDATES_PER_RESULT]
-            candidates = {int(p) for p in ranked if allowed[p]}
-            lexical = self._lexical_scores(text, limit=top_k * CANDIDATES_PER_RESULT, filters=filters)
-            candidates.update(self._position[e] for e in lexical)
-            hits = []
-            for position in candidates:
-                item = self._items[self._order[position]]
-                lex = lexical.get(item.entry.id, 0.0)
-                d = float(dense[position])
-                hits.append(SearchHit(entry=item.entry, confidence=confidence(d, lex), dense=d,
-                                      lexical=lex, matched_phrasing=item.entry.phrasings[best_rows[position]]))
-            hits.sort(key=lambda h: (-h.confidence, h.entry.id))
-            return hits[:top_k]
+            ranked = np.argsort(-np.where(allowed, votes, -np.inf), kind="stable")[:limit]
+            positions = {int(p) for p in ranked if allowed[p]}
+            lexical = self._lexical_scores(text, limit=limit, filters=filters)
+            positions.update(self._position[e] for e in lexical)
+            order = sorted(positions, key=lambda p: (-votes[p], self._order[p]))
+            answers = self._answers[order] @ vector if order else np.zeros(0)
+            candidates = []
+            for position, answer in zip(order, answers, strict=True):
+                entry = self._items[self._order[position]].entry
+                scores = tuple(float(b[position]) for b in best if np.isfinite(b[position]))
+                candidates.append(Candidate(entry=entry, phrasing_scores=scores,
+                                            matched_phrasing=shown_phrasing(entry, int(best_rows[position])),
+                                            answer_score=float(answer), lexical=lexical.get(entry.id, 0.0)))
+            return candidates
 
     def _delete_text(self, entry_ids: Sequence[str]) -> None:
         self._fts.executemany("DELETE FROM fts WHERE entry_id = ?", [(e,) for e in entry_ids])
@@ -96,18 +99,31 @@ class EmbeddedBackend:
         self._owner = np.repeat(np.arange(len(blocks)), sizes)
         self._departments = np.array([self._items[e].entry.department for e in self._order], dtype=object)
         self._languages = np.array([self._items[e].entry.language for e in self._order], dtype=object)
+        dimension = blocks[0].shape[1]
+        self._answers = np.vstack([self._items[e].answer_vector if self._items[e].answer_vector is not None
+                                   else np.zeros(dimension, dtype=np.float32) for e in self._order]
+                                  ).astype(np.float32)
         self._matrix = np.ascontiguousarray(np.vstack(blocks), dtype=np.float32)
 
-    def _dense_scores(self, vector: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Per entry: the best cosine over its phrasings, and the index of that phrasing."""
-        sims = self._matrix @ vector.astype(np.float32)
-        best = np.maximum.reduceat(sims, self._starts)
-        best_rows = np.nonzero(sims >= best[self._owner])[0]
-        # ties: keep the first best phrasing of each entry (rows ascend, so np.unique's first index)
-        owners, first = np.unique(self._owner[best_rows], return_index=True)
-        local = np.zeros(len(best), dtype=np.int64)
-        local[owners] = best_rows[first] - self._starts[owners]
-        return best, local
+    def _phrasing_scores(self, vector: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+        """Per entry: its VOTE_SIZE best phrasing cosines (-inf when it has fewer), the best one's row, the vote."""
+        sims = self._matrix @ vector
+        best: list[np.ndarray] = []
+        best_rows = np.zeros(len(self._starts), dtype=np.int64)
+        for round_ in range(min(VOTE_SIZE, int(np.diff(np.append(self._starts, len(sims))).max()))):
+            top = np.maximum.reduceat(sims, self._starts)
+            rows = np.nonzero(sims >= top[self._owner])[0]
+            # ties: take the first best phrasing of each entry (rows ascend, so np.unique's first index)
+            owners, first = np.unique(self._owner[rows], return_index=True)
+            taken = rows[first]
+            if round_ == 0:
+                best_rows[owners] = taken - self._starts[owners]
+            best.append(np.where(np.isfinite(top), top, -np.inf))
+            sims[taken] = -np.inf
+        stacked = np.vstack(best)
+        finite = np.isfinite(stacked)
+        votes = np.where(finite, stacked, 0.0).sum(axis=0) / np.maximum(finite.sum(axis=0), 1)
+        return best, best_rows, votes
 
     def _allowed(self, filters: Filters | None) -> np.ndarray:
         allowed = np.ones(len(self._order), dtype=bool)

@@ -1,12 +1,28 @@
-"""How dense and lexical evidence combine into one ranking and one confidence, for every backend."""
+"""How the evidence of every backend combines into one score and one confidence per entry.
+
+The weights were chosen by measurement on the development sets of ../shared/eval (reports/kb-eval.md);
+the answer threshold is not chosen here but calibrated on each knowledge base (knowledge_base/calibration.py).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 # BM25 scores have no fixed scale; s / (s + half) maps them to [0, 1) with 0.5 at `half`,
 # the same for every query, so that the confidence means the same thing across questions.
 LEXICAL_HALF_SCORE = 8.0
-# Weight of the lexical evidence beside the cosine similarity of the best phrasing.
-LEXICAL_WEIGHT = 0.1
+# An entry's phrasings vote: the mean cosine of its VOTE_SIZE closest phrasings, so that one stray
+# phrasing close to the question counts for less than several that agree.
+VOTE_SIZE = 3
+# Weights beside the phrasing vote (weight 1) of the other evidence.
+ANSWER_WEIGHT = 0.3
+LEXICAL_WEIGHT = 0.2
+CLASSIFIER_WEIGHT = 0.2
+# How much the lead over the best other entry adds to (or its deficit takes from) the confidence.
+MARGIN_WEIGHT = 0.5
+# A long message: its score is the mean of the whole message's and of its best sentence's (or the whole's, if
+# that is higher), so that a question buried in a long complaint is found, but one stray sentence is not enough.
+SENTENCE_SHARE = 0.5
 
 
 def lexical_strength(bm25_score: float) -> float:
@@ -14,6 +30,35 @@ def lexical_strength(bm25_score: float) -> float:
     return bm25_score / (bm25_score + LEXICAL_HALF_SCORE) if bm25_score > 0 else 0.0
 
 
-def confidence(dense: float, lexical: float) -> float:
-    """Fused score in [0, 1]: the best phrasing's cosine, nudged up by lexical agreement."""
-    return max(0.0, min(1.0, (dense + LEXICAL_WEIGHT * lexical) / (1.0 + LEXICAL_WEIGHT)))
+def vote(phrasing_scores: Sequence[float]) -> float:
+    """The mean of the best VOTE_SIZE phrasing cosines (all of them if the entry has fewer)."""
+    best = sorted(phrasing_scores, reverse=True)[:VOTE_SIZE]
+    return sum(best) / len(best) if best else 0.0
+
+
+def entry_score(*, phrasing_vote: float, answer: float, lexical: float, classifier: float | None) -> float:
+    """The weighted mean of an entry's evidence; `classifier` is None when the knowledge base has none."""
+    total = phrasing_vote + ANSWER_WEIGHT * answer + LEXICAL_WEIGHT * lexical
+    weight = 1.0 + ANSWER_WEIGHT + LEXICAL_WEIGHT
+    if classifier is not None:
+        total += CLASSIFIER_WEIGHT * classifier
+        weight += CLASSIFIER_WEIGHT
+    return total / weight
+
+
+def long_message_score(whole: float, best_sentence: float) -> float:
+    """A long message's score for one entry from the whole message's and its best sentence's."""
+    return (1 - SENTENCE_SHARE) * whole + SENTENCE_SHARE * max(whole, best_sentence)
+
+
+def confidences(scores: Sequence[float]) -> list[float]:
+    """Per score, in [0, 1]: the score plus MARGIN_WEIGHT times its lead over the best other score."""
+    if not scores:
+        return []
+    ordered = sorted(scores, reverse=True)
+    first, second = ordered[0], (ordered[1] if len(ordered) > 1 else 0.0)
+    result = []
+    for score in scores:
+        rival = second if score == first else first
+        result.append(max(0.0, min(1.0, score + MARGIN_WEIGHT * (score - rival))))
+    return result

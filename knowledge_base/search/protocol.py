@@ -13,10 +13,11 @@ from knowledge_base.entry import Entry
 
 @dataclass(frozen=True)
 class IndexedEntry:
-    """An entry with one normalised vector per phrasing (question first, then alt_questions)."""
+    """An entry with its vectors: one per text of `ranking.indexed_phrasings(entry)`, and one of its answer."""
 
     entry: Entry
     vectors: np.ndarray
+    answer_vector: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,17 @@ class Filters:
 
 
 @dataclass(frozen=True)
+class Candidate:
+    """An entry a backend found for a query, with the raw evidence that `knowledge_base.ranking` fuses."""
+
+    entry: Entry
+    phrasing_scores: tuple[float, ...]  # cosines of the entry's closest phrasings, best first, at most VOTE_SIZE
+    matched_phrasing: str
+    answer_score: float
+    lexical: float  # BM25 as a strength in [0, 1), see fusion.lexical_strength
+
+
+@dataclass(frozen=True)
 class SearchHit:
     """One entry found for a query, best first; `confidence` is what the answer threshold is compared to."""
 
@@ -36,6 +48,7 @@ class SearchHit:
     dense: float
     lexical: float
     matched_phrasing: str
+    score: float = 0.0  # fused evidence before the margin to the other entries is taken into account
 
 
 class SearchBackend(Protocol):
@@ -45,9 +58,9 @@ class SearchBackend(Protocol):
     def delete(self, entry_ids: Sequence[str]) -> None:
         """Remove entries; unknown ids are ignored."""
 
-    def search(self, text: str, vector: np.ndarray, *, top_k: int,
-               filters: Filters | None = None) -> list[SearchHit]:
-        """The `top_k` best entries for the query text and its vector, best first."""
+    def search(self, text: str, vector: np.ndarray, *, limit: int,
+               filters: Filters | None = None) -> list[Candidate]:
+        """The `limit` entries whose phrasings vote closest to `vector`, plus those matching the text's words."""
 
     def count(self) -> int:
         """Number of indexed entries."""

@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DEMO_KB = ROOT / "knowledge_base" / "demo" / "demo_kb.jsonl"
 TRACKERS = Path(__file__).resolve().parent / "trackers"
 DESK_PYTHON = ROOT / ".venv" / "bin" / "python"
+INTERNAL_TOKEN = "test-internal-token"  # what the test desk accepts on its internal API
 
 
 def free_port() -> int:
@@ -50,7 +51,8 @@ def desk_url(tmp_path_factory) -> str:
     data_dir = tmp_path_factory.mktemp("desk")
     port = free_port()
     env = {**os.environ, "CITYDESK_DATA_DIR": str(data_dir), "CITYDESK_DESK_PORT": str(port),
-           "CITYDESK_SEED_KB_FILE": str(DEMO_KB), "CITYDESK_DATABASE_URL": f"sqlite:///{data_dir}/citydesk.db"}
+           "CITYDESK_SEED_KB_FILE": str(DEMO_KB), "CITYDESK_DATABASE_URL": f"sqlite:///{data_dir}/citydesk.db",
+           "CITYDESK_INTERNAL_TOKEN": INTERNAL_TOKEN}
     with (data_dir / "desk.log").open("wb") as log:
         process = subprocess.Popen([str(DESK_PYTHON), "-m", "desk"], cwd=ROOT, env=env, stdout=log,
                                    stderr=subprocess.STDOUT)
@@ -64,8 +66,9 @@ def desk_url(tmp_path_factory) -> str:
 
 @pytest.fixture
 def action_env(desk_url, monkeypatch):
-    """Point the actions' settings at the test desk; each test sees fresh settings."""
+    """Point the actions' settings at the test desk, with its token; each test sees fresh settings."""
     monkeypatch.setenv("CITYDESK_DESK_URL", desk_url)
+    monkeypatch.setenv("CITYDESK_INTERNAL_TOKEN", INTERNAL_TOKEN)
     monkeypatch.setenv("CITYDESK_EMERGENCY_NUMBER", "112")
     monkeypatch.setenv("CITYDESK_CITY_SERVICE_PHONE", "(555) 010-0311")
     get_settings.cache_clear()

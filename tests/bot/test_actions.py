@@ -110,3 +110,19 @@ def test_the_emergency_number_needs_no_desk(dispatcher, monkeypatch):
     assert events == []
     get_settings.cache_clear()
 
+
+
+def test_with_a_wrong_internal_token_the_desk_refuses_and_the_citizen_is_told(action_env, dispatcher, monkeypatch):
+    monkeypatch.setenv("CITYDESK_INTERNAL_TOKEN", "not-the-desks-token")
+    get_settings.cache_clear()
+    events = run(ActionHandleMessage(), dispatcher, load_tracker("report_problem", sender="web-wrong-token"))
+    assert texts(dispatcher) == [messages.DESK_UNAVAILABLE.format(city_service_phone="(555) 010-0311")]
+    assert events == [SlotSet("kb_entry_id", None)]
+
+
+def test_without_the_internal_token_a_case_status_is_not_revealed(action_env, dispatcher, monkeypatch):
+    monkeypatch.delenv("CITYDESK_INTERNAL_TOKEN")
+    get_settings.cache_clear()
+    events = run(ActionCaseStatus(), dispatcher, load_tracker("report_problem", text="any update on my report?"))
+    assert texts(dispatcher) == [messages.DESK_UNAVAILABLE.format(city_service_phone="(555) 010-0311")]
+    assert events == []

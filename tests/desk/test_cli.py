@@ -41,16 +41,51 @@ def test_eval_prints_the_contract_json_on_its_last_line(runner, tmp_path, kb_fil
         {"text": "getting rid of a big old sofa", "expected_ids": ["t-bulk"]},
         {"text": "what's the score of the game tonight", "expected_ids": []},
     ])
-    result = runner.invoke(app, ["kb", "eval", "--kb", str(kb_file), "--questions", str(questions), "--json"])
+    details = tmp_path / "details.jsonl"
+    result = runner.invoke(app, ["kb", "eval", "--kb", str(kb_file), "--questions", str(questions), "--json",
+                                 "--details", str(details)])
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout.strip().splitlines()[-1])
-    assert set(report) == CONTRACT_KEYS
+    assert set(report) == CONTRACT_KEYS | {"calibration"}
     assert (report["n"], report["n_answerable"], report["n_unanswerable"]) == (3, 2, 1)
     assert report["top1"] == 1.0
     assert report["department_accuracy"] == 1.0
-    assert report["threshold"] == 0.6
+    # the threshold calibrated on the knowledge base, as in the running desk
+    assert report["threshold"] == report["calibration"]["threshold"]
+    assert [json.loads(line)["text"] for line in details.read_text().splitlines()] == [
+        "where can i pay a parking fine", "getting rid of a big old sofa", "what's the score of the game tonight"]
     # the live store was never touched
     assert not (tmp_path / "data" / "citydesk.db").exists()
+
+
+def test_eval_with_an_explicit_threshold_uses_it(runner, tmp_path, kb_file, monkeypatch):
+    monkeypatch.setenv("CITYDESK_ANSWER_THRESHOLD", "0.55")
+    questions = write_jsonl(tmp_path / "q.jsonl", [{"text": "where can i pay a parking fine",
+                                                    "expected_ids": ["t-ticket"]}])
+    result = runner.invoke(app, ["kb", "eval", "--kb", str(kb_file), "--questions", str(questions), "--json"])
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert (set(report), report["threshold"]) == (CONTRACT_KEYS, 0.55)
+
+
+def test_calibrate_stores_the_threshold_the_desk_then_uses(runner, kb_file):
+    assert runner.invoke(app, ["kb", "import", str(kb_file)]).exit_code == 0
+    result = runner.invoke(app, ["kb", "calibrate", "--json"])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert (figures["target_precision"], figures["unanswerable_share"]) == (0.97, 0.3)
+    assert "Answer threshold" in flat(result.output)
+    found = runner.invoke(app, ["kb", "search", "how can I pay my parking citation", "--json"])
+    assert json.loads(found.stdout.strip().splitlines()[-1])["threshold"] == figures["threshold"]
+    looser = runner.invoke(app, ["kb", "calibrate", "--target", "0.8", "--json"])
+    figures_80 = json.loads(looser.stdout.strip().splitlines()[-1])
+    assert figures_80["target_precision"] == 0.8
+    assert figures_80["threshold"] <= figures["threshold"]
+
+
+def test_calibrate_an_empty_knowledge_base_is_a_clear_error(runner):
+    result = runner.invoke(app, ["kb", "calibrate"])
+    assert result.exit_code == 1
+    assert "empty" in flat(result.output)
 
 
 def test_import_then_search_answers_from_the_live_store(runner, kb_file):

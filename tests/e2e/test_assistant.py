@@ -9,23 +9,13 @@ import uuid
 import httpx
 import pytest
 
-from desk.bot_model import ensure_trained
-from desk.settings import DEMO_KB_FILE, Settings
-from desk.stack import Stack, free_port
+from desk.settings import DEMO_KB_FILE
+from desk.stack import Stack
 
 pytestmark = pytest.mark.e2e
 
 DEMO = {e["id"]: e for e in map(json.loads, DEMO_KB_FILE.read_text().splitlines())}
 EMERGENCY_NUMBER = "911"
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    settings = Settings(data_dir=tmp_path_factory.mktemp("stack"), seed_kb_file=DEMO_KB_FILE,
-                        desk_port=free_port(), rasa_port=free_port(), action_port=free_port())
-    ensure_trained(settings)
-    with Stack(settings) as running:
-        yield running
 
 
 def ask(stack: Stack, text: str, sender: str | None = None) -> list[str]:
@@ -114,3 +104,21 @@ def test_a_pothole_report_is_handed_off_answered_by_staff_and_followed_up(stack)
     status = ask(stack, "whats the status of my case?", sender=sender)
     assert status == [f"Case {number} is with Public Works: answered.\n"
                       "Latest answer: A crew will fill it tomorrow morning."]
+
+
+def test_the_desks_internal_api_needs_the_token_only_the_stacks_processes_were_given(stack):
+    """The actions answered above with the token; anyone else gets a 401 and reads no citizen's message."""
+    token_file = stack.settings.data_dir / "internal_token"
+    assert token_file.read_text().strip() == stack.settings.resolved_internal_token
+    assert token_file.stat().st_mode & 0o777 == 0o600
+    desk = stack.settings.desk_url
+    refused = httpx.post(f"{desk}/api/messages", json={"text": "pothole on elm st", "conversation_id": "web-x"})
+    assert refused.status_code == 401
+    assert httpx.get(f"{desk}/api/cases/status", params={"conversation_id": "web-x"}).status_code == 401
+    assert httpx.get(f"{desk}/api/conversations/web-x/outcome").status_code == 401
+    wrong = httpx.get(f"{desk}/api/conversations/web-x/outcome", headers={"Authorization": "Bearer guess"})
+    assert wrong.status_code == 401
+    allowed = httpx.get(f"{desk}/api/conversations/web-x/outcome",
+                        headers={"Authorization": f"Bearer {stack.settings.resolved_internal_token}"})
+    assert (allowed.status_code, allowed.json()["decisions"]) == (200, 0)
+    assert httpx.post(f"{desk}/api/kb/search", json={"text": "library card"}).status_code == 200

@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from knowledge_base import ranking
 from knowledge_base.entry import Entry
 from knowledge_base.search import Filters, IndexedEntry
 from knowledge_base.search.embedded import EmbeddedBackend
-from knowledge_base.search.fusion import LEXICAL_WEIGHT
+from knowledge_base.search.fusion import ANSWER_WEIGHT, LEXICAL_WEIGHT, VOTE_SIZE, vote
 from tests.conftest import SMALL_ENTRIES
 
 BY_ID = {e.id: e for e in SMALL_ENTRIES}
@@ -73,10 +74,10 @@ def test_on_topic_question_gets_an_answer(shared_small_kb):
 
 def test_answer_uses_the_configured_threshold(make_kb):
     strict = make_kb(SMALL_ENTRIES, threshold=0.999)
-    answer = strict.answer("where do I pay my parking fine")
+    answer = strict.answer("I want to throw away an old sofa")
     assert answer.threshold == 0.999
     assert answer.entry is None
-    assert answer.results[0].entry.id == "t-ticket"
+    assert answer.results[0].entry.id == "t-bulk"
 
 
 def test_department_filter_restricts_results(shared_small_kb):
@@ -209,22 +210,37 @@ def indexed(entry_id: str, vectors: list[np.ndarray], *, alt: tuple[str, ...] | 
 NO_WORDS = "zzzqqq"  # matches no indexed text, so lexical evidence is 0
 
 
-def test_dense_score_is_the_max_over_phrasings_and_names_the_matched_one():
+def test_phrasing_scores_are_the_entrys_best_cosines_best_first_and_name_the_matched_phrasing():
     backend = EmbeddedBackend()
-    backend.upsert([indexed("multi", [unit(1, 0, 0), unit(0, 1, 0), unit(0.6, 0.8, 0)]),
+    backend.upsert([indexed("multi", [unit(1, 0, 0), unit(0, 1, 0), unit(0.6, 0.8, 0), unit(0, 0, 1)]),
                     indexed("single", [unit(0, 0, 1)])])
     query = unit(1, 2, 0)
-    expected = {"multi": max(float(v @ query) for v in (unit(1, 0, 0), unit(0, 1, 0), unit(0.6, 0.8, 0))),
-                "single": 0.0}
-    hits = backend.search(NO_WORDS, query, top_k=5)
-    assert ids(hits) == ["multi", "single"]
-    multi = hits[0]
-    assert multi.dense == pytest.approx(expected["multi"], abs=1e-6)
-    assert multi.dense == pytest.approx(float(unit(0.6, 0.8, 0) @ query), abs=1e-6)  # the third, not the mean
+    cosines = sorted((float(v @ query) for v in (unit(1, 0, 0), unit(0, 1, 0), unit(0.6, 0.8, 0), unit(0, 0, 1))),
+                     reverse=True)
+    found = {c.entry.id: c for c in backend.search(NO_WORDS, query, limit=5)}
+    assert set(found) == {"multi", "single"}
+    multi = found["multi"]
+    assert multi.phrasing_scores == pytest.approx(cosines[:VOTE_SIZE], abs=1e-6)  # the best three, not all four
     assert multi.matched_phrasing == "multi phrasing 2"
     assert multi.lexical == 0.0
-    assert multi.confidence == pytest.approx(expected["multi"] / (1 + LEXICAL_WEIGHT), abs=1e-6)
-    assert hits[1].dense == pytest.approx(0.0, abs=1e-6)
+    assert found["single"].phrasing_scores == pytest.approx((0.0,), abs=1e-6)
+    assert vote(multi.phrasing_scores) > vote(found["single"].phrasing_scores)
+
+
+def test_the_answer_vector_is_scored_too():
+    backend = EmbeddedBackend()
+    item = indexed("e", [unit(1, 0)])
+    backend.upsert([IndexedEntry(entry=item.entry, vectors=item.vectors, answer_vector=unit(0.6, 0.8))])
+    assert backend.search(NO_WORDS, unit(0, 1), limit=1)[0].answer_score == pytest.approx(0.8, abs=1e-6)
+
+
+def test_limit_keeps_the_entries_with_the_best_vote():
+    backend = EmbeddedBackend()
+    # "many" has one very close phrasing but two far ones; "agree" has three fairly close ones
+    backend.upsert([indexed("many", [unit(1, 0), unit(0, 1), unit(0, 1)]),
+                    indexed("agree", [unit(1, 0.4), unit(1, 0.5), unit(1, 0.6)]),
+                    indexed("far", [unit(-1, 0.1)])])
+    assert ids(backend.search(NO_WORDS, unit(1, 0), limit=1)) == ["agree"]
 
 
 @pytest.mark.parametrize(("query", "phrasing"), [
@@ -236,7 +252,7 @@ def test_dense_score_is_the_max_over_phrasings_and_names_the_matched_one():
 def test_matched_phrasing_is_the_best_scoring_one(query, phrasing):
     backend = EmbeddedBackend()
     backend.upsert([indexed("e", [unit(1, 0, 0), unit(0, 1, 0), unit(0, 0, 1)])])
-    assert backend.search(NO_WORDS, query, top_k=1)[0].matched_phrasing == phrasing
+    assert backend.search(NO_WORDS, query, limit=1)[0].matched_phrasing == phrasing
 
 
 def test_matched_phrasing_per_entry_when_several_entries_have_several_phrasings():
@@ -244,48 +260,52 @@ def test_matched_phrasing_per_entry_when_several_entries_have_several_phrasings(
     backend.upsert([indexed("p", [unit(1, 0, 0, 0), unit(0, 1, 0, 0)]),
                     indexed("q", [unit(0, 0, 1, 0), unit(0.5, 0.5, 0.5, 0.5), unit(0, 0, 0, 1)]),
                     indexed("r", [unit(0, 0, 0, 1)])])
-    hits = {h.entry.id: h for h in backend.search(NO_WORDS, unit(0, 0.2, 0, 1), top_k=3)}
+    hits = {h.entry.id: h for h in backend.search(NO_WORDS, unit(0, 0.2, 0, 1), limit=3)}
     assert hits["p"].matched_phrasing == "p phrasing 1"
     assert hits["q"].matched_phrasing == "q phrasing 2"
     assert hits["r"].matched_phrasing == "r question"
-    assert hits["q"].dense == pytest.approx(float(unit(0, 0.2, 0, 1) @ unit(0, 0, 0, 1)), abs=1e-6)
+    assert hits["q"].phrasing_scores[0] == pytest.approx(float(unit(0, 0.2, 0, 1) @ unit(0, 0, 0, 1)), abs=1e-6)
 
 
 def test_tied_phrasings_match_the_first_one():
     backend = EmbeddedBackend()
     backend.upsert([indexed("t", [unit(0, 1), unit(1, 0), unit(1, 0)])])
-    hit = backend.search(NO_WORDS, unit(1, 0), top_k=1)[0]
-    assert (hit.matched_phrasing, hit.dense) == ("t phrasing 1", pytest.approx(1.0, abs=1e-6))
+    hit = backend.search(NO_WORDS, unit(1, 0), limit=1)[0]
+    assert hit.matched_phrasing == "t phrasing 1"
+    assert hit.phrasing_scores == pytest.approx((1.0, 1.0, 0.0), abs=1e-6)
 
 
 def test_equal_scores_are_ordered_by_id():
     backend = EmbeddedBackend()
     backend.upsert([indexed("b", [unit(1, 0)]), indexed("a", [unit(1, 0)]), indexed("c", [unit(0, 1)])])
-    assert ids(backend.search(NO_WORDS, unit(1, 0), top_k=3)) == ["a", "b", "c"]
+    candidates = backend.search(NO_WORDS, unit(1, 0), limit=10)
+    assert ids(candidates) == ["a", "b", "c"]
+    assert ids(ranking.rank([(candidates, None)], top_k=3)) == ["a", "b", "c"]
 
 
-def test_lexical_match_raises_confidence_above_the_dense_share():
+def test_a_lexical_match_is_found_and_raises_the_fused_score():
     backend = EmbeddedBackend()
     backend.upsert([indexed("word", [unit(1, 0)], alt=()), indexed("other", [unit(1, 0)], alt=())])
-    hits = {h.entry.id: h for h in backend.search("word", unit(1, 0), top_k=2)}
-    assert hits["other"].lexical == 0.0
-    assert 0.0 < hits["word"].lexical < 1.0
-    assert hits["word"].confidence == pytest.approx((1.0 + LEXICAL_WEIGHT * hits["word"].lexical)
-                                                    / (1 + LEXICAL_WEIGHT), abs=1e-6)
-    assert ids(backend.search("word", unit(1, 0), top_k=2)) == ["word", "other"]
+    found = {c.entry.id: c for c in backend.search("word", unit(1, 0), limit=2)}
+    assert found["other"].lexical == 0.0
+    assert 0.0 < found["word"].lexical < 1.0
+    hits = ranking.rank([(list(found.values()), None)], top_k=2)
+    assert ids(hits) == ["word", "other"]
+    assert hits[0].score == pytest.approx((1.0 + LEXICAL_WEIGHT * found["word"].lexical)
+                                          / (1 + ANSWER_WEIGHT + LEXICAL_WEIGHT), abs=1e-6)
 
 
 def test_backend_upsert_replaces_vectors_and_delete_forgets():
     backend = EmbeddedBackend()
     backend.upsert([indexed("a", [unit(1, 0)]), indexed("b", [unit(1, 1)])])
-    assert ids(backend.search(NO_WORDS, unit(1, 0), top_k=2)) == ["a", "b"]
+    assert ids(backend.search(NO_WORDS, unit(1, 0), limit=2)) == ["a", "b"]
     backend.upsert([indexed("a", [unit(0, 1), unit(-1, 0)])])
-    hits = backend.search(NO_WORDS, unit(1, 0), top_k=5)
+    hits = backend.search(NO_WORDS, unit(1, 0), limit=5)
     assert ids(hits) == ["b", "a"]
-    assert hits[1].dense == pytest.approx(0.0, abs=1e-6)
+    assert hits[1].phrasing_scores == pytest.approx((0.0, -1.0), abs=1e-6)
     assert backend.count() == 2
     backend.delete(["b", "unknown"])
-    assert ids(backend.search(NO_WORDS, unit(1, 0), top_k=5)) == ["a"]
+    assert ids(backend.search(NO_WORDS, unit(1, 0), limit=5)) == ["a"]
     assert backend.count() == 1
 
 
@@ -295,7 +315,7 @@ def test_backend_department_filter_finds_an_entry_outside_the_dense_candidates()
     backend = EmbeddedBackend()
     backend.upsert([indexed(f"a{i:02}", [unit(1, 0.01 * i, 0)], department="A") for i in range(12)]
                    + [indexed("b", [unit(0, 0, 1)], department="B")])
-    hits = backend.search(NO_WORDS, unit(1, 0, 0), top_k=1, filters=Filters(department="B"))
+    hits = backend.search(NO_WORDS, unit(1, 0, 0), limit=1, filters=Filters(department="B"))
     assert ids(hits) == ["b"]
 
 
@@ -303,5 +323,5 @@ def test_backend_language_filter_fills_top_k_when_enough_entries_match():
     backend = EmbeddedBackend()
     backend.upsert([indexed(f"en{i:02}", [unit(1, 0.01 * i, 0)]) for i in range(30)]
                    + [indexed(f"es{i}", [unit(0.01 * i, 0, 1)], language="es") for i in range(3)])
-    hits = backend.search(NO_WORDS, unit(1, 0, 0), top_k=2, filters=Filters(language="es"))
+    hits = backend.search(NO_WORDS, unit(1, 0, 0), limit=2, filters=Filters(language="es"))
     assert ids(hits) == ["es2", "es1"]

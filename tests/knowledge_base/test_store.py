@@ -1,4 +1,4 @@
-"""EntryStore and EmbeddingCache on real SQLite files; KnowledgeBase never embeds a phrasing twice."""
+"""EntryStore and EmbeddingCache on real SQLite files; KnowledgeBase never embeds a text twice."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 
 from database import create_db_engine, session_factory, upgrade
+from knowledge_base import ranking
 from knowledge_base.embedder import DEFAULT_MODEL
 from knowledge_base.entry import Entry
 from knowledge_base.factory import build_knowledge_base
@@ -199,15 +200,17 @@ def test_a_new_entry_embeds_only_its_own_new_phrasings(small_kb, count_embedded)
     new = Entry(id="t-cat", question="Do cats need a licence?", alt_questions=("dog license registration",),
                 answer="No.")
     assert small_kb.import_entries([new]) == UpsertReport(created=1, updated=0, unchanged=0)
-    assert count_embedded == [["Do cats need a licence?"]]
+    assert count_embedded == [["Do cats need a licence?", "No."]]  # its new phrasing and its answer
 
 
 def test_a_second_knowledge_base_on_the_same_database_embeds_nothing(tmp_path, embedder, count_embedded):
     url = f"sqlite:///{tmp_path}/shared.db"
     first = build_knowledge_base(database_url=url, model_name=DEFAULT_MODEL, threshold=0.6)
     first.import_entries(SMALL_ENTRIES)
-    phrasings = [p for e in SMALL_ENTRIES for p in e.phrasings]
-    assert count_embedded == [phrasings]
+    # every phrasing, each question in the context of its topic, and every answer: once
+    texts = [*(p for e in SMALL_ENTRIES for p in ranking.indexed_phrasings(e)), *(e.answer for e in SMALL_ENTRIES)]
+    assert count_embedded == [texts]
+    assert "Bulk pickup: When is bulk trash pickup?" in texts
     count_embedded.clear()
     second = build_knowledge_base(database_url=url, model_name=DEFAULT_MODEL, threshold=0.6)
     assert count_embedded == []
@@ -220,4 +223,4 @@ def test_duplicate_phrasings_in_one_import_are_embedded_once(make_kb, count_embe
     one = Entry(id="one", question="Same words here", answer="1")
     two = Entry(id="two", question="Other words", alt_questions=("Same words here",), answer="2")
     kb.import_entries([one, two])
-    assert count_embedded == [["Same words here", "Other words"]]
+    assert count_embedded == [["Same words here", "Other words", "1", "2"]]

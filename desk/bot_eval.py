@@ -1,0 +1,198 @@
+"""Conversation-level evaluation (shared/EVAL.md, second part): what the running assistant did with each message."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+ROUTES = ("answer", "case", "emergency", "smalltalk", "out_of_scope")
+REPORT_KEYS = ("n", "route_accuracy", "answer_top1", "department_accuracy", "sla_accuracy", "emergency_recall",
+               "wrong_auto_answers", "confusion")
+
+
+class MessageFileError(ValueError):
+    """A message file that cannot be evaluated; the message names the line."""
+
+
+class EvalError(RuntimeError):
+    """The running assistant or desk could not be asked; says what to check."""
+
+
+class EvalMessage(BaseModel):
+    """One line of a message file: the text and what should happen to it."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    text: str
+    route: Literal["answer", "case", "emergency", "smalltalk", "out_of_scope"]
+    expected_ids: tuple[str, ...] = ()
+    department: str | None = Field(default=None, description="For `case`: the department's name.")
+    sla: Literal["simple", "review", "policy"] | None = None
+
+    @field_validator("text")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("text is empty")
+        return value
+
+
+@dataclass(frozen=True)
+class Observed:
+    """What the assistant did: the route, and the entry or the case's department name and class."""
+
+    route: str
+    entry_id: str | None = None
+    department: str | None = None
+    sla: str | None = None
+
+
+def read_messages(path: Path) -> list[EvalMessage]:
+    """The messages of a JSON Lines file; blank lines are skipped, a bad line is named."""
+    messages = []
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            messages.append(EvalMessage.model_validate(json.loads(line)))
+        except json.JSONDecodeError as error:
+            raise MessageFileError(f"{path}, line {number}: not JSON ({error.msg})") from None
+        except ValidationError as error:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'line'}: {e['msg']}" for e in error.errors())
+            raise MessageFileError(f"{path}, line {number}: {problems}") from None
+    if not messages:
+        raise MessageFileError(f"{path} has no messages")
+    return messages
+
+
+def _share(hits: int, total: int) -> float | None:
+    return round(hits / total, 4) if total else None
+
+
+def _same_name(a: str | None, b: str | None) -> bool:
+    return a is not None and b is not None and a.strip().casefold() == b.strip().casefold()
+
+
+def is_wrong_answer(message: EvalMessage, observed: Observed) -> bool:
+    """An automatic answer that should not have been given, or gave the wrong entry."""
+    return observed.route == "answer" and (message.route != "answer" or observed.entry_id not in message.expected_ids)
+
+
+def is_correct(message: EvalMessage, observed: Observed) -> bool:
+    """The right route, and for answers the right entry, for cases the right department and class."""
+    if observed.route != message.route:
+        return False
+    if message.route == "answer":
+        return observed.entry_id in message.expected_ids
+    if message.route == "case":
+        return ((message.department is None or _same_name(observed.department, message.department))
+                and (message.sla is None or observed.sla == message.sla))
+    return True
+
+
+@dataclass(frozen=True)
+class Miss:
+    """A message handled wrongly, for people to read."""
+
+    expected: str
+    got: str
+    text: str
+    detail: str
+
+
+def misses(messages: Sequence[EvalMessage], observed: Sequence[Observed]) -> list[Miss]:
+    """The messages handled wrongly, with what was expected and what happened instead."""
+    found = []
+    for message, seen in zip(messages, observed, strict=True):
+        if is_correct(message, seen):
+            continue
+        wanted = {"answer": "/".join(message.expected_ids) or "-",
+                  "case": f"{message.department}, {message.sla}"}.get(message.route, "")
+        got = {"answer": seen.entry_id or "-", "case": f"{seen.department}, {seen.sla}",
+               "emergency": seen.department or ""}.get(seen.route, "")
+        detail = f"{got or seen.route} (expected {wanted or message.route})" if wanted or got else ""
+        found.append(Miss(expected=message.route, got=seen.route, text=message.text, detail=detail))
+    return found
+
+
+def score(messages: Sequence[EvalMessage], observed: Sequence[Observed]) -> dict:
+    """The report's figures: shares over the messages each figure is about (null when there are none)."""
+    if len(messages) != len(observed):
+        raise ValueError("one observation per message")
+    pairs = list(zip(messages, observed, strict=True))
+    answers = [(m, o) for m, o in pairs if m.route == "answer"]
+    with_department = [(m, o) for m, o in pairs if m.route == "case" and m.department is not None]
+    with_sla = [(m, o) for m, o in pairs if m.route == "case" and m.sla is not None]
+    emergencies = [o for m, o in pairs if m.route == "emergency"]
+    actual_routes = list(ROUTES) + sorted({o.route for o in observed} - set(ROUTES))
+    confusion = {expected: dict.fromkeys(actual_routes, 0) for expected in ROUTES}
+    for message, seen in pairs:
+        confusion[message.route][seen.route] += 1
+    return {
+        "n": len(pairs),
+        "route_accuracy": _share(sum(m.route == o.route for m, o in pairs), len(pairs)),
+        "answer_top1": _share(sum(o.route == "answer" and o.entry_id in m.expected_ids for m, o in answers),
+                              len(answers)),
+        "department_accuracy": _share(sum(_same_name(o.department, m.department) for m, o in with_department),
+                                      len(with_department)),
+        "sla_accuracy": _share(sum(o.sla == m.sla for m, o in with_sla), len(with_sla)),
+        "emergency_recall": _share(sum(o.route == "emergency" for o in emergencies), len(emergencies)),
+        "wrong_auto_answers": sum(is_wrong_answer(m, o) for m, o in pairs),
+        "confusion": confusion,
+    }
+
+
+class Assistant:
+    """The running assistant: messages in through Rasa's REST channel, outcomes read back from the desk."""
+
+    def __init__(self, *, rasa_url: str, desk_url: str, internal_token: str, timeout_s: float = 60.0) -> None:
+        self._rasa_url = rasa_url.rstrip("/")
+        self._desk_url = desk_url.rstrip("/")
+        self._desk_headers = {"Authorization": f"Bearer {internal_token}"}
+        self._client = httpx.Client(timeout=timeout_s)
+
+    def __enter__(self) -> Assistant:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._client.close()
+
+    def observe(self, text: str, conversation_id: str) -> Observed:
+        """Send one message as its own conversation; what the desk recorded for it."""
+        self._request("POST", f"{self._rasa_url}/webhooks/rest/webhook", "the assistant (Rasa)",
+                      json={"sender": conversation_id, "message": text})
+        body = self._request("GET", f"{self._desk_url}/api/conversations/{conversation_id}/outcome", "the desk",
+                             headers=self._desk_headers)
+        case = body.get("case") or {}
+        return Observed(route=body["route"], entry_id=body.get("entry_id"), department=case.get("department_name"),
+                        sla=case.get("sla"))
+
+    def _request(self, method: str, url: str, who: str, **kwargs: object) -> dict | list:
+        try:
+            response = self._client.request(method, url, **kwargs)
+        except httpx.HTTPError as error:
+            raise EvalError(f"cannot reach {who} at {url}: {error}") from error
+        if response.status_code == 401:
+            raise EvalError(f"{who} refused the internal token ({response.json().get('detail')}). Pass the running "
+                            "desk's --data-dir, or set CITYDESK_INTERNAL_TOKEN.")
+        if response.status_code != 200:
+            raise EvalError(f"{who} answered {response.status_code} at {url}: {response.text[:300]}")
+        return response.json()
+
+
+def run(messages: Sequence[EvalMessage], assistant: Assistant,
+        on_progress: Callable[[], None] | None = None) -> list[Observed]:
+    """Each message through the assistant as a new conversation (ids eval-<run>-<n>), in order."""
+    run_id = uuid.uuid4().hex[:8]
+    observed = []
+    for number, message in enumerate(messages):
+        observed.append(assistant.observe(message.text, f"eval-{run_id}-{number:04d}"))
+        if on_progress:
+            on_progress()
+    return observed

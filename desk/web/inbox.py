@@ -1,0 +1,188 @@
+"""The staff inbox: a department's open cases, one case's history, and the actions on it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from desk.api.deps import get_cases
+from desk.web.auth import INBOX_PATH, PageError, PageRoute, csrf_protected, current_user, flash, page_context
+from desk.web.formatting import as_utc, deadline_status, local_time
+from desk.web.templates import templates
+from handoff.models import Case, StaffUser
+from handoff.replies import ResponseTemplates, fill
+from handoff.service import MAX_STAFF_TEXT_CHARS, CaseDesk, CaseError
+from handoff.staff import actor_of
+
+router = APIRouter(prefix=INBOX_PATH, include_in_schema=False, route_class=PageRoute,
+                   dependencies=[Depends(current_user)])
+post_router = APIRouter(prefix=INBOX_PATH, include_in_schema=False, route_class=PageRoute,
+                        dependencies=[Depends(current_user), Depends(csrf_protected)])
+
+EVENT_LABELS = {"opened": "Opened", "claimed": "Claimed", "replied": "Replied to the citizen",
+                "asked_details": "Asked the citizen for details", "reassigned": "Reassigned", "closed": "Closed",
+                "escalated": "Escalated (overdue)"}
+
+
+def get_templates(request: Request) -> ResponseTemplates:
+    return request.app.state.response_templates
+
+
+def not_found(service_request_id: str) -> PageError:
+    # the same page whether the case does not exist or belongs to another department: no case numbers leak
+    return PageError(404, "Case not found", f"There is no case {service_request_id.upper()} in your inbox.")
+
+
+def sentence(error: Exception) -> str:
+    """The procedure's reasons are written to follow 'because'; on a page they stand alone."""
+    text = str(error)
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+def _row(case: Case, cases: CaseDesk) -> dict[str, Any]:
+    now = cases.now()
+    return {"case": case, "department": cases.directory.department(case.agency_responsible).name,
+            "deadline": local_time(case.expected_datetime, cases.timezone),
+            "deadline_status": deadline_status(case.expected_datetime, now),
+            "overdue": as_utc(now) > as_utc(case.expected_datetime) and case.status == "open"}
+
+
+@router.get("", response_class=HTMLResponse)
+def inbox(request: Request, department: str | None = None, user: StaffUser = Depends(current_user),
+          cases: CaseDesk = Depends(get_cases)) -> HTMLResponse:
+    """Staff: their department's open cases. Supervisors: every department's, or one department's."""
+    error, status_code = None, 200
+    department = department or None
+    if user.role != "supervisor":
+        department = None
+    elif department is not None and department not in {d.code for d in cases.directory.departments}:
+        error, status_code, department = f"There is no department {department!r}; showing all departments.", 400, None
+    rows = [_row(c, cases) for c in cases.inbox(actor_of(user), department=department)]
+    own = cases.directory.department(user.department).name if user.department else None
+    return templates.TemplateResponse(request, "inbox.html", page_context(
+        request, user, rows=rows, department=department, own_department=own, error=error,
+        departments=cases.directory.departments), status_code=status_code)
+
+
+def _case_page(request: Request, user: StaffUser, cases: CaseDesk, case: Case, *,
+               forms: dict[str, str] | None = None, errors: dict[str, str] | None = None,
+               status_code: int = 200) -> HTMLResponse:
+    """The case page; after a refused action, with the error beside its form and everything typed kept."""
+    response_templates = get_templates(request).for_case(case)
+    events = [{"event": e, "label": EVENT_LABELS.get(e.kind, e.kind), "at": local_time(e.at, cases.timezone)}
+              for e in case.events]
+    return templates.TemplateResponse(request, "case.html", page_context(
+        request, user, row=_row(case, cases), case=case, events=events, response_templates=response_templates,
+        departments=[d for d in cases.directory.departments if d.code != case.agency_responsible],
+        forms=forms or {}, errors=errors or {}, max_chars=MAX_STAFF_TEXT_CHARS,
+        requested=local_time(case.requested_datetime, cases.timezone)), status_code=status_code)
+
+
+def _load(cases: CaseDesk, service_request_id: str, user: StaffUser) -> Case:
+    try:
+        return cases.get(service_request_id, actor_of(user))
+    except LookupError:
+        raise not_found(service_request_id) from None
+
+
+@router.get("/cases/{service_request_id}", response_class=HTMLResponse)
+def case_page(request: Request, service_request_id: str, user: StaffUser = Depends(current_user),
+              cases: CaseDesk = Depends(get_cases)) -> HTMLResponse:
+    return _case_page(request, user, cases, _load(cases, service_request_id, user))
+
+
+def _act(request: Request, user: StaffUser, cases: CaseDesk, service_request_id: str, form: str,
+         typed: dict[str, str], action: Any, done: str) -> Response:
+    """Run one action; on success back to the case page with a notice, else the page with the error."""
+    try:
+        action()
+    except LookupError:
+        raise not_found(service_request_id) from None
+    except CaseError as error:
+        case = _load(cases, service_request_id, user)
+        return _case_page(request, user, cases, case, forms=typed, errors={form: sentence(error)},
+                          status_code=409 if case.status == "closed" else 400)
+    flash(request, done)
+    return RedirectResponse(f"{INBOX_PATH}/cases/{service_request_id.upper()}", status_code=303)
+
+
+@post_router.post("/cases/{service_request_id}/claim")
+def claim(request: Request, service_request_id: str, user: StaffUser = Depends(current_user),
+          cases: CaseDesk = Depends(get_cases)) -> Response:
+    return _act(request, user, cases, service_request_id, "claim", {},
+                lambda: cases.claim(service_request_id=service_request_id, actor=actor_of(user)),
+                "You have claimed this case.")
+
+
+@post_router.post("/cases/{service_request_id}/reply")
+def reply(request: Request, service_request_id: str, text: str = Form(""), template: str = Form(""),
+          action: str = Form("send"), user: StaffUser = Depends(current_user),
+          cases: CaseDesk = Depends(get_cases)) -> Response:
+    """Send the reply, or ('Use template') put the chosen template's text in the reply box."""
+    if action == "template":
+        case = _load(cases, service_request_id, user)
+        options = get_templates(request).for_case(case)
+        if not template.isdigit() or int(template) >= len(options):
+            return _case_page(request, user, cases, case, forms={"reply": text},
+                              errors={"reply": "Pick a template from the list first."}, status_code=400)
+        return _case_page(request, user, cases, case, forms={"reply": fill(options[int(template)], case,
+                                                                           cases.directory),
+                                                             "template": template})
+    return _act(request, user, cases, service_request_id, "reply", {"reply": text, "template": template},
+                lambda: cases.reply(service_request_id=service_request_id, actor=actor_of(user), text=text),
+                "Your reply is on its way to the citizen.")
+
+
+@post_router.post("/cases/{service_request_id}/ask")
+def ask_details(request: Request, service_request_id: str, text: str = Form(""),
+                user: StaffUser = Depends(current_user), cases: CaseDesk = Depends(get_cases)) -> Response:
+    return _act(request, user, cases, service_request_id, "ask", {"ask": text},
+                lambda: cases.ask_details(service_request_id=service_request_id, actor=actor_of(user), text=text),
+                "Your question is on its way to the citizen.")
+
+
+@post_router.post("/cases/{service_request_id}/reassign")
+def reassign(request: Request, service_request_id: str, department: str = Form(""), reason: str = Form(""),
+             user: StaffUser = Depends(current_user), cases: CaseDesk = Depends(get_cases)) -> Response:
+    typed = {"department": department, "reason": reason}
+    try:
+        if not department:
+            raise CaseError("choose the department the case goes to")
+        case = cases.reassign(service_request_id=service_request_id, actor=actor_of(user),
+                              department=department, reason=reason)
+    except LookupError:
+        raise not_found(service_request_id) from None
+    except CaseError as error:
+        current = _load(cases, service_request_id, user)
+        return _case_page(request, user, cases, current, forms=typed, errors={"reassign": sentence(error)},
+                          status_code=409 if current.status == "closed" else 400)
+    target = cases.directory.department(case.agency_responsible).name
+    flash(request, f"Case {case.service_request_id} is now with {target}.")
+    if actor_of(user).can_see(case):
+        return RedirectResponse(f"{INBOX_PATH}/cases/{case.service_request_id}", status_code=303)
+    return RedirectResponse(INBOX_PATH, status_code=303)  # it left the officer's department
+
+
+@post_router.post("/cases/{service_request_id}/close")
+def close(request: Request, service_request_id: str, note: str = Form(""), user: StaffUser = Depends(current_user),
+          cases: CaseDesk = Depends(get_cases)) -> Response:
+    return _act(request, user, cases, service_request_id, "close", {"close": note},
+                lambda: cases.close(service_request_id=service_request_id, actor=actor_of(user), note=note),
+                "The case is closed.")
+
+
+@post_router.post("/escalate")
+def escalate(request: Request, user: StaffUser = Depends(current_user),
+             cases: CaseDesk = Depends(get_cases)) -> RedirectResponse:
+    """Supervisors: escalate every overdue case now (the desk also does it every minute)."""
+    if user.role != "supervisor":
+        raise PageError(403, "Supervisors only", "Only a supervisor can escalate overdue cases.")
+    escalated = cases.escalate_overdue()
+    if escalated:
+        flash(request, f"Escalated {len(escalated)} overdue case{'s' if len(escalated) != 1 else ''}; "
+                       "their department heads were notified.")
+    else:
+        flash(request, "No overdue case was waiting to be escalated.")
+    return RedirectResponse(INBOX_PATH, status_code=303)

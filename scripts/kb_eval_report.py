@@ -1,0 +1,231 @@
+"""Run `citydesk kb eval` on every set in ../shared/eval and on the demo; write reports/kb-eval.md and .png.
+
+    .venv/bin/python scripts/kb_eval_report.py [--eval-dir ../shared/eval] [--out reports]
+
+Each set is evaluated by the command line itself, one after the other (never in parallel: latency is timed),
+at the threshold calibrated on its knowledge base. The chart shows, per set, the precision of the automatic
+answers against the share of questions answered automatically as the threshold moves, with the calibrated
+threshold marked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CITYDESK = ROOT / ".venv" / "bin" / "citydesk"
+DEMO = ("demo", ROOT / "knowledge_base" / "demo" / "demo_kb.jsonl",
+        ROOT / "knowledge_base" / "demo" / "demo_questions.jsonl")
+
+# Issue 4's targets at the calibrated threshold: (set, figure, lowest acceptable or, for latency, highest).
+TARGETS = {
+    ("clinc150", "top1"): 0.94, ("clinc150", "handoff_recall"): 0.92, ("clinc150", "auto_answer_precision"): 0.97,
+    ("banking77_oos", "top1"): 0.90, ("banking77_oos", "auto_answer_precision"): 0.93,
+    ("banking77_oos", "handoff_recall[out-of-domain]"): 0.95,
+    ("boulder", "top1"): 0.80, ("boulder", "recall_at_3"): 0.95,
+}
+MAX_LATENCY_P95_MS = 40.0
+# Before issue 4: threshold 0.6 fixed, max cosine over phrasings fused with BM25 (commit 457c368).
+BEFORE = {
+    "boulder": {"top1": 0.50, "recall_at_3": 0.80, "department_accuracy": 0.75},
+    "clinc150": {"top1": 0.892, "recall_at_3": 0.972, "auto_answer_precision": 0.9165, "handoff_recall": 0.90,
+                 "auroc": 0.969, "latency_ms_p95": 11},
+    "banking77_oos": {"top1": 0.8665, "auto_answer_precision": 0.6686, "handoff_recall": 0.378, "auroc": 0.849},
+    "demo": {"top1": 0.933, "auto_answer_rate": 0.41, "auto_answer_precision": 0.943, "handoff_recall": 0.96},
+}
+# What was tried for issue 4 and kept or dropped, with its measured effect (development sets, ../shared/eval).
+NOTES = """## What was tried
+
+Measured on the development sets with the knowledge bases' own embeddings, before any threshold (top-1 unless
+said otherwise). Kept:
+
+- **Phrasing vote** (mean cosine of an entry's three closest phrasings, instead of the closest one): clinc150
+  0.885 → 0.905, banking77 0.855 → 0.896.
+- **Field-weighted fusion**: the answer's cosine (weight 0.3; banking77 +2 points, demo +1.7, boulder recall@3
+  0.80 → 0.90), BM25 at weight 0.2 instead of 0.1 (demo 0.950 → 0.967, clinc150 +0.5, banking77 +0.7), and
+  each question read in the context of its topic ("Disposable Bag Fee: How much is the fee?"; boulder
+  0.50 → 0.60).
+- **A small classifier** on the knowledge base's phrasings (logistic regression, weight 0.2, only when entries
+  have a median of 8 phrasings or more; seconds to train, retrained when entries change): clinc150 0.918 →
+  0.951, banking77 0.894 → 0.902; no gain on the demo (4 phrasings an entry), hence the gate.
+- **Margin confidence** (the score plus half the lead over the best other entry): AUROC of right answers
+  against everything else, clinc150 0.869 → 0.899, banking77 0.880 → 0.890, demo 0.907 → 0.913.
+- **Long messages** (40 words or more): the mean of the whole message's score and its best sentence's. Neutral
+  on boulder and the demo (pure best-sentence ranking lost a question on each); on a 300-word complaint whose
+  question comes after the model's 256 tokens, the whole message alone ranks the wrong entry first and this
+  finds the right one (tests/knowledge_base/test_ranking.py).
+- **Calibration bank filter**: a bank question that one of the entries states almost word for word (cosine
+  ≥ 0.8) is not counted as unanswerable for that knowledge base (clinc150 answers "tell me a joke"): clinc150's
+  calibrated threshold 0.897 → 0.784, auto-answer rate 0.39 → 0.63 at precision 0.996.
+
+Dropped:
+
+- **Fine-tuning all-MiniLM-L6-v2** on the phrasings (multiple-negatives ranking loss, one epoch, batch 32): 6.2
+  minutes on 2 cores for banking77's 5,900 phrasings, top-1 +0.9 points (vote) and +0.3 (classifier); and a
+  fair calibration would need one fine-tuning per fold. Not worth it: no command ships.
+- **Nearest-phrasing voting over the whole index** (k = 10 to 50 phrasings): top-1 at best equal to the
+  per-entry vote, AUROC far worse (banking77 0.71 to 0.84).
+- **Least-squares classifier** instead of logistic regression: clinc150 0.926 against 0.951.
+- **Answers split into sentences** and **reciprocal rank fusion** of the fields: no gain on boulder or the demo.
+- **Sentence ranking for messages of 20 to 39 words**: no gain, and it cost latency on 9% of banking77.
+
+Not reached: boulder's top-1 (0.80) and recall@3 (0.95) targets. Its 20 messages ask for FAQ rows written as
+topic overviews ("Park Maintenance Issues") and rows whose wording is far from the message ("Contact Parking
+Services" for a disputed garage charge); the methods above took it from 0.50 to 0.65 and 0.80 to 0.90, and
+nothing general tried went further with this model.
+
+The calibrated thresholds are conservative where held-out phrasings are harder than real questions (the demo:
+each entry has 3 alternative phrasings, one is held out), and where unanswerable questions sit inside the
+domain (banking77: 530 of its 730 unanswerable questions ask about banking intents with no entry, so at the
+0.97 target only 9% of questions are answered automatically, at a measured precision of 0.96).
+"""
+ROWS = ["n", "n_answerable", "n_unanswerable", "top1", "recall_at_3", "mrr", "auto_answer_rate",
+        "auto_answer_precision", "handoff_recall", "handoff_recall[in-domain]", "handoff_recall[out-of-domain]",
+        "auroc", "department_accuracy", "latency_ms_p50", "latency_ms_p95", "threshold",
+        "expected_precision (calibration)", "expected_auto_answer_rate (calibration)", "run_seconds"]
+
+
+@dataclass
+class Run:
+    name: str
+    kb: Path
+    questions: Path
+    command: str
+    report: dict
+    details: list[dict]
+    seconds: float
+
+
+def eval_sets(eval_dir: Path) -> list[tuple[str, Path, Path]]:
+    """Every (name, kb, questions) of the evaluation folder, then the demo."""
+    sets = []
+    for folder in sorted(p for p in eval_dir.iterdir() if (p / "kb.jsonl").is_file()):
+        for questions in sorted(folder.glob("questions*.jsonl")):
+            sets.append((folder.name, folder / "kb.jsonl", questions))
+    return [*sets, DEMO]
+
+
+def run(name: str, kb: Path, questions: Path) -> Run:
+    with tempfile.TemporaryDirectory() as folder:
+        details = Path(folder) / "details.jsonl"
+        arguments = [str(CITYDESK), "kb", "eval", "--kb", str(kb), "--questions", str(questions), "--json",
+                     "--details", str(details)]
+        start = time.perf_counter()
+        result = subprocess.run(arguments, capture_output=True, text=True, check=True, cwd=ROOT)
+        seconds = time.perf_counter() - start
+        records = [json.loads(line) for line in details.read_text().splitlines()]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    command = " ".join(["citydesk", *arguments[1:-2]]).replace(str(ROOT) + "/", "").replace(
+        str(ROOT.parent) + "/", "../")
+    return Run(name, kb, questions, command, report, records, seconds)
+
+
+def figure(run: Run, row: str) -> object:
+    report = run.report
+    if row.startswith("handoff_recall["):
+        return report.get("handoff_recall_by_kind", {}).get(row[len("handoff_recall["):-1])
+    if row.endswith("(calibration)"):
+        return (report.get("calibration") or {}).get(row.split(" ")[0])
+    if row == "run_seconds":
+        return round(run.seconds)
+    return report.get(row)
+
+
+def cell(run: Run, row: str) -> str:
+    value = figure(run, row)
+    text = "—" if value is None else (f"{value:.4g}" if isinstance(value, float) else str(value))
+    target = TARGETS.get((run.name, row))
+    if row == "latency_ms_p95" and value is not None:
+        target, ok = MAX_LATENCY_P95_MS, value <= MAX_LATENCY_P95_MS
+        return f"{text} {'✓' if ok else '✗'} (≤ {target:g})"
+    if target is not None and value is not None:
+        return f"{text} {'✓' if value >= target else '✗'} (≥ {target:g})"
+    return text
+
+
+def curve(records: list[dict]) -> tuple[list[float], list[float]]:
+    """(auto-answer rate, precision) for every threshold, from the highest confidence down."""
+    ordered = sorted(records, key=lambda r: -r["confidence"])
+    rates, precisions, right = [], [], 0
+    for count, record in enumerate(ordered, start=1):
+        right += record["answerable"] and record["top_correct"]
+        rates.append(count / len(ordered))
+        precisions.append(right / count)
+    return rates, precisions
+
+
+def chart(runs: list[Run], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure_, axes = plt.subplots(figsize=(8, 5.5))
+    for run in runs:
+        rates, precisions = curve(run.details)
+        line, = axes.plot(rates, precisions, label=run.name)
+        if run.report["auto_answer_rate"] and run.report["auto_answer_precision"] is not None:
+            axes.plot(run.report["auto_answer_rate"], run.report["auto_answer_precision"], "o",
+                      color=line.get_color())
+    axes.axhline(0.97, color="grey", linestyle=":", linewidth=1)
+    axes.set_xlabel("auto-answer rate (share of all questions answered automatically)")
+    axes.set_ylabel("precision of the automatic answers")
+    axes.set_title("Precision against auto-answer rate as the threshold moves\n"
+                   "(dots: the threshold calibrated on each knowledge base; dotted: 0.97)")
+    axes.set_xlim(0, 1)
+    axes.set_ylim(0.5, 1.005)
+    axes.grid(alpha=0.3)
+    axes.legend(loc="lower left")
+    figure_.tight_layout()
+    figure_.savefig(path, dpi=110)
+
+
+def markdown(runs: list[Run], chart_name: str) -> str:
+    names = [r.name for r in runs]
+    lines = ["# Knowledge base evaluation", "",
+             "Written by `scripts/kb_eval_report.py`; every figure comes from `citydesk kb eval` (contract in "
+             "`../shared/EVAL.md`) at the answer threshold **calibrated on each knowledge base** "
+             "(`citydesk kb calibrate`: target precision 0.97, 30% of questions assumed unanswerable), not a "
+             "threshold tuned on the questions. ✓/✗: issue 4's targets.", "",
+             "| figure | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    for row in ROWS:
+        lines.append(f"| {row} | " + " | ".join(cell(r, row) for r in runs) + " |")
+    lines += ["", "## Before this issue", "",
+              "Threshold 0.6 fixed; max cosine over phrasings fused with BM25 (commit 457c368).", "",
+              "| figure | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    before_rows = sorted({k for figures in BEFORE.values() for k in figures}, key=ROWS.index)
+    for row in before_rows:
+        lines.append(f"| {row} | " + " | ".join(str(BEFORE.get(n, {}).get(row, "—")) for n in names) + " |")
+    lines += ["", NOTES, "## Precision against auto-answer rate", "",
+              f"![precision against auto-answer rate]({chart_name})",
+              "", "## Commands", "", "```bash", ".venv/bin/python scripts/kb_eval_report.py   # all of the below"]
+    lines += [f".venv/bin/{r.command}" for r in runs]
+    lines += ["```", ""]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--eval-dir", type=Path, default=ROOT.parent / "shared" / "eval")
+    parser.add_argument("--out", type=Path, default=ROOT / "reports")
+    arguments = parser.parse_args()
+    runs = []
+    for name, kb, questions in eval_sets(arguments.eval_dir):
+        print(f"{name}: {questions.name} …", file=sys.stderr, flush=True)
+        runs.append(run(name, kb, questions))
+    arguments.out.mkdir(parents=True, exist_ok=True)
+    chart(runs, arguments.out / "kb-eval.png")
+    (arguments.out / "kb-eval.md").write_text(markdown(runs, "kb-eval.png"), encoding="utf-8")
+    print(f"Wrote {arguments.out / 'kb-eval.md'} and {arguments.out / 'kb-eval.png'}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

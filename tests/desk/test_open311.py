@@ -1,0 +1,359 @@
+"""Open311 GeoReport v2 endpoints over real HTTP (in-process), with the real model and a temporary database."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from pydantic import SecretStr
+
+from database import create_db_engine, session_factory
+from desk.api.deps import get_settings
+from desk.api.open311 import MAX_DESCRIPTION_CHARS
+from desk.settings import DEMO_KB_FILE, Settings
+from desk.stack import free_port
+from handoff.deadlines import describe_deadline
+from handoff.directory import SLA, default_directory
+from handoff.models import Case
+from handoff.routing import route_case
+from handoff.service import Actor, CaseDesk
+
+DIRECTORY = default_directory()
+CITY = "America/New_York"
+KEY = "key-one"
+FIELDS = {"service_request_id", "status", "status_notes", "service_name", "service_code", "description",
+          "agency_responsible", "service_notice", "requested_datetime", "updated_datetime", "expected_datetime",
+          "address", "address_id", "zipcode", "lat", "long", "media_url"}
+CONTACT = {"email": "ann.lee@example.org", "first_name": "Ann", "last_name": "Leeworth", "phone": "555-0142",
+           "device_id": "device-7f3c", "account_id": "acct-99812"}
+
+
+@pytest.fixture(scope="module")
+def desk_settings(tmp_path_factory) -> Settings:
+    return Settings(data_dir=tmp_path_factory.mktemp("open311"), seed_kb_file=DEMO_KB_FILE, rasa_port=free_port(),
+                    open311_api_keys=SecretStr(f" {KEY} , key-two,"))
+
+
+@pytest.fixture(scope="module")
+def cases(client) -> CaseDesk:
+    return client.app.state.cases
+
+
+def all_cases(cases: CaseDesk) -> list[Case]:
+    return cases.requests(limit=100_000)
+
+
+def local_iso(moment: datetime) -> str:
+    return moment.astimezone(ZoneInfo(CITY)).replace(microsecond=0).isoformat()
+
+
+def file(client, **fields) -> object:
+    return client.post("/open311/v2/requests.json", data={"api_key": KEY, **fields})
+
+
+# services
+
+
+def test_services_are_the_directory_categories(client):
+    response = client.get("/open311/v2/services.json")
+    assert response.status_code == 200
+    services = response.json()
+    assert [s["service_code"] for s in services] == [c.code for c in DIRECTORY.categories]
+    assert services[0] == {
+        "service_code": "pothole", "service_name": "Pothole or damaged road",
+        "description": "Pothole or damaged road: handled by Public Works, answered within 3 hours.",
+        "metadata": False, "type": "realtime",
+        "keywords": "huge pothole on the road, crack in the street damaged my tire, road surface broken and sinking",
+        "group": "Public Works"}
+    for service, category in zip(services, DIRECTORY.categories, strict=True):
+        assert service["group"] == DIRECTORY.department(category.department).name
+        assert (service["service_name"], service["metadata"], service["type"]) == (category.name, False, "realtime")
+
+
+@pytest.mark.parametrize("path", ["/open311/v2/services.xml", "/open311/v2/requests.xml",
+                                  "/open311/v2/requests/CD-2026-000001.xml"])
+def test_formats_other_than_json_are_refused_clearly(client, path):
+    response = client.get(path)
+    assert response.status_code == 400
+    resource = path.removeprefix("/open311/v2/").removesuffix(".xml")
+    assert response.json() == [{"code": 400, "description": f"Only JSON is offered: ask for {resource}.json "
+                                                            "(the format 'xml' is not supported)."}]
+
+
+# filing a request
+
+
+def test_a_filed_request_opens_a_routed_case_and_keeps_the_contact_fields(client, cases):
+    response = file(client, service_code="pothole", description="Deep pothole in the right lane",
+                    address_string="14 Elm St", lat="42.3601", long="-71.0589", jurisdiction_id="alderbrook",
+                    **CONTACT)
+    assert response.status_code == 201
+    [filed] = response.json()
+    case = cases.get(filed["service_request_id"])
+    assert filed == {"service_request_id": case.service_request_id, "account_id": None,
+                     "service_notice": "Public Works has it and will answer "
+                                       f"{describe_deadline(case.expected_datetime, case.requested_datetime, CITY)}."}
+    assert (case.channel, case.service_code, case.service_name, case.agency_responsible) == (
+        "open311", "pothole", "Pothole or damaged road", "public-works")
+    assert (case.sla, case.status, case.state, case.routing_reason) == ("simple", "open", "new", "category pothole")
+    assert case.expected_datetime == case.requested_datetime + timedelta(hours=3)
+    assert (case.description, case.address, case.lat, case.long) == (
+        "Deep pothole in the right lane", "14 Elm St", 42.3601, -71.0589)
+    assert {f: getattr(case, f) for f in CONTACT} == CONTACT
+    assert case.conversation_id.startswith("open311-")
+    [decision] = cases.decisions(case.conversation_id)
+    assert (decision.channel, decision.intent, decision.route, decision.reason, decision.case_id) == (
+        "open311", "report_problem", "case", "intent report_problem", case.id)
+
+
+def test_a_filed_request_is_routed_by_its_service_code_not_by_its_wording(client, cases):
+    response = client.post("/open311/v2/requests.json",
+                           json={"api_key": "key-two", "service_code": "missed-pickup",
+                                 "description": "How do I pay a parking ticket?"})
+    assert response.status_code == 201
+    case = cases.get(response.json()[0]["service_request_id"])
+    assert (case.service_code, case.agency_responsible, case.sla, case.address) == (
+        "missed-pickup", "waste", "simple", None)
+    assert {f: getattr(case, f) for f in CONTACT} == dict.fromkeys(CONTACT)
+
+
+def test_attributes_alone_describe_a_request(client, cases):
+    response = client.post("/open311/v2/requests.json",
+                           data={"api_key": KEY, "service_code": "streetlight", "attribute[pole]": "A-113",
+                                 "attribute[state]": "flickering"})
+    assert response.status_code == 201
+    case = cases.get(response.json()[0]["service_request_id"])
+    assert (case.description, case.agency_responsible) == ("pole: A-113\nstate: flickering", "public-works")
+
+
+def test_emergency_wording_in_a_filed_request_alerts_the_duty_officer(client, cases):
+    response = file(client, service_code="water-leak", description="I smell gas next to the leaking hydrant")
+    assert response.status_code == 201
+    [filed] = response.json()
+    assert filed["service_notice"] == ("Flagged as an emergency: the duty officer has been alerted and Water & "
+                                       "Utilities has it. If anyone is in danger, call the emergency number now.")
+    case = cases.get(filed["service_request_id"])
+    assert (case.is_emergency, case.sla, case.agency_responsible) == (True, "emergency", "water")
+    alerts = cases.pending_messages(channel="email", conversation_id=DIRECTORY.duty_officer.email)
+    assert [a.case_id for a in alerts] == [case.id]
+
+
+def refused(response, status: int, *descriptions: str) -> None:
+    assert response.status_code == status
+    assert response.json() == [{"code": status, "description": d} for d in descriptions]
+
+
+def test_a_missing_or_forged_key_is_refused_logged_and_opens_nothing(client, cases, caplog):
+    before = len(all_cases(cases))
+    caplog.set_level(logging.WARNING, logger="citydesk.open311")
+    fields = {"service_code": "pothole", "description": "pothole"}
+    refused(client.post("/open311/v2/requests.json", data=fields), 403,
+            "An api_key is required to file a service request.")
+    refused(client.post("/open311/v2/requests.json", data={**fields, "api_key": "  "}), 403,
+            "An api_key is required to file a service request.")
+    refused(client.post("/open311/v2/requests.json", data={**fields, "api_key": "key-on"}), 403,
+            "The api_key is not valid.")
+    refused(client.post("/open311/v2/requests.json", json={**fields, "api_key": ["key-one"]}), 403,
+            "An api_key is required to file a service request.")
+    # the key is checked before anything else is looked at
+    refused(client.post("/open311/v2/requests.json", data={"api_key": "forged", "service_code": "nope"}), 403,
+            "The api_key is not valid.")
+    messages = [r.getMessage() for r in caplog.records if r.name == "citydesk.open311"]
+    assert len(messages) == 5
+    assert sum("no api_key" in m for m in messages) == 3
+    assert sum("unknown api_key (fingerprint " in m for m in messages) == 2
+    assert not any("key-on" in m or "forged" in m for m in messages)
+    assert len(all_cases(cases)) == before
+
+
+def test_filing_is_disabled_when_no_keys_are_configured(client, cases, desk_settings, caplog):
+    before = len(all_cases(cases))
+    client.app.dependency_overrides[get_settings] = lambda: desk_settings.model_copy(
+        update={"open311_api_keys": SecretStr("")})
+    try:
+        response = file(client, service_code="pothole", description="pothole on Main St")
+    finally:
+        client.app.dependency_overrides.clear()
+    refused(response, 403, "Filing service requests is disabled on this desk: no API keys are configured.")
+    assert "filing is disabled" in caplog.text
+    assert len(all_cases(cases)) == before
+
+
+@pytest.mark.parametrize(("fields", "problems"), [
+    ({"service_code": "unicorns", "description": "a unicorn"},
+     ["service_code 'unicorns' is not a service of this city; see services.json."]),
+    ({"description": "pothole"}, ["service_code: Field required."]),
+    ({"service_code": "pothole"}, ["Give a description (or attribute values) of the problem."]),
+    ({"service_code": "pothole", "description": "   ", "attribute[size]": " "},
+     ["Give a description (or attribute values) of the problem."]),
+    ({"service_code": "pothole", "description": "x" * (MAX_DESCRIPTION_CHARS + 1)},
+     [f"description: String should have at most {MAX_DESCRIPTION_CHARS} characters."]),
+    ({"service_code": "pothole", "description": "x" * MAX_DESCRIPTION_CHARS, "attribute[size]": "big"},
+     [f"The description and attributes are {MAX_DESCRIPTION_CHARS + 10} characters long; "
+      f"the limit is {MAX_DESCRIPTION_CHARS}."]),
+    ({"service_code": "pothole", "description": "pothole", "lat": "42.1"}, ["Give lat and long together."]),
+    ({"service_code": "pothole", "description": "pothole", "lat": "91", "long": "east"},
+     ["lat: Input should be less than or equal to 90.",
+      "long: Input should be a valid number, unable to parse string as a number."]),
+    ({"service_code": "pothole", "description": "pothole", "email": "not-an-address"},
+     ["email: not an e-mail address."]),
+    ({"service_code": "pothole", "description": "pothole", "media_url": "https://example.org/p.jpg"},
+     ["media_url: not a field this desk accepts."]),
+    ({"service_code": "unicorns", "lat": "1"},
+     ["service_code 'unicorns' is not a service of this city; see services.json.",
+      "Give a description (or attribute values) of the problem.", "Give lat and long together."]),
+])
+def test_bad_fields_get_a_clear_400_and_open_nothing(client, cases, fields, problems):
+    before = len(all_cases(cases))
+    refused(file(client, **fields), 400, *problems)
+    assert len(all_cases(cases)) == before
+
+
+def test_a_body_that_cannot_be_read_gets_a_clear_400(client, cases):
+    before = len(all_cases(cases))
+    url = "/open311/v2/requests.json"
+    refused(client.post(url, content=b"{broken", headers={"Content-Type": "application/json"}), 400,
+            "The body is not valid JSON.")
+    refused(client.post(url, json=["pothole"]), 400, "The JSON body must be an object of fields.")
+    refused(client.post(url, content=b"pothole", headers={"Content-Type": "text/plain"}), 400,
+            "Send the request form-encoded (application/x-www-form-urlencoded), as GeoReport v2 says, or as JSON.")
+    refused(client.post(url, content=f"api_key={KEY}&service_code=pothole&service_code=noise&description=x",
+                        headers={"Content-Type": "application/x-www-form-urlencoded"}), 400,
+            "The field 'service_code' is given twice.")
+    refused(client.post("/open311/v2/requests.xml", data={"api_key": KEY, "service_code": "pothole",
+                                                          "description": "pothole"}), 400,
+            "Only JSON is offered: ask for requests.json (the format 'xml' is not supported).")
+    assert len(all_cases(cases)) == before
+
+
+# reading requests
+
+
+@pytest.fixture(scope="module")
+def seeded(desk_settings) -> dict[str, Case]:
+    """Cases opened at known times through a second desk on the same database."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    moments = {"old": now - timedelta(days=91), "recent": now - timedelta(days=89),
+               "march-pothole": datetime(2025, 3, 3, 14, 0, tzinfo=UTC),
+               "march-noise": datetime(2025, 3, 5, 14, 0, tzinfo=UTC),
+               "march-closed": datetime(2025, 3, 7, 14, 0, tzinfo=UTC)}
+    clock = {"now": now}
+    engine = create_db_engine(desk_settings.resolved_database_url)
+    desk = CaseDesk(session_factory(engine), DIRECTORY, CITY, clock=lambda: clock["now"])
+    opened = {}
+    for name, moment in moments.items():
+        clock["now"] = moment
+        code = "noise" if name == "march-noise" else "pothole"
+        category = DIRECTORY.category(code)
+        opened[name] = desk.open_case(description=f"{name} case", channel="web", conversation_id=f"web-{name}",
+                                      sla=SLA.SIMPLE, assignment=route_case(directory=DIRECTORY, category=category),
+                                      category=category, address="5 Oak Ave", contact=CONTACT)
+    clock["now"] = moments["march-closed"] + timedelta(hours=2)
+    opened["march-closed"] = desk.close(service_request_id=opened["march-closed"].service_request_id,
+                                        actor=Actor("rosa", role="staff", department="public-works"),
+                                        note="Filled on Tuesday.")
+    engine.dispose()
+    return opened
+
+
+def ids(response) -> list[str]:
+    assert response.status_code == 200
+    return [r["service_request_id"] for r in response.json()]
+
+
+def test_one_request_has_every_field_and_no_personal_data(client, seeded):
+    case = seeded["march-closed"]
+    response = client.get(f"/open311/v2/requests/{case.service_request_id.lower()}.json")
+    assert response.status_code == 200
+    assert response.json() == [{
+        "service_request_id": case.service_request_id, "status": "closed", "status_notes": "Filled on Tuesday.",
+        "service_name": "Pothole or damaged road", "service_code": "pothole", "description": "march-closed case",
+        "agency_responsible": "Public Works", "service_notice": "Closed by Public Works.",
+        "requested_datetime": "2025-03-07T09:00:00-05:00", "updated_datetime": "2025-03-07T11:00:00-05:00",
+        "expected_datetime": "2025-03-07T12:00:00-05:00", "address": "5 Oak Ave", "address_id": None,
+        "zipcode": None, "lat": None, "long": None, "media_url": None}]
+
+
+def test_an_open_overdue_request_says_so(client, seeded):
+    case = seeded["march-pothole"]
+    [body] = client.get(f"/open311/v2/requests/{case.service_request_id}.json").json()
+    assert (body["status"], body["status_notes"]) == ("open", None)
+    assert body["service_notice"] == "Public Works has it; the answer was due by Mon 3 Mar, 12:00 PM."
+
+
+def test_an_unknown_request_is_a_404_in_open311_form(client):
+    refused(client.get("/open311/v2/requests/CD-2026-999999.json"), 404,
+            "There is no service request CD-2026-999999.")
+
+
+def test_the_list_defaults_to_the_last_90_days_newest_first(client, seeded):
+    listed = ids(client.get("/open311/v2/requests.json"))
+    assert seeded["recent"].service_request_id in listed
+    assert seeded["old"].service_request_id not in listed
+    assert seeded["march-pothole"].service_request_id not in listed
+    bodies = client.get("/open311/v2/requests.json").json()
+    requested = [datetime.fromisoformat(b["requested_datetime"]) for b in bodies]
+    assert requested == sorted(requested, reverse=True)
+
+
+def test_no_get_ever_returns_personal_contact_data(client, seeded):
+    texts = [client.get("/open311/v2/requests.json").text,
+             client.get("/open311/v2/requests.json", params={"start_date": "2000-01-01T00:00:00Z"}).text,
+             client.get(f"/open311/v2/requests/{seeded['recent'].service_request_id}.json").text]
+    for field in ("email", "first_name", "last_name", "phone", "device_id", "account_id"):
+        assert all(f'"{field}"' not in text for text in texts)
+    for value in CONTACT.values():
+        assert all(value not in text for text in texts)
+    for body in client.get("/open311/v2/requests.json").json():
+        assert set(body) == FIELDS
+
+
+MARCH = {"start_date": "2025-03-01T00:00:00-05:00", "end_date": "2025-03-31T23:59:59-04:00"}
+
+
+def test_the_list_filters_by_dates_code_and_status(client, seeded):
+    number = {name: case.service_request_id for name, case in seeded.items()}
+    assert ids(client.get("/open311/v2/requests.json", params=MARCH)) == [
+        number["march-closed"], number["march-noise"], number["march-pothole"]]
+    # the bounds are inclusive, on requested_datetime
+    assert ids(client.get("/open311/v2/requests.json", params={"start_date": "2025-03-05T14:00:00Z",
+                                                               "end_date": "2025-03-07T14:00:00Z"})) == [
+        number["march-closed"], number["march-noise"]]
+    # an unescaped '+' of an offset arrives as a space, and is read as the '+' it was
+    assert ids(client.get("/open311/v2/requests.json?start_date=2025-03-05T15:00:00+01:00"
+                          "&end_date=2025-03-07T15:00:00+01:00")) == [number["march-closed"], number["march-noise"]]
+    assert ids(client.get("/open311/v2/requests.json", params={**MARCH, "service_code": "noise"})) == [
+        number["march-noise"]]
+    assert ids(client.get("/open311/v2/requests.json", params={**MARCH, "service_code": "noise, pothole"})) == [
+        number["march-closed"], number["march-noise"], number["march-pothole"]]
+    assert ids(client.get("/open311/v2/requests.json", params={**MARCH, "status": "closed"})) == [
+        number["march-closed"]]
+    assert ids(client.get("/open311/v2/requests.json", params={**MARCH, "status": "open"})) == [
+        number["march-noise"], number["march-pothole"]]
+    # only an end date: the 90 days before it
+    assert ids(client.get("/open311/v2/requests.json", params={"end_date": "2025-03-04T00:00:00Z"})) == [
+        number["march-pothole"]]
+
+
+def test_service_request_ids_override_every_other_filter(client, seeded):
+    wanted = f"{seeded['old'].service_request_id}, {seeded['march-noise'].service_request_id.lower()},CD-2026-999999"
+    listed = ids(client.get("/open311/v2/requests.json",
+                            params={"service_request_id": wanted, "status": "closed", "service_code": "pothole"}))
+    assert listed == [seeded["old"].service_request_id, seeded["march-noise"].service_request_id]
+
+
+def test_bad_filters_get_a_clear_400_naming_each_problem(client):
+    refused(client.get("/open311/v2/requests.json",
+                       params={"status": "open,pending", "service_code": "pothole,unicorns",
+                               "start_date": "2025-03-01", "end_date": "yesterday"}), 400,
+            "service_code 'unicorns' is not a service of this city; see services.json.",
+            "status 'pending' is not one of: open, closed.",
+            "start_date '2025-03-01' is not an ISO 8601 date and time with a time zone, e.g. 2026-11-01T00:00:00Z "
+            "or 2026-11-01T00:00:00-05:00.",
+            "end_date 'yesterday' is not an ISO 8601 date and time with a time zone, e.g. 2026-11-01T00:00:00Z "
+            "or 2026-11-01T00:00:00-05:00.")
+    refused(client.get("/open311/v2/requests.json",
+                       params={"start_date": "2025-03-02T00:00:00Z", "end_date": "2025-03-01T00:00:00Z"}), 400,
+            "start_date is after end_date.")

@@ -1,0 +1,89 @@
+"""`citydesk staff add|list` and the demo accounts of `serve`, on temporary data folders."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from desk.cli import app
+from desk.settings import Settings
+from desk.staff_cli import ensure_demo_accounts, print_demo_accounts, staff_accounts
+from tests.desk.test_cli import flat
+
+PASSWORD = "a long enough password"
+
+
+@pytest.fixture
+def runner(tmp_path, monkeypatch):
+    monkeypatch.setenv("CITYDESK_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("CITYDESK_DATABASE_URL", raising=False)
+    monkeypatch.setenv("ROSA_PASSWORD", PASSWORD)
+    return CliRunner()
+
+
+def listed(runner) -> list[dict]:
+    result = runner.invoke(app, ["staff", "list", "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_add_with_a_password_from_the_environment_then_list(runner):
+    result = runner.invoke(app, ["staff", "add", "rosa", "--name", "Rosa Martinez", "--department", "public-works",
+                                 "--password-env", "ROSA_PASSWORD"])
+    assert result.exit_code == 0, result.output
+    assert flat(result.output) == "Added staff rosa (Rosa Martinez) in public-works."
+    assert PASSWORD not in result.output
+    assert listed(runner) == [{"username": "rosa", "name": "Rosa Martinez", "role": "staff",
+                               "department": "public-works"}]
+    assert staff_accounts(Settings()).authenticate("rosa", PASSWORD).username == "rosa"
+    table = runner.invoke(app, ["staff", "list"])
+    assert table.exit_code == 0
+    assert "rosa" in table.output and "Rosa Martinez" in table.output and PASSWORD not in table.output
+
+
+def test_add_asks_for_the_password_twice(runner):
+    result = runner.invoke(app, ["staff", "add", "sam", "--name", "Sam", "--role", "supervisor"],
+                           input=f"{PASSWORD}\n{PASSWORD}\n")
+    assert result.exit_code == 0, result.output
+    assert flat(result.output).endswith("Added supervisor sam (Sam).")
+    assert staff_accounts(Settings()).authenticate("sam", PASSWORD).role == "supervisor"
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    (["--department", "roads"], "No account added: unknown department 'roads'; one of: citizen-services,"),
+    ([], "No account added: a staff member belongs to a department (--department)."),
+    (["--department", "waste", "--role", "admin"], "No account added: unknown role 'admin'; one of: staff, "
+                                                   "supervisor, editor."),
+])
+def test_add_refuses_a_bad_account_clearly_and_adds_nothing(runner, arguments, message):
+    result = runner.invoke(app, ["staff", "add", "rosa", "--name", "Rosa", "--password-env", "ROSA_PASSWORD",
+                                 *arguments])
+    assert result.exit_code == 2
+    assert flat(result.output).startswith(message)
+    assert listed(runner) == []
+
+
+def test_add_with_an_unset_password_variable_adds_nothing(runner):
+    result = runner.invoke(app, ["staff", "add", "rosa", "--name", "Rosa", "--department", "waste",
+                                 "--password-env", "NO_SUCH_VARIABLE"])
+    assert result.exit_code == 2
+    assert flat(result.output) == ("No account added: the environment variable NO_SUCH_VARIABLE is not set or "
+                                   "empty.")
+    assert listed(runner) == []
+
+
+def test_serve_creates_demo_accounts_once_and_prints_each_password_with_the_inbox_address(runner, capsys):
+    settings = Settings()
+    demo = ensure_demo_accounts(settings)
+    assert [(a.user.username, a.user.role, a.user.department) for a in demo] == [
+        ("publicworks", "staff", "public-works"), ("waste", "staff", "waste"), ("supervisor", "supervisor", None)]
+    print_demo_accounts(demo, settings)
+    printed = flat(capsys.readouterr().out)
+    assert f"log in at {settings.desk_url}/inbox" in printed
+    for account in demo:
+        assert f"│ {account.user.username} │ {account.password} │ {account.user.role} │" in printed
+    assert ensure_demo_accounts(settings) == []
+    assert [user["username"] for user in listed(runner)] == ["publicworks", "waste", "supervisor"]

@@ -1,0 +1,108 @@
+"""decide: exactly one route per message, in a fixed order of precedence."""
+
+from __future__ import annotations
+
+import pytest
+
+from handoff.decide import Decision, Route, decide
+from handoff.directory import SLA, Category
+from knowledge_base.entry import Entry
+
+ENTRY = Entry(id="bulk", question="When is bulk trash pickup?", answer="The first Monday of each month.",
+              department="Waste & Recycling")
+POTHOLE = Category(code="pothole", name="Pothole", department="roads")
+NOISE_REVIEW = Category(code="noise", name="Noise", department="code", sla=SLA.REVIEW)
+OUT_OF_SCOPE_BELOW = 0.35
+
+
+def route(*, intent: str | None = "ask_question", text: str = "a question", answer_entry: Entry | None = None,
+          best_confidence: float = 0.5, category: Category | None = None) -> Decision:
+    return decide(intent=intent, text=text, answer_entry=answer_entry, best_confidence=best_confidence,
+                  category=category, out_of_scope_below=OUT_OF_SCOPE_BELOW)
+
+
+def test_the_emergency_intent_comes_first_even_over_a_knowledge_base_answer():
+    decision = route(intent="emergency", text="help please", answer_entry=ENTRY, best_confidence=0.9,
+                     category=POTHOLE)
+    assert decision == Decision(Route.EMERGENCY, "emergency", sla=SLA.EMERGENCY, category=POTHOLE)
+
+
+@pytest.mark.parametrize("text", ["there is smoke coming out of the house next door", "I smell gas in the hallway",
+                                  "a power line down on Elm St", "my neighbour collapsed and is not breathing",
+                                  "flooding in my basement"])
+@pytest.mark.parametrize("intent", [None, "ask_question", "greet", "report_problem", "out_of_scope"])
+def test_emergency_wording_overrides_the_intent_when_the_knowledge_base_did_not_answer(text, intent):
+    assert route(intent=intent, text=text, best_confidence=0.1) == Decision(
+        Route.EMERGENCY, "emergency wording", sla=SLA.EMERGENCY)
+
+
+def test_emergency_wording_in_a_question_the_knowledge_base_answers_is_answered():
+    assert route(text="how do I report a gas leak?", answer_entry=ENTRY, best_confidence=0.8) == Decision(
+        Route.ANSWER, "knowledge base answer above the threshold", entry=ENTRY)
+
+
+def test_words_that_only_contain_an_emergency_word_are_not_an_emergency():
+    assert route(text="the firefighters' fundraiser and the smokey bbq", best_confidence=0.5).route == Route.CASE
+
+
+@pytest.mark.parametrize("intent", ["greet", "goodbye", "thank", "bot_challenge"])
+def test_small_talk_comes_before_a_knowledge_base_answer(intent):
+    assert route(intent=intent, answer_entry=ENTRY, best_confidence=0.9, category=POTHOLE) == Decision(
+        Route.SMALLTALK, f"intent {intent}")
+
+
+def test_status_question():
+    assert route(intent="check_case_status", answer_entry=ENTRY, best_confidence=0.9) == Decision(
+        Route.STATUS, "intent check_case_status")
+
+
+@pytest.mark.parametrize(("intent", "sla"), [("report_problem", SLA.SIMPLE), ("suggest_policy", SLA.POLICY),
+                                             ("request_human", SLA.REVIEW)])
+def test_case_intents_open_a_case_of_their_class_even_when_the_knowledge_base_could_answer(intent, sla):
+    assert route(intent=intent, answer_entry=ENTRY, best_confidence=0.9) == Decision(
+        Route.CASE, f"intent {intent}", sla=sla)
+    assert route(intent=intent, category=POTHOLE, best_confidence=0.1) == Decision(
+        Route.CASE, f"intent {intent}", sla=sla, category=POTHOLE)
+
+
+def test_a_reported_problem_takes_its_category_deadline_class():
+    assert route(intent="report_problem", category=NOISE_REVIEW) == Decision(
+        Route.CASE, "intent report_problem", sla=SLA.REVIEW, category=NOISE_REVIEW)
+
+
+def test_a_knowledge_base_answer():
+    assert route(intent="ask_question", answer_entry=ENTRY, best_confidence=0.7, category=POTHOLE) == Decision(
+        Route.ANSWER, "knowledge base answer above the threshold", entry=ENTRY)
+    assert route(intent=None, answer_entry=ENTRY, best_confidence=0.7) == Decision(
+        Route.ANSWER, "knowledge base answer above the threshold", entry=ENTRY)
+
+
+def test_the_out_of_scope_intent_without_an_answer():
+    assert route(intent="out_of_scope", best_confidence=0.5, category=POTHOLE) == Decision(
+        Route.OUT_OF_SCOPE, "not the city's business")
+
+
+def test_far_from_every_entry_and_no_category_is_out_of_scope():
+    assert route(intent=None, best_confidence=0.3499) == Decision(
+        Route.OUT_OF_SCOPE, "nothing in the knowledge base comes close")
+
+
+def test_far_from_every_entry_but_describing_a_category_is_a_case_of_the_category_class():
+    assert route(intent=None, best_confidence=0.1, category=POTHOLE) == Decision(
+        Route.CASE, "describes a pothole problem", sla=SLA.SIMPLE, category=POTHOLE)
+    assert route(intent="ask_question", best_confidence=0.1, category=NOISE_REVIEW) == Decision(
+        Route.CASE, "describes a noise problem", sla=SLA.REVIEW, category=NOISE_REVIEW)
+
+
+def test_a_city_question_the_knowledge_base_cannot_answer_is_a_review_case():
+    expected = Decision(Route.CASE, "a city question the knowledge base cannot answer", sla=SLA.REVIEW)
+    assert route(intent="ask_question", best_confidence=OUT_OF_SCOPE_BELOW) == expected
+    assert route(intent=None, best_confidence=0.59) == expected
+
+
+def test_a_category_of_the_emergency_class_makes_an_emergency():
+    gas = Category(code="gas", name="Gas smell", department="water", sla=SLA.EMERGENCY)
+    assert route(intent="report_problem", category=gas) == Decision(
+        Route.EMERGENCY, "intent report_problem", sla=SLA.EMERGENCY, category=gas)
+    assert route(intent=None, best_confidence=0.1, category=gas) == Decision(
+        Route.EMERGENCY, "describes a gas problem", sla=SLA.EMERGENCY, category=gas)
