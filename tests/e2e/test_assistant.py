@@ -76,27 +76,45 @@ def test_every_message_is_kept_in_the_conversation_store(stack):
 
 
 def test_a_pothole_report_is_handed_off_answered_by_staff_and_followed_up(stack):
-    """Hand-off end to end: case opened with a 3-hour deadline, staff reply reaches the chat, status asked."""
+    """Hand-off end to end: case opened with a 3-hour deadline, staff reply in the inbox reaches the chat."""
+    import re
     from datetime import timedelta
 
     from database import create_db_engine, session_factory
     from handoff.directory import load_directory
-    from handoff.service import Actor, CaseDesk
+    from handoff.service import CaseDesk
+    from handoff.staff import StaffAccounts
 
     sender = f"web-e2e-{uuid.uuid4().hex[:8]}"
     [reply] = ask(stack, "There's a huge pothole on Main St near 5th, nearly wrecked my bike", sender=sender)
     assert reply.startswith("I've passed this to Public Works as case CD-"), reply
     number = reply.split("as case ")[1].split(".")[0]
 
-    cases = CaseDesk(session_factory(create_db_engine(stack.settings.resolved_database_url)),
-                     load_directory(stack.settings.directory_file), stack.settings.city_timezone)
+    sessions = session_factory(create_db_engine(stack.settings.resolved_database_url))
+    directory = load_directory(stack.settings.directory_file)
+    cases = CaseDesk(sessions, directory, stack.settings.city_timezone)
     case = cases.get(number)
     assert (case.agency_responsible, case.sla, case.service_code) == ("public-works", "simple", "pothole")
     assert case.address == "Main St near 5th"
     assert case.expected_datetime - case.requested_datetime == timedelta(hours=3)
 
-    staff = Actor("pw.officer", role="staff", department="public-works")
-    cases.reply(service_request_id=number, actor=staff, text="A crew will fill it tomorrow morning.")
+    # a Public Works officer answers in the staff inbox, over HTTP, as a person would
+    StaffAccounts(sessions, directory).add(username="pw.officer", display_name="P. W. Officer",
+                                           password="a long enough password", role="staff",
+                                           department="public-works")
+    csrf = re.compile(r'name="csrf_token" value="([^"]+)"')
+    with httpx.Client(base_url=stack.settings.desk_url) as inbox:
+        login_page = inbox.get("/inbox/login")
+        logged_in = inbox.post("/inbox/login", data={
+            "username": "pw.officer", "password": "a long enough password", "next": "/inbox",
+            "csrf_token": csrf.search(login_page.text).group(1)})
+        assert logged_in.status_code == 303
+        case_page = inbox.get(f"/inbox/cases/{number}")
+        assert case_page.status_code == 200
+        sent = inbox.post(f"/inbox/cases/{number}/reply", data={
+            "text": "A crew will fill it tomorrow morning.", "action": "send",
+            "csrf_token": csrf.search(case_page.text).group(1)})
+        assert sent.status_code == 303
     updates = httpx.get(f"{stack.settings.desk_url}/api/chat/updates", params={"sender": sender}).json()
     assert [u["text"] for u in updates] == [f"{number}: A crew will fill it tomorrow morning."]
     assert httpx.get(f"{stack.settings.desk_url}/api/chat/updates", params={"sender": sender}).json() == []
