@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from handoff.directory import Category, Department, Directory
@@ -35,15 +35,22 @@ def route_case(*, directory: Directory, category: Category | None = None,
         except KeyError:
             raise RoutingError(f"category {category.code!r} names unknown department "
                                f"{category.department!r}") from None
-    votes: dict[str, float] = defaultdict(float)
-    for name, confidence in entry_matches[:ENTRIES_CONSIDERED]:
-        department = directory.department_by_name(name) if name else None
-        if department is not None and confidence >= MIN_ENTRY_CONFIDENCE:
-            votes[department.code] += confidence
-    if votes:
-        best = max(votes, key=lambda code: (votes[code], code))
+    best = vote_department(entry_matches, accept=lambda name: getattr(directory.department_by_name(name), "code",
+                                                                      None))
+    if best is not None:
         return Assignment(directory.department(best), "best-matching knowledge base entries")
     try:
         return Assignment(directory.department(directory.fallback_department), "fallback inbox")
     except KeyError:
         raise RoutingError(f"fallback department {directory.fallback_department!r} does not exist") from None
+
+
+def vote_department(entry_matches: Sequence[tuple[str | None, float]],
+                    accept: Callable[[str], str | None] = lambda name: name) -> str | None:
+    """The department the best entries vote for, weighted by confidence; `accept` names it or rejects it."""
+    votes: dict[str, float] = defaultdict(float)
+    for name, confidence in entry_matches[:ENTRIES_CONSIDERED]:
+        key = accept(name) if name else None
+        if key is not None and confidence >= MIN_ENTRY_CONFIDENCE:
+            votes[key] += confidence
+    return max(votes, key=lambda key: (votes[key], key)) if votes else None

@@ -61,8 +61,10 @@ def read_questions(path: Path) -> list[Question]:
 
 
 def routed_department(answer: Answer) -> str | None:
-    """The department a hand-off would reach: that of the best-matching entry."""
-    return answer.results[0].entry.department if answer.results else None
+    """The department a hand-off would reach: the hand-off's own vote of the best-matching entries."""
+    from handoff.routing import vote_department  # the hand-off builds on the knowledge base, not the reverse
+
+    return vote_department([(hit.entry.department, hit.confidence) for hit in answer.results])
 
 
 def evaluate(kb: KnowledgeBase, questions: Sequence[Question], on_progress: Callable[[], None] | None = None,

@@ -162,10 +162,16 @@ def test_department_accuracy_is_none_without_expected_departments():
     assert result["department_accuracy"] is None
 
 
-def test_department_accuracy_follows_the_best_match_even_below_the_threshold():
-    # a hand-off is routed to the department of the best-matching entry
-    result = summarise([q(department="Roads")], [answer((B, 0.1), (A, 0.05))], [1.0], THRESHOLD)
+def test_department_accuracy_follows_the_hand_offs_vote_even_below_the_threshold():
+    # a hand-off goes to the department the best-matching entries vote for (handoff.routing)
+    result = summarise([q(department="Roads")], [answer((B, 0.5), (A, 0.4))], [1.0], THRESHOLD)
     assert result["department_accuracy"] == 1.0
+
+
+def test_matches_too_weak_to_vote_reach_no_department():
+    # below the routing minimum the case would go to the fallback inbox, not to the entry's department
+    result = summarise([q(department="Roads")], [answer((B, 0.1), (A, 0.05))], [1.0], THRESHOLD)
+    assert result["department_accuracy"] == 0.0
 
 
 def test_no_questions():
