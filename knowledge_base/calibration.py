@@ -70,9 +70,9 @@ class Calibration:
         return cls(**figures)
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Question:
-    texts: list[str]
+    text: str
     vector: np.ndarray
     expected: str | None
     kind: str
@@ -102,9 +102,9 @@ def calibrate(items: Sequence[IndexedEntry], *, backend: SearchBackend, classifi
     outcomes: list[Outcome] = []
     for fold in range(FOLDS):
         fold_items = [_without_fold(item, alt_folds[i], fold) for i, item in enumerate(items) if groups[i] != fold]
-        questions = [_Question([items[i].entry.alt_questions[a]], items[i].vectors[a + 1], items[i].entry.id,
+        questions = [_Question(items[i].entry.alt_questions[a], items[i].vectors[a + 1], items[i].entry.id,
                                ANSWERABLE) for i, a in answerable if alt_folds[i][a] == fold]
-        questions += [_Question([items[i].entry.phrasings[row]], items[i].vectors[row], None, IN_DOMAIN)
+        questions += [_Question(items[i].entry.phrasings[row], items[i].vectors[row], None, IN_DOMAIN)
                       for i, row in held_out if groups[i] == fold]
         fold_backend = new_backend()
         fold_backend.upsert(fold_items)
@@ -114,7 +114,7 @@ def calibrate(items: Sequence[IndexedEntry], *, backend: SearchBackend, classifi
     # a bank question that one of the entries states almost word for word is not unanswerable here
     # (a general-purpose assistant's knowledge base may well answer "tell me a joke")
     closest = np.max(np.vstack([item.vectors for item in items]) @ bank_vectors.T, axis=0)
-    outcomes += _ask(backend, classifier, [_Question([text], vector, None, kind) for (text, kind), vector, near
+    outcomes += _ask(backend, classifier, [_Question(text, vector, None, kind) for (text, kind), vector, near
                                            in zip(bank, bank_vectors, closest, strict=True)
                                            if near < NEAR_DUPLICATE], embedder)
     return choose_threshold(outcomes, target_precision=target_precision, unanswerable_share=unanswerable_share)
@@ -206,14 +206,12 @@ def _without_fold(item: IndexedEntry, alt_folds: np.ndarray, fold: int) -> Index
 def _ask(backend: SearchBackend, classifier: EntryClassifier | None, questions: list[_Question],
          embedder: Embedder) -> list[Outcome]:
     """Rank each question as the assistant would (long ones sentence by sentence too)."""
-    for question in questions:
-        question.texts += ranking.sentences(question.texts[0])
-    extra = sorted({t for q in questions for t in q.texts[1:]})
-    vectors = dict(zip(extra, embedder.embed(extra), strict=True)) if extra else {}
     outcomes = []
     for question in questions:
-        stacked = np.vstack([question.vector, *(vectors[t] for t in question.texts[1:])])
-        hits = ranking.search(backend, classifier, question.texts, stacked, top_k=1)
+        texts, vectors = [question.text], question.vector[None, :]
+        if ranking.sentences(question.text):
+            texts, vectors = ranking.message_parts(embedder, question.text)
+        hits = ranking.search(backend, classifier, texts, vectors, top_k=1)
         top = hits[0] if hits else None
         outcomes.append(Outcome(kind=question.kind, confidence=top.confidence if top else 0.0,
                                 correct=bool(top and question.expected and top.entry.id == question.expected)))

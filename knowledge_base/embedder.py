@@ -67,6 +67,41 @@ class Embedder:
     def embed_one(self, text: str) -> np.ndarray:
         return self.embed([text])[0]
 
+    def embed_message(self, text: str, sentences: Sequence[str]) -> np.ndarray:
+        """The vector of `text`, then one per sentence (substrings of `text`, in order), in one pass of the model.
+
+        A sentence's vector is the mean of its tokens' vectors in the pass over the whole message ("late
+        chunking"): reading a long message sentence by sentence then costs little more than reading it whole.
+        Sentences past the model's window (256 tokens) are embedded on their own.
+        """
+        encoded = self._model.tokenizer(text, return_offsets_mapping=True, truncation=True,
+                                        max_length=self._model.max_seq_length)
+        tokens = self._model.encode([text], output_value="token_embeddings", convert_to_numpy=False,
+                                    show_progress_bar=False)[0].float().numpy()
+        offsets = np.asarray(encoded["offset_mapping"])
+        if len(offsets) != len(tokens):  # a tokenizer that does not line up with the model: embed separately
+            return np.vstack([self.embed([text]), self.embed(list(sentences))])
+        vectors = [tokens.mean(axis=0)]
+        alone: list[int] = []
+        real = offsets[:, 1] > offsets[:, 0]  # not [CLS], [SEP] or padding
+        end_of_window = int(offsets[real, 1].max()) if real.any() else 0
+        position = 0
+        for index, sentence in enumerate(sentences):
+            start = text.find(sentence, position)
+            start = position if start < 0 else start
+            end = position = start + len(sentence)
+            inside = real & (offsets[:, 0] >= start) & (offsets[:, 1] <= end)
+            if end > end_of_window or not inside.any():
+                alone.append(index)
+                vectors.append(np.zeros(self.dimension, dtype=np.float32))
+            else:
+                vectors.append(tokens[inside].mean(axis=0))
+        result = np.vstack(vectors).astype(np.float32)
+        result /= np.maximum(np.linalg.norm(result, axis=1, keepdims=True), 1e-12)
+        if alone:
+            result[[i + 1 for i in alone]] = self.embed([sentences[i] for i in alone])
+        return result
+
 
 @cache
 def get_embedder(model_name: str = DEFAULT_MODEL) -> Embedder:

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from knowledge_base.classifier import EntryClassifier
+from knowledge_base.embedder import Embedder
 from knowledge_base.entry import Entry
 from knowledge_base.search.fusion import confidences, entry_score, long_message_score, vote
 from knowledge_base.search.protocol import Candidate, Filters, SearchBackend, SearchHit
@@ -54,13 +55,24 @@ def sentences(text: str) -> list[str]:
     return parts[:MAX_SENTENCES] if len(parts) > 1 else []
 
 
+def message_parts(embedder: Embedder, text: str) -> tuple[list[str], np.ndarray]:
+    """The texts a message is ranked by (itself, then its sentences if it is long) and their vectors."""
+    pieces = sentences(text)
+    if not pieces:
+        return [text], embedder.embed([text])
+    return [text, *pieces], embedder.embed_message(text, pieces)
+
+
 def search(backend: SearchBackend, classifier: EntryClassifier | None, texts: Sequence[str],
            vectors: np.ndarray, *, top_k: int, filters: Filters | None = None) -> list[SearchHit]:
-    """Rank entries for a message: `texts[0]` is the whole message, the others its sentences; `vectors` theirs."""
+    """Rank entries for a message: `texts[0]` is the whole message, the others its sentences; `vectors` theirs.
+
+    BM25 reads the whole message only: its words are all there, and a search per sentence costs latency.
+    """
     limit = max(top_k, CANDIDATES)
-    parts = [(backend.search(text, vector, limit=limit, filters=filters),
+    parts = [(backend.search(text if index == 0 else "", vector, limit=limit, filters=filters),
               classifier.probabilities(vector) if classifier is not None else None)
-             for text, vector in zip(texts, vectors, strict=True)]
+             for index, (text, vector) in enumerate(zip(texts, vectors, strict=True))]
     return rank(parts, top_k=top_k)
 
 

@@ -99,13 +99,8 @@ class KnowledgeBase:
         text = text.strip()[:MAX_QUERY_CHARS]
         if not text:
             return []
-        sentences = ranking.sentences(text)
-        vectors = self.embedder.embed([text])
-        if sentences:
-            # a batch of its own: beside the whole message every sentence would be padded to its length
-            vectors = np.vstack([vectors, self.embedder.embed(sentences)])
-        return ranking.search(self.backend, self.classifier, [text, *sentences], vectors, top_k=top_k,
-                              filters=filters)
+        texts, vectors = ranking.message_parts(self.embedder, text)
+        return ranking.search(self.backend, self.classifier, texts, vectors, top_k=top_k, filters=filters)
 
     def answer(self, text: str, *, top_k: int = 5, filters: Filters | None = None) -> Answer:
         """Search and decide, with the configured threshold: the one code path the assistant and eval use."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from knowledge_base import ranking
@@ -165,3 +166,23 @@ def test_the_whole_long_complaint_alone_would_not_find_it(shared_small_kb):
     kb = shared_small_kb
     whole = ranking.search(kb.backend, kb.classifier, [COMPLAINT], kb.embedder.embed([COMPLAINT]), top_k=3)
     assert whole[0].entry.id != "t-library"
+
+
+def test_a_long_message_is_embedded_in_one_pass_with_its_sentences(embedder):
+    texts, vectors = ranking.message_parts(embedder, COMPLAINT)
+    assert texts == [COMPLAINT, *ranking.sentences(COMPLAINT)]
+    assert vectors.shape == (len(texts), embedder.dimension)
+    assert np.linalg.norm(vectors, axis=1) == pytest.approx(np.ones(len(texts)), abs=1e-5)
+    # the whole message's vector is the model's own
+    assert float(vectors[0] @ embedder.embed_one(COMPLAINT)) == pytest.approx(1.0, abs=1e-4)
+    # a sentence inside the model's window: the mean of its tokens in context, not its own embedding
+    first = float(vectors[1] @ embedder.embed_one(texts[1]))
+    assert 0.2 < first < 0.9999
+    # the question comes after the window: embedded on its own
+    assert float(vectors[-1] @ embedder.embed_one(texts[-1])) == pytest.approx(1.0, abs=1e-4)
+
+
+def test_a_short_message_is_embedded_whole_only(embedder):
+    texts, vectors = ranking.message_parts(embedder, "How do I get a library card?")
+    assert texts == ["How do I get a library card?"]
+    assert vectors.shape == (1, embedder.dimension)
