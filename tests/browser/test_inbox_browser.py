@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.wait import WebDriverWait
 
@@ -85,7 +85,20 @@ def submit(browser: WebDriver, button: WebElement) -> None:
     """Click a button that sends a form, and wait until the next page has replaced this one."""
     page = browser.find_element(By.TAG_NAME, "html")
     button.click()
-    WebDriverWait(browser, PAGE_LOAD_TIMEOUT_S).until(expected_conditions.staleness_of(page))
+    WebDriverWait(browser, PAGE_LOAD_TIMEOUT_S).until(lambda _: _is_gone(page))
+
+
+def _is_gone(element: WebElement) -> bool:
+    """True once the element's page has been replaced.
+
+    Mid-navigation, Chromium may answer "Node with given id does not belong to the document" (a plain
+    WebDriverException) instead of a stale-element error: both mean the old page is gone.
+    """
+    try:
+        element.is_enabled()
+    except WebDriverException:  # StaleElementReferenceException is one too
+        return True
+    return False
 
 
 def log_in(browser: WebDriver, desk: Desk, username: str, password: str = PASSWORD) -> None:
