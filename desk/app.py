@@ -35,7 +35,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         _ = settings.resolved_internal_token  # created now, so that the CLI finds it in the data folder
         knowledge_base = build_knowledge_base(database_url=settings.resolved_database_url,
                                               model_name=settings.embedding_model,
-                                              threshold=settings.answer_threshold)
+                                              threshold=settings.answer_threshold,
+                                              target_precision=settings.target_precision,
+                                              unanswerable_share=settings.unanswerable_share)
         if settings.seed_kb_file and knowledge_base.store.count() == 0:
             report = knowledge_base.import_entries(read_entries(settings.seed_kb_file))
             log.info("Loaded %d entries from %s", report.created, settings.seed_kb_file)
