@@ -9,11 +9,16 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from connectors.pipeline import Pipeline
 from database import create_db_engine, session_factory
-from desk.api import cases, chat, conversations, health, kb, messages, open311
+from desk.api import cases, chat, conversations, entries, feedback, health, kb, messages, open311
+from desk.api import disclosure as disclosure_api
 from desk.escalation import escalating
+from desk.kb_refresh import refreshing
 from desk.settings import Settings
-from desk.web import auth, inbox, pages
+from desk.web import auth, editor, editor_insights, inbox, pages
+from desk.web import disclosure as disclosure_pages
+from desk.web import transcripts as transcript_pages
 from desk.web.templates import STATIC_DIR
 from handoff.categories import CategoryClassifier
 from handoff.directory import load_directory
@@ -21,8 +26,14 @@ from handoff.intake import Intake
 from handoff.replies import load_templates
 from handoff.service import CaseDesk
 from handoff.staff import StaffAccounts
+from handoff.unanswered import UnansweredQuestions
+from knowledge_base.editor import EntryEditor
 from knowledge_base.factory import build_knowledge_base
+from knowledge_base.feedback import FeedbackStore
+from knowledge_base.gaps import GapFinder
 from knowledge_base.importer import read_entries
+from knowledge_base.store import EmbeddingCache
+from transcripts.redactions import TranscriptDesk
 
 log = logging.getLogger("citydesk.desk")
 
@@ -37,7 +48,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                               model_name=settings.embedding_model,
                                               threshold=settings.answer_threshold,
                                               target_precision=settings.target_precision,
-                                              unanswerable_share=settings.unanswerable_share)
+                                              unanswerable_share=settings.unanswerable_share,
+                                              **settings.elasticsearch_options)
         if settings.seed_kb_file and knowledge_base.store.count() == 0:
             report = knowledge_base.import_entries(read_entries(settings.seed_kb_file))
             log.info("Loaded %d entries from %s", report.created, settings.seed_kb_file)
@@ -49,15 +61,29 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                   classifier=CategoryClassifier(case_desk.directory, knowledge_base.embedder),
                                   out_of_scope_below=settings.out_of_scope_below)
         app.state.staff = StaffAccounts(sessions, case_desk.directory)
+        app.state.feedback = FeedbackStore(sessions)
+        app.state.entry_editor = EntryEditor(knowledge_base)
+        app.state.unanswered = UnansweredQuestions(sessions)
+        app.state.gap_finder = GapFinder(knowledge_base.embedder,
+                                         EmbeddingCache(sessions, settings.embedding_model))
         app.state.response_templates = load_templates(directory=case_desk.directory)
-        async with escalating(case_desk, settings.escalation_interval_s):
+        app.state.disclosure = disclosure_api.build_disclosure(settings, sessions, case_desk.directory)
+        app.state.transcripts = TranscriptDesk(sessions)
+        app.state.chat_pipeline = Pipeline(sessions, channel="web", rasa_url=settings.rasa_url,
+                                           duplicate_window_s=settings.duplicate_window_s,
+                                           rasa_timeout_s=settings.rasa_timeout_s)
+        async with escalating(case_desk, settings.escalation_interval_s), \
+                refreshing(knowledge_base, settings.kb_refresh_interval_s):
             yield
+        await app.state.chat_pipeline.aclose()
 
     app = FastAPI(title="CityDesk", version="0.1.0", lifespan=lifespan,
                   description="The city's social-media desk: knowledge base, web chat and (later) cases.")
     app.state.settings = settings
     app.include_router(health.router)
     app.include_router(kb.router)
+    app.include_router(entries.router)
+    app.include_router(feedback.router)
     app.include_router(chat.router)
     app.include_router(messages.router)
     app.include_router(cases.router)
@@ -68,5 +94,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth.router)
     app.include_router(inbox.router)
     app.include_router(inbox.post_router)
+    app.include_router(editor.router)
+    app.include_router(editor.post_router)
+    app.include_router(editor_insights.router)
+    app.include_router(transcript_pages.router)
+    app.include_router(transcript_pages.post_router)
+    app.include_router(disclosure_api.router)
+    app.include_router(disclosure_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

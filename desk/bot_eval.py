@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -14,7 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 ROUTES = ("answer", "case", "emergency", "smalltalk", "out_of_scope")
 REPORT_KEYS = ("n", "route_accuracy", "answer_top1", "department_accuracy", "sla_accuracy", "emergency_recall",
-               "wrong_auto_answers", "confusion")
+               "wrong_auto_answers", "clarify_rate", "answer_top1_with_choice", "confusion")
+# The payload of a "Did you mean …?" button (bot/actions/replies.py): the entry it offers.
+_CHOOSE_PAYLOAD = re.compile(r"^/choose_entry(\{.*\})$")
 
 
 class MessageFileError(ValueError):
@@ -51,6 +54,18 @@ class Observed:
     entry_id: str | None = None
     department: str | None = None
     sla: str | None = None
+    options: tuple[str, ...] = ()  # route clarify: the entries offered to choose from
+
+
+def offered_entries(replies: list[dict]) -> tuple[str, ...]:
+    """The entries a reply of Rasa's REST channel offers as "Did you mean …?" buttons, in order."""
+    offered = []
+    for reply in replies:
+        for button in reply.get("buttons") or []:
+            match = _CHOOSE_PAYLOAD.match(str(button.get("payload", "")))
+            if match:
+                offered.append(str(json.loads(match.group(1)).get("kb_entry_id")))
+    return tuple(offered)
 
 
 def read_messages(path: Path) -> list[EvalMessage]:
@@ -115,7 +130,7 @@ def misses(messages: Sequence[EvalMessage], observed: Sequence[Observed]) -> lis
         wanted = {"answer": "/".join(message.expected_ids) or "-",
                   "case": f"{message.department}, {message.sla}"}.get(message.route, "")
         got = {"answer": seen.entry_id or "-", "case": f"{seen.department}, {seen.sla}",
-               "emergency": seen.department or ""}.get(seen.route, "")
+               "emergency": seen.department or "", "clarify": "offered " + "/".join(seen.options)}.get(seen.route, "")
         detail = f"{got or seen.route} (expected {wanted or message.route})" if wanted or got else ""
         found.append(Miss(expected=message.route, got=seen.route, text=message.text, detail=detail))
     return found
@@ -144,6 +159,11 @@ def score(messages: Sequence[EvalMessage], observed: Sequence[Observed]) -> dict
         "sla_accuracy": _share(sum(o.sla == m.sla for m, o in with_sla), len(with_sla)),
         "emergency_recall": _share(sum(o.route == "emergency" for o in emergencies), len(emergencies)),
         "wrong_auto_answers": sum(is_wrong_answer(m, o) for m, o in pairs),
+        "clarify_rate": _share(sum(o.route == "clarify" for o in observed), len(pairs)),
+        # answered with a right entry, or a right entry offered to choose from ("Did you mean …?")
+        "answer_top1_with_choice": _share(sum(o.entry_id in m.expected_ids if o.route == "answer" else
+                                              o.route == "clarify" and bool(set(o.options) & set(m.expected_ids))
+                                              for m, o in answers), len(answers)),
         "confusion": confusion,
     }
 
@@ -165,13 +185,14 @@ class Assistant:
 
     def observe(self, text: str, conversation_id: str) -> Observed:
         """Send one message as its own conversation; what the desk recorded for it."""
-        self._request("POST", f"{self._rasa_url}/webhooks/rest/webhook", "the assistant (Rasa)",
-                      json={"sender": conversation_id, "message": text})
+        replies = self._request("POST", f"{self._rasa_url}/webhooks/rest/webhook", "the assistant (Rasa)",
+                                json={"sender": conversation_id, "message": text})
         body = self._request("GET", f"{self._desk_url}/api/conversations/{conversation_id}/outcome", "the desk",
                              headers=self._desk_headers)
         case = body.get("case") or {}
         return Observed(route=body["route"], entry_id=body.get("entry_id"), department=case.get("department_name"),
-                        sla=case.get("sla"))
+                        sla=case.get("sla"),
+                        options=offered_entries(replies) if body["route"] == "clarify" else ())
 
     def _request(self, method: str, url: str, who: str, **kwargs: object) -> dict | list:
         try:

@@ -12,15 +12,21 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from desk.kb_cli import add_entry_commands
 from desk.settings import DEMO_KB_FILE, Settings
 from desk.staff_cli import ensure_demo_accounts, print_demo_accounts, staff_app
+from desk.transcripts_cli import transcripts_app
 
 app = typer.Typer(help="CityDesk: the city's social-media desk.", no_args_is_help=True)
 kb_app = typer.Typer(help="Knowledge base: import, search, evaluate.", no_args_is_help=True)
 bot_app = typer.Typer(help="The Rasa assistant.", no_args_is_help=True)
 app.add_typer(kb_app, name="kb")
+add_entry_commands(kb_app)
 app.add_typer(bot_app, name="bot")
 app.add_typer(staff_app, name="staff")
+connector_app = typer.Typer(help="Channel connectors: one process per channel.", no_args_is_help=True)
+app.add_typer(connector_app, name="connector")
+app.add_typer(transcripts_app, name="transcripts")
 
 console = Console()
 errors = Console(stderr=True)
@@ -35,7 +41,8 @@ def _knowledge_base(settings: Settings, *, load_index: bool):
         return build_knowledge_base(database_url=settings.resolved_database_url,
                                     model_name=settings.embedding_model, threshold=settings.answer_threshold,
                                     target_precision=settings.target_precision,
-                                    unanswerable_share=settings.unanswerable_share, load_index=load_index)
+                                    unanswerable_share=settings.unanswerable_share, load_index=load_index,
+                                    **settings.elasticsearch_options)
 
 
 @app.command()
@@ -75,6 +82,7 @@ def serve(
         if demo_accounts:
             print_demo_accounts(demo_accounts, settings)
         _print_addresses(settings)
+        _print_connectors(stack)
         exited = stack.wait()
         errors.print(f"[red]{exited} stopped; stopping the others. Its log: "
                      f"{settings.data_dir / 'logs' / (exited + '.log')}")
@@ -88,6 +96,78 @@ def serve(
         stack.stop()
 
 
+def _print_connectors(stack) -> None:
+    for process in stack.processes:
+        if process.ready_url is None:
+            console.print(f"Connector {process.name}: running (log {process.log_path})")
+    for name, reason in stack.skipped.items():
+        console.print(f"Connector {name}: skipped, {reason}")
+
+
+@connector_app.command("telegram")
+def connector_telegram() -> None:
+    """Run the Telegram connector (long polling, or a webhook when TELEGRAM_WEBHOOK_URL is set)."""
+    import logging
+
+    from connectors.telegram.bot import run
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    try:
+        run(Settings())
+    except ValueError as error:
+        errors.print(f"[red]{error}")
+        raise typer.Exit(2) from None
+
+
+@connector_app.command("x")
+def connector_x() -> None:
+    """Run the X/Twitter connector: poll mentions and direct messages, answer in threads or by DM."""
+    import asyncio
+    import logging
+
+    from connectors.x.app import run_x_connector
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    try:
+        asyncio.run(run_x_connector(Settings()))
+    except ValueError as error:
+        errors.print(f"[red]{error}")
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        pass
+
+
+@connector_app.command("failed")
+def connector_failed(retry: Annotated[int | None, typer.Option(help="Send this failed message again.")] = None,
+                     json_output: JsonFlag = False) -> None:
+    """Outbox messages the connectors gave up on (after too many failed attempts), or retry one."""
+    import database
+    from connectors.outbox import failed_messages, requeue
+
+    settings = Settings()
+    database.upgrade(settings.resolved_database_url)
+    sessions = database.session_factory(database.create_db_engine(settings.resolved_database_url))
+    if retry is not None:
+        try:
+            message = requeue(sessions, retry)
+        except LookupError as error:
+            errors.print(f"[red]{error}")
+            raise typer.Exit(1) from None
+        console.print(f"Message {message.id} to {message.conversation_id} queued again.")
+        return
+    failed = failed_messages(sessions)
+    table = Table("id", "channel", "conversation", "attempts", "last error", "text")
+    for message in failed:
+        table.add_row(str(message.id), message.channel, message.conversation_id, str(message.attempts),
+                      message.last_error or "", message.text[:60])
+    console.print(table if failed else "No failed messages.")
+    if json_output:
+        print(json.dumps([{"id": m.id, "channel": m.channel, "conversation_id": m.conversation_id,
+                           "attempts": m.attempts, "last_error": m.last_error, "text": m.text} for m in failed]))
+
+
 def _stop_on_sigterm(*_: object) -> None:
     """`kill` stops the stack as cleanly as Ctrl+C does."""
     raise KeyboardInterrupt
@@ -97,32 +177,13 @@ def _print_addresses(settings: Settings) -> None:
     table = Table(title=f"CityDesk is running for {settings.city_name}", show_header=False, box=None)
     table.add_row("Web chat", f"{settings.desk_url}/")
     table.add_row("Staff inbox", f"{settings.desk_url}/inbox")
+    table.add_row("Knowledge base editor", f"{settings.desk_url}/editor")
     table.add_row("Desk API (OpenAPI)", f"{settings.desk_url}/docs")
     table.add_row("Rasa REST channel", f"{settings.rasa_url}/webhooks/rest/webhook")
     table.add_row("Action server", f"http://{settings.host}:{settings.action_port}/health")
     table.add_row("Data and logs", f"{settings.data_dir}  (logs in {settings.data_dir / 'logs'})")
     console.print(table)
     console.print("Press Ctrl+C to stop.")
-
-
-@kb_app.command("import")
-def import_entries(file: Annotated[Path, typer.Argument(help="A .jsonl or .csv file of entries.")]) -> None:
-    """Add or update entries from a file, all or nothing (a re-import of the same file changes nothing)."""
-    from knowledge_base.importer import EntryFileError, read_entries
-
-    try:
-        entries = read_entries(file)
-    except EntryFileError as error:
-        errors.print(f"[red]Nothing imported.[/red] {error}")
-        raise typer.Exit(1) from None
-    kb = _knowledge_base(Settings(), load_index=False)
-    with console.status("Importing and calibrating the answer threshold…"):
-        report = kb.import_entries(entries, show_progress=True)
-    console.print(f"Imported {len(entries)} entries from {file}: {report.created} new, "
-                  f"{report.updated} updated, {report.unchanged} unchanged. "
-                  "A running desk answers from them after a restart.")
-    if kb.calibration is not None:
-        console.print(_calibration_summary(kb.calibration))
 
 
 @kb_app.command()
@@ -169,7 +230,7 @@ def search(text: Annotated[str, typer.Argument(help="A citizen's question.")],
     decision = _knowledge_base(Settings(), load_index=True).answer(text, top_k=top_k)
     if json_output:
         print(json.dumps({"answer": decision.entry.id if decision.entry else None,
-                          "threshold": decision.threshold,
+                          "threshold": decision.threshold, "options": [h.entry.id for h in decision.options],
                           "results": [{"id": h.entry.id, "confidence": round(h.confidence, 4),
                                        "question": h.entry.question, "department": h.entry.department}
                                       for h in decision.results]}))
@@ -179,7 +240,9 @@ def search(text: Annotated[str, typer.Argument(help="A citizen's question.")],
         table.add_row(str(rank), hit.entry.id, f"{hit.confidence:.3f}", hit.entry.department or "",
                       hit.entry.question)
     console.print(table)
+    options = ", ".join(h.entry.id for h in decision.options)
     verdict = (f"Would answer with {decision.entry.id}" if decision.entry
+               else f"Would ask which one the citizen means ({options})" if options
                else "Would not answer automatically (hand off)")
     console.print(f"{verdict}: threshold {decision.threshold}.")
 

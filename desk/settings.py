@@ -24,6 +24,14 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, validation_alias=AliasChoices("DATABASE_URL", "CITYDESK_DATABASE_URL"),
         description="SQLAlchemy URL; default: SQLite file citydesk.db in the data folder.")
+    elasticsearch_url: str | None = Field(
+        default=None, validation_alias="ELASTICSEARCH_URL",
+        description="Elasticsearch 8 cluster for knowledge base search (basic auth as user:password@ in the URL); "
+                    "unset: the embedded search.")
+    elasticsearch_api_key: SecretStr | None = Field(default=None, validation_alias="ELASTICSEARCH_API_KEY",
+                                                    description="API key for ELASTICSEARCH_URL, if it needs one.")
+    elasticsearch_index: str = Field(default="citydesk-kb", min_length=1, pattern=r"^[a-z0-9][a-z0-9._-]*$",
+                                     description="Elasticsearch index of the knowledge base.")
     embedding_model: str = Field(default=DEFAULT_MODEL,
                                  description="sentence-transformers model name or folder, loaded offline.")
     answer_threshold: float | None = Field(
@@ -38,6 +46,9 @@ class Settings(BaseSettings):
                                                   "assumed when calibrating the threshold.")
     seed_kb_file: Path | None = Field(default=None,
                                       description="Entries loaded at start when the knowledge base is empty.")
+    kb_refresh_interval_s: float = Field(default=2.0, gt=0,
+                                         description="How often the desk looks for entries changed by other "
+                                                     "processes (the CLI) and re-indexes them.")
     host: str = "127.0.0.1"
     desk_port: int = 8000
     rasa_port: int = 5005
@@ -69,10 +80,66 @@ class Settings(BaseSettings):
     open311_api_keys: SecretStr = Field(
         default=SecretStr(""), description="Comma-separated keys that may file Open311 service requests "
                                            "(POST); none: filing is disabled.")
+    phone_regions: str = Field(default="US,KR", description="Comma-separated regions (ISO 3166) whose national "
+                                                            "phone formats are redacted, the city's own first; "
+                                                            "numbers with a +country code are redacted anyway.")
+    # disclosure and retention (transcripts/)
+    disclosure_delay_hours: float = Field(default=24.0, ge=0, description="Transcript records younger than this "
+                                                                         "are not published yet.")
+    originals_retention_days: int = Field(default=365, ge=1, description="How long unredacted originals (and "
+                                                                         "closed cases' contact data) are kept.")
+    pseudonym_key: SecretStr | None = Field(
+        default=None, description="Keys the public pseudonyms of conversations (HMAC); "
+                                  "default: generated once into pseudonym_key in the data folder.")
+    # channels (connectors/): duplicate window for every channel; Telegram's env names as in its docs
+    duplicate_window_s: float = Field(default=600.0, ge=0, description="The same text from the same sender "
+                                                                      "within this many seconds is dropped.")
+    telegram_bot_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("TELEGRAM_BOT_TOKEN", "telegram_bot_token"),
+        description="The bot's token from @BotFather; set, the Telegram connector runs.")
+    telegram_base_url: str = Field(
+        default="https://api.telegram.org/bot", validation_alias=AliasChoices("TELEGRAM_BASE_URL",
+                                                                              "telegram_base_url"),
+        description="Bot API base URL (a local fake in tests).")
+    telegram_webhook_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("TELEGRAM_WEBHOOK_URL", "telegram_webhook_url"),
+        description="Public HTTPS URL Telegram posts updates to; set: webhook mode, else long polling.")
+    telegram_webhook_secret: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("TELEGRAM_WEBHOOK_SECRET", "telegram_webhook_secret"),
+        description="Secret token Telegram sends in X-Telegram-Bot-Api-Secret-Token (webhook mode).")
+    telegram_webhook_port: int = Field(default=8443, description="Local port the webhook server listens on.")
+    # X/Twitter (connectors/x): env names as in X's developer portal, without the CITYDESK_ prefix
+    x_bearer_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("X_BEARER_TOKEN", "x_bearer_token"),
+        description="App-only bearer token; set: mentions are read with it (its own rate limit).")
+    x_api_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("X_API_KEY", "x_api_key"),
+                                        description="OAuth 1.0a consumer key (API key) of the X app.")
+    x_api_secret: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("X_API_SECRET", "x_api_secret"),
+        description="OAuth 1.0a consumer secret (API key secret) of the X app.")
+    x_access_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("X_ACCESS_TOKEN", "x_access_token"),
+        description="OAuth 1.0a access token of the city account (read, write and direct messages).")
+    x_access_token_secret: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("X_ACCESS_TOKEN_SECRET", "x_access_token_secret"),
+        description="OAuth 1.0a access token secret of the city account.")
+    x_base_url: str = Field(default="https://api.x.com", validation_alias=AliasChoices("X_BASE_URL", "x_base_url"),
+                            description="X API host (a local fake in tests).")
+    x_account_id: str | None = Field(default=None, validation_alias=AliasChoices("X_ACCOUNT_ID", "x_account_id"),
+                                     description="The city account's user id; default: asked from /2/users/me.")
+    x_poll_interval_s: float = Field(default=60.0, gt=0, description="How often the X connector polls "
+                                                                     "mentions and direct messages.")
 
     @cached_property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'citydesk.db').resolve()}"
+
+    @property
+    def elasticsearch_options(self) -> dict[str, str | None]:
+        """The search backend's arguments of build_knowledge_base: Elasticsearch when ELASTICSEARCH_URL is set."""
+        key = self.elasticsearch_api_key.get_secret_value() if self.elasticsearch_api_key else None
+        return {"elasticsearch_url": self.elasticsearch_url, "elasticsearch_api_key": key or None,
+                "elasticsearch_index": self.elasticsearch_index}
 
     @property
     def internal_token_file(self) -> Path:
@@ -91,6 +158,13 @@ class Settings(BaseSettings):
         if self.secret_key is not None and self.secret_key.get_secret_value():
             return self.secret_key.get_secret_value()
         return load_or_create_secret(self.data_dir / "secret_key")
+
+    @cached_property
+    def resolved_pseudonym_key(self) -> str:
+        """The pseudonyms' key: the setting, else the data folder's pseudonym_key (created on first use)."""
+        if self.pseudonym_key is not None and self.pseudonym_key.get_secret_value():
+            return self.pseudonym_key.get_secret_value()
+        return load_or_create_secret(self.data_dir / "pseudonym_key")
 
     @property
     def open311_keys(self) -> frozenset[str]:

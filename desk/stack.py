@@ -30,7 +30,7 @@ class StackError(RuntimeError):
 class Process:
     name: str
     command: list[str]
-    ready_url: str
+    ready_url: str | None  # None (connectors): ready once started and still running
     log_path: Path
     popen: subprocess.Popen | None = None
     log_file: IO | None = field(default=None, repr=False)
@@ -62,10 +62,24 @@ def child_environment(settings: Settings) -> dict[str, str]:
         "RASA_TELEMETRY_ENABLED": "false",
         "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
         "PYTHONUNBUFFERED": "1",
+        **_channel_secrets(settings),
     }
 
 
-def plan(settings: Settings, components: Sequence[str] = COMPONENTS) -> list[Process]:
+def _channel_secrets(settings: Settings) -> dict[str, str]:
+    """Connector settings given to Settings directly (not through the environment) reach the connectors too."""
+    values = {"TELEGRAM_BOT_TOKEN": settings.telegram_bot_token, "TELEGRAM_BASE_URL": settings.telegram_base_url,
+              "TELEGRAM_WEBHOOK_URL": settings.telegram_webhook_url,
+              "TELEGRAM_WEBHOOK_SECRET": settings.telegram_webhook_secret,
+              "X_BEARER_TOKEN": settings.x_bearer_token, "X_API_KEY": settings.x_api_key,
+              "X_API_SECRET": settings.x_api_secret, "X_ACCESS_TOKEN": settings.x_access_token,
+              "X_ACCESS_TOKEN_SECRET": settings.x_access_token_secret, "X_BASE_URL": settings.x_base_url,
+              "X_ACCOUNT_ID": settings.x_account_id}
+    return {k: v.get_secret_value() if hasattr(v, "get_secret_value") else str(v)
+            for k, v in values.items() if v is not None}
+
+
+def plan(settings: Settings, components: Sequence[str] = COMPONENTS, connectors: Sequence[str] = ()) -> list[Process]:
     logs = settings.data_dir / "logs"
     rasa = str(settings.rasa_executable)
     everything = {
@@ -79,15 +93,23 @@ def plan(settings: Settings, components: Sequence[str] = COMPONENTS) -> list[Pro
                                  "--interface", settings.host, "--port", str(settings.rasa_port)],
                         f"{settings.rasa_url}/webhooks/rest/", logs / "rasa.log"),
     }
-    return [everything[name] for name in components]
+    for name in connectors:
+        everything[name] = Process(name, [sys.executable, "-m", "connectors", name], None,
+                                   logs / f"connector-{name}.log")
+    return [everything[name] for name in (*components, *connectors)]
 
 
 class Stack:
     """The running processes; a context manager that stops them all on exit."""
 
-    def __init__(self, settings: Settings, components: Sequence[str] = COMPONENTS) -> None:
+    def __init__(self, settings: Settings, components: Sequence[str] = COMPONENTS,
+                 connectors: Sequence[str] | None = None) -> None:
+        """connectors: None starts each connector whose token is set (see `skipped` for the others)."""
+        from connectors.registry import plan_connectors
+
         self.settings = settings
-        self.processes = plan(settings, components)
+        started, self.skipped = plan_connectors(settings) if connectors is None else (list(connectors), {})
+        self.processes = plan(settings, components, started)
 
     def __enter__(self) -> Stack:
         self.start()
@@ -100,26 +122,33 @@ class Stack:
         if any(p.name == "rasa" for p in self.processes) and not model_path(self.settings).exists():
             raise StackError(f"no trained model at {model_path(self.settings)}: run `citydesk bot train`")
         env = child_environment(self.settings)
-        for process in self.processes:
-            process.log_path.parent.mkdir(parents=True, exist_ok=True)
-            process.log_file = process.log_path.open("ab")
-            process.popen = subprocess.Popen(process.command, cwd=PROJECT_ROOT, env=env, stdout=process.log_file,
-                                             stderr=subprocess.STDOUT, start_new_session=True)
+        # connectors start once the desk has migrated the database
+        core = [p for p in self.processes if p.ready_url is not None]
         try:
-            self._wait_until_ready()
+            for group in (core, [p for p in self.processes if p.ready_url is None]):
+                for process in group:
+                    process.log_path.parent.mkdir(parents=True, exist_ok=True)
+                    process.log_file = process.log_path.open("ab")
+                    process.popen = subprocess.Popen(process.command, cwd=PROJECT_ROOT, env=env,
+                                                     stdout=process.log_file, stderr=subprocess.STDOUT,
+                                                     start_new_session=True)
+                self._wait_until_ready(group)
         except BaseException:
             self.stop()
             raise
 
-    def _wait_until_ready(self) -> None:
+    def _wait_until_ready(self, processes: Sequence[Process]) -> None:
         deadline = time.monotonic() + self.settings.startup_timeout_s
-        waiting = list(self.processes)
+        waiting = list(processes)
         with httpx.Client(timeout=2.0) as client:
             while waiting:
                 for process in list(waiting):
                     if process.popen.poll() is not None:
                         raise StackError(f"{process.name} exited with status {process.popen.returncode}"
                                          f"\n{tail(process.log_path)}")
+                    if process.ready_url is None:
+                        waiting.remove(process)
+                        continue
                     try:
                         if client.get(process.ready_url).status_code == 200:
                             waiting.remove(process)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -17,6 +18,7 @@ class Route(StrEnum):
     SMALLTALK = "smalltalk"
     OUT_OF_SCOPE = "out_of_scope"
     STATUS = "status"
+    CLARIFY = "clarify"
 
 
 SMALLTALK_INTENTS = frozenset({"greet", "goodbye", "thank", "bot_challenge"})
@@ -54,14 +56,18 @@ class Decision:
     sla: SLA | None = None
     entry: Entry | None = None
     category: Category | None = None
+    options: tuple[Entry, ...] = ()  # for CLARIFY: the entries the citizen chooses from, best first
 
 
 def decide(*, intent: str | None, text: str, answer_entry: Entry | None, best_confidence: float,
-           category: Category | None, out_of_scope_below: float) -> Decision:
+           category: Category | None, out_of_scope_below: float, options: Sequence[Entry] = (),
+           declined: bool = False) -> Decision:
     """The route of one message.
 
     `answer_entry` is the knowledge base's auto-answer (None below the threshold), `best_confidence` the
-    best entry's confidence, `category` the service category the text describes, if any.
+    best entry's confidence, `category` the service category the text describes, if any, `options` the close
+    entries to offer when none answers (knowledge_base/clarification.py), `declined` that the citizen was
+    offered entries for this message and chose none of them.
     """
     intent = intent or "nlu_fallback"
     if intent == "emergency" or (EMERGENCY_WORDS.search(text) and answer_entry is None):
@@ -75,11 +81,15 @@ def decide(*, intent: str | None, text: str, answer_entry: Entry | None, best_co
         # a reported problem is as urgent as its category says; policy and "a person, please" keep their class
         sla = category.sla if intent == "report_problem" and category is not None else CASE_INTENTS[intent]
         return _case(f"intent {intent}", sla, category)
+    if declined:
+        return _case("none of the entries offered fits", category.sla if category else SLA.REVIEW, category)
     if answer_entry is not None:
         return Decision(Route.ANSWER, "knowledge base answer above the threshold", entry=answer_entry)
     if intent == "out_of_scope" or (best_confidence < out_of_scope_below and category is None):
         return Decision(Route.OUT_OF_SCOPE, "not the city's business" if intent == "out_of_scope"
                         else "nothing in the knowledge base comes close")
+    if len(options) >= 2:
+        return Decision(Route.CLARIFY, "close entries: the citizen chooses", options=tuple(options))
     if category is not None:
         return _case(f"describes a {category.code} problem", category.sla, category)
     return Decision(Route.CASE, "a city question the knowledge base cannot answer", sla=SLA.REVIEW)

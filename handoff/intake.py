@@ -14,6 +14,10 @@ from handoff.service import CaseDesk
 from knowledge_base.service import Answer, KnowledgeBase
 
 CHANNEL_PREFIXES = {"web": "web", "tg": "telegram", "x": "x"}
+CHOSEN_REASON = "chosen from clarification"
+# How deep a chosen entry is looked for among the entries found for the message: deeper than the options offered,
+# so that a choice survives a small change to the knowledge base between the question and the click.
+CHOICE_DEPTH = 10
 
 
 def channel_of(conversation_id: str) -> str:
@@ -32,6 +36,7 @@ class IncomingMessage:
     long: float | None = None
     service_code: str | None = None  # a filed request (Open311) names its category and wants a case, not an answer
     contact: dict[str, str] | None = None  # the filer's personal contact data, kept on the case
+    declined: bool = False  # the citizen was offered entries for this message ("Did you mean …?") and chose none
 
 
 @dataclass(frozen=True)
@@ -56,10 +61,12 @@ class Intake:
             answer_entry = None  # a filed request is handled as reported, even when the text reads like a question
         else:
             category, _ = self._classifier.classify(message.text)
-            answer_entry = answer.entry
+            answer_entry = None if message.declined else answer.entry
+        options = () if message.service_code is not None or message.declined else [h.entry for h in answer.options]
         decision = decide(intent=message.intent, text=message.text, answer_entry=answer_entry,
                           best_confidence=answer.confidence, category=category,
-                          out_of_scope_below=self._out_of_scope_below)
+                          out_of_scope_below=self._out_of_scope_below, options=options,
+                          declined=message.declined)
         case = None
         if decision.route in (Route.CASE, Route.EMERGENCY):
             case = self._open_case(message, decision, answer)
@@ -69,6 +76,21 @@ class Intake:
                                     entry_id=decision.entry.id if decision.entry else None,
                                     confidence=answer.confidence if answer.results else None, case=case)
         return Outcome(decision=decision, answer=answer, case=case)
+
+    def choose(self, *, text: str, conversation_id: str, channel: str, entry_id: str) -> Outcome | None:
+        """The citizen chose `entry_id` among the entries offered for `text`: answer with it, and record that.
+
+        None when the entry is not among those found for the text (unknown, retired, or never offered).
+        """
+        answer = self._kb.answer(text, top_k=CHOICE_DEPTH)
+        hit = next((h for h in answer.results if h.entry.id == entry_id), None)
+        if hit is None:
+            return None
+        decision = Decision(Route.ANSWER, CHOSEN_REASON, entry=hit.entry)
+        self._cases.record_decision(channel=channel, conversation_id=conversation_id, text=text,
+                                    intent="choose_entry", route=decision.route.value, reason=decision.reason,
+                                    entry_id=entry_id, confidence=hit.confidence, case=None)
+        return Outcome(decision=decision, answer=answer)
 
     def _open_case(self, message: IncomingMessage, decision: Decision, answer: Answer) -> Case:
         assignment = route_case(directory=self._cases.directory, category=decision.category,

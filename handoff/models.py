@@ -80,6 +80,16 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # delivery with retries (connectors/outbox.py)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # gave up after too many attempts
+    platform_message_id: Mapped[str | None] = mapped_column(String(200))  # the last part sent
+    parts_delivered: Mapped[int] = mapped_column(Integer, default=0)
+    reply_to: Mapped[str | None] = mapped_column(String(200))
+    public: Mapped[bool] = mapped_column(Boolean, default=False)
+    buttons: Mapped[list] = mapped_column(JSON, default=list)  # [{"title", "payload"}]
+    inbound_id: Mapped[int | None] = mapped_column(Integer, index=True)  # connectors' inbound_messages.id
 
 
 class MessageDecision(Base):

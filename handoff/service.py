@@ -15,6 +15,7 @@ from handoff.deadlines import expected_datetime
 from handoff.directory import SLA, Category, Directory
 from handoff.models import Case, CaseEvent, MessageDecision, OutboxMessage
 from handoff.routing import Assignment
+from transcripts.writer import TranscriptWriter
 
 MAX_STAFF_TEXT_CHARS = 4_000
 CASE_NUMBER_PREFIX = "CD"
@@ -48,11 +49,14 @@ class CaseDesk:
     """Keyword-only operations; each is one transaction and leaves an event in the case's history."""
 
     def __init__(self, sessions: sessionmaker, directory: Directory, timezone: str,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 transcript: TranscriptWriter | None = None) -> None:
         self._sessions = sessions
         self.directory = directory
         self.timezone = timezone
         self._clock = clock
+        # Staff messages and case notices go into the conversation's transcript in the same transaction
+        self.transcript = transcript or TranscriptWriter(sessions, clock=clock)
 
     def now(self) -> datetime:
         return self._clock()
@@ -80,6 +84,9 @@ class CaseDesk:
             event = self._event(session, case, SYSTEM, "opened", None,
                                 {"department": case.agency_responsible, "sla": sla.value,
                                  "reason": assignment.reason})
+            due = case.expected_datetime.astimezone(ZoneInfo(self.timezone))
+            self._notice(session, case, f"Case {case.service_request_id} opened for {assignment.department.name}"
+                                        f" ({sla.value}), expected by {due:%Y-%m-%d %H:%M %Z}.")
             if case.is_emergency:
                 officer = self.directory.duty_officer
                 session.add(OutboxMessage(idempotency_key=f"event-{event.id}-duty", channel="email",
@@ -175,6 +182,7 @@ class CaseDesk:
             case.assignee = None
             case.state = "new"
             self._event(session, case, actor, "reassigned", reason.strip(), {"from": previous, "to": target.code})
+            self._notice(session, case, f"Case {case.service_request_id} passed to {target.name}.")
         return self.get(service_request_id, SYSTEM)
 
     def close(self, *, service_request_id: str, actor: Actor, note: str | None = None) -> Case:
@@ -184,6 +192,7 @@ class CaseDesk:
             if note and note.strip():
                 case.status_notes = self._staff_text(note)
             self._event(session, case, actor, "closed", note, {})
+            self._notice(session, case, f"Case {case.service_request_id} closed.")
         return self.get(service_request_id, actor)
 
     def escalate_overdue(self) -> list[Case]:
@@ -261,7 +270,15 @@ class CaseDesk:
         session.flush()
         return event
 
+    def _notice(self, session: Session, case: Case, text: str) -> None:
+        self.transcript.append_in(session, channel=case.channel, conversation_id=case.conversation_id,
+                                  author_role="system", text=text, case_id=case.service_request_id)
+
     def _queue(self, session: Session, case: Case, event: CaseEvent, text: str) -> None:
+        """A staff message to the citizen: recorded in the transcript, then queued for their channel."""
+        self.transcript.append_in(session, channel=case.channel, conversation_id=case.conversation_id,
+                                  author_role="staff", author=event.actor, text=text,
+                                  case_id=case.service_request_id)
         session.add(OutboxMessage(idempotency_key=f"event-{event.id}", channel=case.channel,
                                   conversation_id=case.conversation_id, case_id=case.id, text=text,
                                   created_at=self.now()))

@@ -90,7 +90,7 @@ class StaffAccounts:
         return user if user is not None and matches else None
 
     def create_demo_accounts(self) -> list[DemoAccount]:
-        """On a desk with no users: one officer each for Public Works and Waste & Recycling, one supervisor."""
+        """On a desk with no users: an officer each for Public Works and Waste & Recycling, a supervisor, an editor."""
         if self.count():
             return []
         codes = [d.code for d in self.directory.departments]
@@ -99,6 +99,7 @@ class StaffAccounts:
         plans = [(code.replace("-", ""), f"Demo officer, {self.directory.department(code).name}", "staff", code)
                  for code in chosen]
         plans.append(("supervisor", "Demo supervisor", "supervisor", None))
+        plans.append(("editor", "Demo editor", "editor", None))
         accounts = []
         for username, name, role, department in plans:
             password = secrets.token_urlsafe(12)

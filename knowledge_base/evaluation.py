@@ -93,7 +93,8 @@ def question_record(question: Question, answer: Answer) -> dict:
     return {"text": question.text, "kind": question.kind, "answerable": question.answerable,
             "top_id": top.entry.id if top else None, "confidence": round(top.confidence, 6) if top else 0.0,
             "top_correct": bool(top and top.entry.id in question.expected_ids),
-            "rank": _rank(question, answer), "answered": answer.entry is not None}
+            "rank": _rank(question, answer), "answered": answer.entry is not None,
+            "options": [hit.entry.id for hit in answer.options]}
 
 
 def summarise(questions: Sequence[Question], answers: Sequence[Answer], latencies_ms: Sequence[float],
@@ -103,6 +104,7 @@ def summarise(questions: Sequence[Question], answers: Sequence[Answer], latencie
     ranks = [_rank(q, a) for q, a in answerable]
     auto = [(q, a) for q, a in zip(questions, answers, strict=True) if a.entry is not None]
     auto_correct = sum(1 for q, a in auto if a.entry.id in q.expected_ids)
+    clarified = [(q, a) for q, a in zip(questions, answers, strict=True) if a.options]
     with_department = [(q, a) for q, a in zip(questions, answers, strict=True) if q.expected_department]
     return {
         "n": len(questions),
@@ -114,6 +116,9 @@ def summarise(questions: Sequence[Question], answers: Sequence[Answer], latencie
         "auto_answer_rate": _share(len(auto), len(questions)),
         "auto_answer_precision": _share(auto_correct, len(auto)),
         "handoff_recall": _share(sum(1 for a in unanswerable if a.entry is None), len(unanswerable)),
+        # "Did you mean …?": how often entries are offered instead, and how often a right one is among them
+        "clarify_rate": _share(len(clarified), len(questions)),
+        "clarify_hit_rate": _share(sum(1 for q, a in clarified if _offered(q, a)), len(clarified)),
         "auroc": _auroc([a.confidence for _, a in answerable], [a.confidence for a in unanswerable]),
         "department_accuracy": _share(sum(1 for q, a in with_department
                                           if routed_department(a) == q.expected_department),
@@ -157,6 +162,11 @@ def evaluate_files(*, kb_path: Path, questions_path: Path, model_name: str, thre
         if kb.calibration is not None:
             report["calibration"] = kb.calibration.figures()
         return report
+
+
+def _offered(question: Question, answer: Answer) -> bool:
+    """A right entry is among those offered to choose from."""
+    return any(hit.entry.id in question.expected_ids for hit in answer.options)
 
 
 def _rank(question: Question, answer: Answer) -> int | None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from database import create_db_engine, session_factory, upgrade
 from knowledge_base.embedder import get_embedder
+from knowledge_base.search import SearchBackend
+from knowledge_base.search.elasticsearch import DEFAULT_INDEX, ElasticsearchBackend
 from knowledge_base.search.embedded import EmbeddedBackend
 from knowledge_base.service import DEFAULT_TARGET_PRECISION, DEFAULT_UNANSWERABLE_SHARE, KnowledgeBase
 from knowledge_base.store import CalibrationStore, EmbeddingCache, EntryStore
@@ -12,18 +14,31 @@ from knowledge_base.store import CalibrationStore, EmbeddingCache, EntryStore
 def build_knowledge_base(*, database_url: str, model_name: str, threshold: float | None = None,
                          target_precision: float = DEFAULT_TARGET_PRECISION,
                          unanswerable_share: float = DEFAULT_UNANSWERABLE_SHARE,
-                         load_index: bool = True, show_progress: bool = False) -> KnowledgeBase:
+                         load_index: bool = True, show_progress: bool = False,
+                         elasticsearch_url: str | None = None, elasticsearch_api_key: str | None = None,
+                         elasticsearch_index: str = DEFAULT_INDEX) -> KnowledgeBase:
     """Migrate the database, load the embedding model (once per process) and index the stored entries.
 
     `threshold` None: the threshold calibrated on the entries for `target_precision` (recalibrated when they
-    change); a number: that threshold, always.
+    change); a number: that threshold, always. `elasticsearch_url` set: search on that cluster's
+    `elasticsearch_index`; unset: the embedded search.
     """
     upgrade(database_url)
     sessions = session_factory(create_db_engine(database_url))
     kb = KnowledgeBase(store=EntryStore(sessions), cache=EmbeddingCache(sessions, model_name),
-                       embedder=get_embedder(model_name), backend=EmbeddedBackend(),
+                       embedder=get_embedder(model_name),
+                       backend=search_backend(elasticsearch_url, api_key=elasticsearch_api_key,
+                                              index=elasticsearch_index),
                        calibrations=CalibrationStore(sessions, model_name), threshold=threshold,
                        target_precision=target_precision, unanswerable_share=unanswerable_share)
     if load_index:
         kb.load_index(show_progress=show_progress)
     return kb
+
+
+def search_backend(elasticsearch_url: str | None, *, api_key: str | None = None,
+                   index: str = DEFAULT_INDEX) -> SearchBackend:
+    """Elasticsearch when its URL is set, else the embedded backend: the URL alone decides."""
+    if not elasticsearch_url:
+        return EmbeddedBackend()
+    return ElasticsearchBackend.connect(elasticsearch_url, api_key=api_key, index=index)

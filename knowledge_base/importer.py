@@ -94,8 +94,31 @@ def _csv_entry(path: Path, line: int, header: list[str], row: list[str]) -> Entr
         raise EntryFileError(path, line, "more values than columns")
     data: dict[str, object] = dict(zip(header, row, strict=False))
     if isinstance(data.get("alt_questions"), str):
-        data["alt_questions"] = [q for q in data["alt_questions"].split(ALT_QUESTION_SEPARATOR) if q.strip()]
+        data["alt_questions"] = [q for q in split_alt_questions(data["alt_questions"]) if q.strip()]
     return _entry(path, line, data)
+
+
+def split_alt_questions(cell: str) -> list[str]:
+    """The phrasings of a CSV cell: separated by '|'; a '|' or '\\' inside a phrasing is escaped with '\\'."""
+    parts, current, characters = [], [], iter(cell)
+    for character in characters:
+        if character == "\\":
+            following = next(characters, "")
+            # only the two escapes are special: any other backslash (C:\path) is kept as it is
+            current.append(following if following in (ALT_QUESTION_SEPARATOR, "\\") else character + following)
+        elif character == ALT_QUESTION_SEPARATOR:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(character)
+    parts.append("".join(current))
+    return parts
+
+
+def join_alt_questions(phrasings: tuple[str, ...] | list[str]) -> str:
+    """The CSV cell of some phrasings: split_alt_questions's inverse."""
+    return ALT_QUESTION_SEPARATOR.join(
+        p.replace("\\", "\\\\").replace(ALT_QUESTION_SEPARATOR, "\\" + ALT_QUESTION_SEPARATOR) for p in phrasings)
 
 
 def _entry(path: Path, line: int, data: dict) -> Entry:
@@ -111,6 +134,8 @@ def _describe(error: ValidationError) -> str:
         field = ".".join(str(p) for p in item["loc"]) or "entry"
         if item["type"] == "missing":
             problems.append(f"missing {field}")
+        elif item["type"] == "string_too_short" and item.get("ctx", {}).get("min_length") == 1:
+            problems.append(f"missing {field} (empty)")
         elif item["type"] == "extra_forbidden":
             problems.append(f"unknown field {field}")
         else:

@@ -95,7 +95,8 @@ domain (banking77: 530 of its 730 unanswerable questions ask about banking inten
 """
 ROWS = ["n", "n_answerable", "n_unanswerable", "top1", "recall_at_3", "mrr", "auto_answer_rate",
         "auto_answer_precision", "handoff_recall", "handoff_recall[in-domain]", "handoff_recall[out-of-domain]",
-        "auroc", "department_accuracy", "latency_ms_p50", "latency_ms_p95", "threshold",
+        "clarify_rate", "clarify_hit_rate", "auroc", "department_accuracy", "latency_ms_p50", "latency_ms_p95",
+        "threshold",
         "expected_precision (calibration)", "expected_auto_answer_rate (calibration)", "run_seconds"]
 
 

@@ -38,7 +38,7 @@ async def _call(settings: ActionSettings, method: str, path: str, **kwargs: Any)
                 log.error("The desk refused the internal token (CITYDESK_INTERNAL_TOKEN): %s",
                           await response.text())
                 raise DeskUnavailable("the desk refused the internal token")
-            if response.status != 200:
+            if response.status not in (200, 201):
                 raise DeskUnavailable(f"desk answered {response.status}")
             return await response.json()
     except (aiohttp.ClientError, TimeoutError) as error:
@@ -46,10 +46,30 @@ async def _call(settings: ActionSettings, method: str, path: str, **kwargs: Any)
 
 
 async def decide_message(settings: ActionSettings, *, text: str, conversation_id: str,
-                         intent: str | None) -> dict[str, Any]:
-    """The desk's decision for a message (POST /api/messages): answer, case, out of scope..."""
+                         intent: str | None, declined: bool = False) -> dict[str, Any]:
+    """The desk's decision for a message (POST /api/messages): answer, clarify, case, out of scope...
+
+    `declined`: the citizen chose none of the entries offered for this message, so the desk hands it off.
+    """
     return await _call(settings, "POST", "/api/messages",
-                       json={"text": text, "conversation_id": conversation_id, "intent": intent})
+                       json={"text": text, "conversation_id": conversation_id, "intent": intent,
+                             "declined": declined})
+
+
+async def choose_entry(settings: ActionSettings, *, text: str, conversation_id: str,
+                       entry_id: str) -> dict[str, Any] | None:
+    """The answer with the entry the citizen chose for `text` (POST /api/messages/choice); None if not offered."""
+    return await _call(settings, "POST", "/api/messages/choice",
+                       json={"text": text, "conversation_id": conversation_id, "entry_id": entry_id})
+
+
+async def send_feedback(settings: ActionSettings, *, entry_id: str, entry_version: int | None,
+                        conversation_id: str, helpful: bool) -> bool:
+    """Record a "was this helpful?" vote (POST /api/kb/feedback); False when the desk knows no such entry."""
+    recorded = await _call(settings, "POST", "/api/kb/feedback",
+                           json={"entry_id": entry_id, "entry_version": entry_version,
+                                 "conversation_id": conversation_id, "channel": None, "helpful": helpful})
+    return recorded is not None
 
 
 async def case_status(settings: ActionSettings, *, conversation_id: str, text: str) -> list[dict[str, Any]] | None:

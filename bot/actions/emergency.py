@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import messages
 from bot.actions.desk_client import DeskUnavailable, MessageRejected, decide_message
+from bot.actions.replies import say_metadata
 from bot.actions.settings import get_settings
 
 
@@ -32,4 +33,5 @@ class ActionEmergency(Action):
             return []
         number = decision["case"]["service_request_id"]
         dispatcher.utter_message(text=messages.EMERGENCY_RECORDED.format(number=number))
+        say_metadata(dispatcher, case_id=number)
         return [SlotSet("case_id", number)]

@@ -1,4 +1,4 @@
-"""action_handle_message: the desk decides (answer, hand off, or out of scope); this says it."""
+"""action_handle_message: the desk decides (answer, ask which entry, hand off, or out of scope); this says it."""
 
 from __future__ import annotations
 
@@ -10,18 +10,37 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import messages
 from bot.actions.desk_client import DeskUnavailable, MessageRejected, decide_message
-from bot.actions.settings import get_settings
+from bot.actions.replies import choice_buttons, format_answer, format_case, say_answer, say_metadata
+from bot.actions.settings import ActionSettings, get_settings
+
+__all__ = ["ActionHandleMessage", "format_answer", "format_case", "say_decision"]
+
+NO_CHOICE_PENDING = [SlotSet("clarify_text", None), SlotSet("clarify_options", None)]
 
 
-def format_answer(hit: dict[str, Any]) -> str:
-    """The entry's answer, with its source page when it has one."""
-    return f"{hit['answer']}\n\nMore: {hit['url']}" if hit.get("url") else hit["answer"]
-
-
-def format_case(case: dict[str, Any]) -> str:
-    template = messages.POLICY_RECEIVED if case["sla"] == "policy" else messages.CASE_OPENED
-    return template.format(department=case["department_name"], number=case["service_request_id"],
-                           expected=case["expected_text"])
+def say_decision(dispatcher: CollectingDispatcher, decision: dict[str, Any], *, text: str,
+                 settings: ActionSettings) -> list[dict[str, Any]]:
+    """Tell the citizen the desk's decision on `text`; the slot events that remember it."""
+    route, case = decision["route"], decision.get("case")
+    if route == "answer":
+        say_answer(dispatcher, decision["answer"])
+        return [SlotSet("kb_entry_id", decision["answer"]["id"]),
+                SlotSet("kb_entry_version", decision["answer"].get("version")), *NO_CHOICE_PENDING]
+    if route == "clarify":
+        dispatcher.utter_message(text=messages.CLARIFY, buttons=choice_buttons(decision["options"]))
+        return [SlotSet("kb_entry_id", None), SlotSet("clarify_text", text),
+                SlotSet("clarify_options", [o["id"] for o in decision["options"]])]
+    if route == "emergency":
+        dispatcher.utter_message(text=messages.EMERGENCY.format(emergency_number=settings.emergency_number))
+        dispatcher.utter_message(text=messages.EMERGENCY_RECORDED.format(number=case["service_request_id"]))
+        say_metadata(dispatcher, case_id=case["service_request_id"])
+        return [SlotSet("kb_entry_id", None), SlotSet("case_id", case["service_request_id"]), *NO_CHOICE_PENDING]
+    if route == "case":
+        dispatcher.utter_message(text=format_case(case))
+        say_metadata(dispatcher, case_id=case["service_request_id"])
+        return [SlotSet("kb_entry_id", None), SlotSet("case_id", case["service_request_id"]), *NO_CHOICE_PENDING]
+    dispatcher.utter_message(text=messages.OUT_OF_SCOPE)
+    return [SlotSet("kb_entry_id", None), *NO_CHOICE_PENDING]
 
 
 class ActionHandleMessage(Action):
@@ -45,16 +64,4 @@ class ActionHandleMessage(Action):
             dispatcher.utter_message(text=messages.DESK_UNAVAILABLE.format(
                 city_service_phone=settings.city_service_phone))
             return [SlotSet("kb_entry_id", None)]
-        route, case = decision["route"], decision.get("case")
-        if route == "answer":
-            dispatcher.utter_message(text=format_answer(decision["answer"]))
-            return [SlotSet("kb_entry_id", decision["answer"]["id"])]
-        if route == "emergency":
-            dispatcher.utter_message(text=messages.EMERGENCY.format(emergency_number=settings.emergency_number))
-            dispatcher.utter_message(text=messages.EMERGENCY_RECORDED.format(number=case["service_request_id"]))
-            return [SlotSet("kb_entry_id", None), SlotSet("case_id", case["service_request_id"])]
-        if route == "case":
-            dispatcher.utter_message(text=format_case(case))
-            return [SlotSet("kb_entry_id", None), SlotSet("case_id", case["service_request_id"])]
-        dispatcher.utter_message(text=messages.OUT_OF_SCOPE)
-        return [SlotSet("kb_entry_id", None)]
+        return say_decision(dispatcher, decision, text=text, settings=settings)

@@ -29,3 +29,12 @@ STATE_TEXT = {
     "closed": "closed",
 }
 LATEST_ANSWER = "Latest answer: {notes}"
+CLARIFY = "Did you mean:"
+NONE_OF_THESE = "None of these"
+NO_PENDING_CHOICE = "Sorry, I've lost track of that question. Could you ask it again?"
+FEEDBACK_QUESTION = "Was this helpful?"
+FEEDBACK_YES = "Yes"
+FEEDBACK_NO = "No"
+FEEDBACK_THANKS = "Thanks for letting us know!"
+FEEDBACK_SORRY = ("Sorry it didn't help. I've passed that on to the people who write these answers. If you'd like "
+                  "a person to look at your question, just say so and I'll hand it to city staff.")

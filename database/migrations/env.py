@@ -5,8 +5,12 @@ from alembic import context
 from database.engine import Base, create_db_engine
 
 # Import every package's tables so that autogenerate sees them.
+import connectors.models  # noqa: F401  isort: skip
 import handoff.models  # noqa: F401  isort: skip
+import knowledge_base.feedback  # isort: skip
 import knowledge_base.store  # noqa: F401  isort: skip
+import transcripts.log_models  # isort: skip
+import transcripts.models  # noqa: F401  isort: skip
 
 config = context.config
 target_metadata = Base.metadata

@@ -27,8 +27,8 @@ class CaseOutcome(BaseModel):
 
 class ConversationOutcome(BaseModel):
     conversation_id: str
-    route: str = Field(description="The latest message's route: answer, case, emergency, out_of_scope, status; "
-                                   "smalltalk when the desk was never asked (greetings, thanks...).")
+    route: str = Field(description="The latest message's route: answer, clarify, case, emergency, out_of_scope, "
+                                   "status; smalltalk when the desk was never asked (greetings, thanks...).")
     reason: str
     entry_id: str | None = Field(description="The knowledge base entry that answered, if any.")
     confidence: float | None

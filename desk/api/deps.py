@@ -5,11 +5,16 @@ from fastapi import Request
 from desk.settings import Settings
 from handoff.intake import Intake
 from handoff.service import CaseDesk
+from knowledge_base.editor import EntryEditor
 from knowledge_base.service import KnowledgeBase
 
 
 def get_knowledge_base(request: Request) -> KnowledgeBase:
     return request.app.state.knowledge_base
+
+
+def get_entry_editor(request: Request) -> EntryEditor:
+    return request.app.state.entry_editor
 
 
 def get_cases(request: Request) -> CaseDesk:

@@ -31,6 +31,7 @@ class Hit(BaseModel):
     language: str
     confidence: float
     matched_phrasing: str
+    version: int | None = Field(default=None, description="The entry's published version that answered.")
 
 
 class SearchResponse(BaseModel):
@@ -40,13 +41,13 @@ class SearchResponse(BaseModel):
     results: list[Hit]
 
 
-def hit_of(hit: SearchHit) -> Hit:
+def hit_of(hit: SearchHit, kb: KnowledgeBase) -> Hit:
     return Hit(**hit.entry.model_dump(exclude={"alt_questions"}), confidence=round(hit.confidence, 4),
-               matched_phrasing=hit.matched_phrasing)
+               matched_phrasing=hit.matched_phrasing, version=kb.published_version(hit.entry.id))
 
 
-def _response(text: str, decision: Answer) -> SearchResponse:
-    hits = [hit_of(h) for h in decision.results]
+def _response(text: str, decision: Answer, kb: KnowledgeBase) -> SearchResponse:
+    hits = [hit_of(h, kb) for h in decision.results]
     answered = hits[0] if decision.entry is not None else None
     return SearchResponse(text=text, threshold=decision.threshold, answer=answered, results=hits)
 
@@ -55,4 +56,4 @@ def _response(text: str, decision: Answer) -> SearchResponse:
 def search(request: SearchRequest, kb: KnowledgeBase = Depends(get_knowledge_base)) -> SearchResponse:
     """Rank entries for a message and say whether one is confident enough to answer it."""
     filters = Filters(department=request.department, language=request.language)
-    return _response(request.text, kb.answer(request.text, top_k=request.top_k, filters=filters))
+    return _response(request.text, kb.answer(request.text, top_k=request.top_k, filters=filters), kb)

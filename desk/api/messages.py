@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel, Field
 
-from desk.api.deps import get_cases, get_intake
+from desk.api.deps import get_cases, get_intake, get_knowledge_base
 from desk.api.fields import CitizenText
 from desk.api.internal_auth import require_internal_token
 from desk.api.kb import Hit, hit_of
@@ -15,6 +15,7 @@ from handoff.deadlines import describe_deadline
 from handoff.intake import IncomingMessage, Intake, channel_of
 from handoff.models import Case
 from handoff.service import CaseDesk
+from knowledge_base.service import KnowledgeBase
 
 # Internal: it decides things and reveals citizens' messages; only our own processes call it.
 router = APIRouter(prefix="/api/messages", tags=["messages"], dependencies=[Depends(require_internal_token)])
@@ -29,6 +30,8 @@ class MessageIn(BaseModel):
     address: str | None = Field(default=None, max_length=500)
     lat: float | None = Field(default=None, ge=-90, le=90)
     long: float | None = Field(default=None, ge=-180, le=180)
+    declined: bool = Field(default=False, description="The citizen was offered entries for this message "
+                           "(route clarify) and chose none of them: hand it off.")
 
 
 class CaseSummary(BaseModel):
@@ -46,11 +49,19 @@ class CaseSummary(BaseModel):
     is_emergency: bool
 
 
+class Option(BaseModel):
+    """An entry offered to the citizen to choose from ("Did you mean …?")."""
+
+    id: str
+    question: str
+
+
 class Decision(BaseModel):
-    route: str = Field(description="answer, case, emergency, smalltalk, out_of_scope or status")
+    route: str = Field(description="answer, clarify, case, emergency, smalltalk, out_of_scope or status")
     reason: str
     answer: Hit | None
     case: CaseSummary | None
+    options: list[Option] = Field(default=[], description="For clarify: the entries to offer, best first.")
 
 
 def case_summary(case: Case, cases: CaseDesk) -> CaseSummary:
@@ -64,7 +75,7 @@ def case_summary(case: Case, cases: CaseDesk) -> CaseSummary:
 
 @router.post("", response_model=Decision)
 def decide_message(message: MessageIn, intake: Intake = Depends(get_intake),
-                   cases: CaseDesk = Depends(get_cases)) -> Decision:
+                   cases: CaseDesk = Depends(get_cases), kb: KnowledgeBase = Depends(get_knowledge_base)) -> Decision:
     """Decide one message's route; opens the case when it is handed off, and records the decision."""
     fields = message.model_dump()
     fields["channel"] = message.channel or channel_of(message.conversation_id)
@@ -72,5 +83,28 @@ def decide_message(message: MessageIn, intake: Intake = Depends(get_intake),
     answered = outcome.decision.entry
     hit = next((h for h in outcome.answer.results if answered and h.entry.id == answered.id), None)
     return Decision(route=outcome.decision.route.value, reason=outcome.decision.reason,
-                    answer=hit_of(hit) if hit else None,
-                    case=case_summary(outcome.case, cases) if outcome.case else None)
+                    answer=hit_of(hit, kb) if hit else None,
+                    case=case_summary(outcome.case, cases) if outcome.case else None,
+                    options=[Option(id=e.id, question=e.question) for e in outcome.decision.options])
+
+
+class ChoiceIn(BaseModel):
+    text: CitizenText = Field(description="The message the entries were offered for.")
+    conversation_id: str = Field(min_length=1, max_length=200)
+    entry_id: str = Field(min_length=1, max_length=200, description="The entry the citizen chose.")
+    channel: str | None = Field(default=None, max_length=30,
+                                description="Default: from the conversation id's prefix (web-, tg-, x-).")
+
+
+@router.post("/choice", response_model=Decision, responses={404: {"description": "The entry was not offered."}})
+def choose_entry(choice: ChoiceIn, intake: Intake = Depends(get_intake),
+                 kb: KnowledgeBase = Depends(get_knowledge_base)) -> Decision:
+    """The citizen chose one of the entries offered for a message: answer with it, recorded as an answer."""
+    outcome = intake.choose(text=choice.text, conversation_id=choice.conversation_id, entry_id=choice.entry_id,
+                            channel=choice.channel or channel_of(choice.conversation_id))
+    if outcome is None:
+        raise HTTPException(status_code=404, detail=f"entry {choice.entry_id!r} is not among the entries found "
+                            "for this message")
+    hit = next(h for h in outcome.answer.results if h.entry.id == choice.entry_id)
+    return Decision(route=outcome.decision.route.value, reason=outcome.decision.reason, answer=hit_of(hit, kb),
+                    case=None)

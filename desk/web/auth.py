@@ -23,10 +23,11 @@ from handoff.staff import INBOX_ROLES, StaffAccounts
 SESSION_COOKIE = "citydesk_session"
 SESSION_MAX_AGE_S = 12 * 60 * 60  # a working day; then log in again
 INBOX_PATH = "/inbox"
+EDITOR_PATH = "/editor"
 LOGIN_PATH = f"{INBOX_PATH}/login"
 LOGIN_FAILED = "Wrong username or password."
-FORM_REJECTED = ("This form was not sent from a page of the inbox, or your session has changed since the page was "
-                 "loaded. Nothing was done. Go back, reload the page and send it again.")
+FORM_REJECTED = ("This form was not sent from a staff page of the desk, or your session has changed since the page "
+                 "was loaded. Nothing was done. Go back, reload the page and send it again.")
 
 
 class LoginRequired(Exception):
@@ -51,7 +52,7 @@ class PageRoute(APIRoute):
             try:
                 return await handler(request)
             except LoginRequired:
-                back = request.url.path if request.method == "GET" else INBOX_PATH
+                back = request.url.path if request.method == "GET" else section_of(request.url.path)
                 if request.method == "GET" and request.url.query:
                     back += f"?{request.url.query}"
                 return RedirectResponse(f"{LOGIN_PATH}?next={quote(back)}", status_code=303)
@@ -61,10 +62,20 @@ class PageRoute(APIRoute):
         return guarded
 
 
+def section_of(path: str) -> str:
+    """The staff pages' section a path is in: the editor's, else the inbox's."""
+    return EDITOR_PATH if path.startswith(EDITOR_PATH) else INBOX_PATH
+
+
+def home_of(user: StaffUser) -> str:
+    """Where a user works: editors in the editor, staff and supervisors in the inbox."""
+    return EDITOR_PATH if user.role == "editor" else INBOX_PATH
+
+
 def add_sessions(app: FastAPI, settings: Settings) -> None:
-    """Signed session cookies for the inbox pages only: HttpOnly, SameSite=Lax, scoped to /inbox."""
+    """Signed session cookies for the staff pages (inbox, editor): HttpOnly, SameSite=Lax."""
     app.add_middleware(SessionMiddleware, secret_key=settings.resolved_secret_key, session_cookie=SESSION_COOKIE,
-                       max_age=SESSION_MAX_AGE_S, path=INBOX_PATH, same_site="lax",
+                       max_age=SESSION_MAX_AGE_S, path="/", same_site="lax",
                        https_only=settings.secure_cookies)
 
 
@@ -82,7 +93,7 @@ def error_page(request: Request, error: PageError) -> HTMLResponse:
 def page_context(request: Request, user: StaffUser | None, **values: Any) -> dict[str, Any]:
     """What every staff page shows: the city, the user, a CSRF token and a one-time notice."""
     return {"city_name": request.app.state.settings.city_name, "user": user, "csrf_token": csrf_token(request),
-            "flash": request.session.pop("flash", None), **values}
+            "flash": request.session.pop("flash", None), "home": home_of(user) if user else INBOX_PATH, **values}
 
 
 def flash(request: Request, message: str) -> None:
@@ -111,15 +122,28 @@ def _fingerprint(user: StaffUser, secret_key: str) -> str:
     return hmac.new(secret_key.encode(), user.password_hash.encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def current_user(request: Request, accounts: StaffAccounts = Depends(get_staff_accounts),
-                 settings: Settings = Depends(get_settings)) -> StaffUser:
-    """The logged-in staff member or supervisor; anyone else goes to the login page."""
+def logged_in_user(request: Request, accounts: StaffAccounts = Depends(get_staff_accounts),
+                   settings: Settings = Depends(get_settings)) -> StaffUser:
+    """The user of this session, whatever their role; without a valid session, the login page."""
     username = request.session.get("user")
     user = accounts.get(username) if isinstance(username, str) else None
     if user is None or request.session.get("auth") != _fingerprint(user, settings.resolved_secret_key):
         request.session.pop("user", None)
         raise LoginRequired
     request.state.user = user
+    return user
+
+
+def current_editor(user: StaffUser = Depends(logged_in_user)) -> StaffUser:
+    """The logged-in content editor; anyone else is refused (no login: the login page)."""
+    if user.role != "editor":
+        raise PageError(403, "No editor for this account",
+                        f"The knowledge base editor is for content editors; {user.username}'s role is {user.role}.")
+    return user
+
+
+def current_user(user: StaffUser = Depends(logged_in_user)) -> StaffUser:
+    """The logged-in staff member or supervisor; anyone else goes to the login page."""
     if user.role not in INBOX_ROLES:
         raise PageError(403, "No inbox for this account",
                         f"The inbox is for department staff and supervisors; {user.username} is an {user.role}.")
@@ -127,10 +151,11 @@ def current_user(request: Request, accounts: StaffAccounts = Depends(get_staff_a
 
 
 def safe_next(target: str | None) -> str:
-    """Only a path inside the inbox: a login link cannot send anyone to another site."""
-    if target and target.startswith(INBOX_PATH) and "//" not in target and "\\" not in target:
+    """Only a path inside the inbox or the editor ('' otherwise): a login link cannot send anyone to another site."""
+    if (target and target.startswith((INBOX_PATH, EDITOR_PATH)) and "//" not in target
+            and "\\" not in target):
         return target
-    return INBOX_PATH
+    return ""
 
 
 router = APIRouter(prefix=INBOX_PATH, include_in_schema=False, route_class=PageRoute)
@@ -161,7 +186,7 @@ def login(request: Request, username: str = Form(""), password: str = Form(""), 
     request.session.clear()  # a fresh session (and CSRF token) for the logged-in user
     request.session.update(user=user.username, auth=_fingerprint(user, settings.resolved_secret_key),
                            csrf=secrets.token_urlsafe(32))
-    return RedirectResponse(safe_next(next), status_code=303)
+    return RedirectResponse(safe_next(next) or home_of(user), status_code=303)
 
 
 @router.post("/logout", dependencies=[Depends(csrf_protected)])

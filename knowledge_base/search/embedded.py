@@ -30,22 +30,29 @@ class EmbeddedBackend:
         self._owner: np.ndarray = np.zeros(0, dtype=np.int64)  # entry position of each phrasing row
         self._departments: np.ndarray = np.zeros(0, dtype=object)
         self._languages: np.ndarray = np.zeros(0, dtype=object)
+        self._states: np.ndarray = np.zeros(0, dtype=object)
         self._position: dict[str, int] = {}
         self._order: list[str] = []
+        self._rowids: dict[str, int] = {}  # FTS row of each entry
+        self._next_rowid = 0
         self._fts = sqlite3.connect(":memory:", check_same_thread=False)
         self._fts.execute("CREATE VIRTUAL TABLE fts USING fts5(entry_id UNINDEXED, department UNINDEXED,"
-                          " language UNINDEXED, question, alt_questions, answer,"
+                          " language UNINDEXED, state UNINDEXED, question, alt_questions, answer,"
                           " tokenize='porter unicode61 remove_diacritics 2')")
 
     def upsert(self, items: Sequence[IndexedEntry]) -> None:
         with self._lock:
-            ids = [item.entry.id for item in items]
-            self._delete_text(ids)
+            items = list({item.entry.id: item for item in items}.values())  # the last of an id wins
+            self._delete_text([item.entry.id for item in items])
+            rows = []
+            for item in items:
+                self._next_rowid += 1
+                self._rowids[item.entry.id] = self._next_rowid
+                rows.append((self._next_rowid, item.entry.id, item.entry.department, item.entry.language, item.state,
+                             item.entry.question, "\n".join(item.entry.alt_questions), item.entry.answer))
             self._fts.executemany(
-                "INSERT INTO fts (entry_id, department, language, question, alt_questions, answer)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                [(i.entry.id, i.entry.department, i.entry.language, i.entry.question,
-                  "\n".join(i.entry.alt_questions), i.entry.answer) for i in items])
+                "INSERT INTO fts (rowid, entry_id, department, language, state, question, alt_questions, answer)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
             for item in items:
                 self._items[item.entry.id] = item
             self._matrix = None
@@ -86,7 +93,9 @@ class EmbeddedBackend:
             return candidates
 
     def _delete_text(self, entry_ids: Sequence[str]) -> None:
-        self._fts.executemany("DELETE FROM fts WHERE entry_id = ?", [(e,) for e in entry_ids])
+        # by rowid: entry_id is UNINDEXED, and deleting by it scanned the whole table once per entry (quadratic)
+        rowids = [(self._rowids.pop(e),) for e in entry_ids if e in self._rowids]
+        self._fts.executemany("DELETE FROM fts WHERE rowid = ?", rowids)
 
     def _build_matrix(self) -> None:
         if self._matrix is not None:
@@ -99,6 +108,7 @@ class EmbeddedBackend:
         self._owner = np.repeat(np.arange(len(blocks)), sizes)
         self._departments = np.array([self._items[e].entry.department for e in self._order], dtype=object)
         self._languages = np.array([self._items[e].entry.language for e in self._order], dtype=object)
+        self._states = np.array([self._items[e].state for e in self._order], dtype=object)
         dimension = blocks[0].shape[1]
         self._answers = np.vstack([self._items[e].answer_vector if self._items[e].answer_vector is not None
                                    else np.zeros(dimension, dtype=np.float32) for e in self._order]
@@ -131,6 +141,8 @@ class EmbeddedBackend:
             allowed &= self._departments == filters.department
         if filters and filters.language is not None:
             allowed &= self._languages == filters.language
+        if filters and filters.state is not None:
+            allowed &= self._states == filters.state
         return allowed
 
     def _lexical_scores(self, text: str, *, limit: int, filters: Filters | None) -> dict[str, float]:
@@ -140,12 +152,12 @@ class EmbeddedBackend:
         query = " OR ".join(f'"{w}"' for w in sorted(words))
         weights = ", ".join(str(w) for w in BM25_WEIGHTS)
         conditions, parameters = ["fts MATCH ?"], [query]
-        for column in ("department", "language"):
+        for column in ("department", "language", "state"):
             value = getattr(filters, column) if filters else None
             if value is not None:
                 conditions.append(f"{column} = ?")
                 parameters.append(value)
         rows = self._fts.execute(
-            f"SELECT entry_id, -bm25(fts, 0, 0, 0, {weights}) AS score FROM fts WHERE {' AND '.join(conditions)}"
+            f"SELECT entry_id, -bm25(fts, 0, 0, 0, 0, {weights}) AS score FROM fts WHERE {' AND '.join(conditions)}"
             " ORDER BY score DESC LIMIT ?", (*parameters, limit)).fetchall()
         return {entry_id: lexical_strength(score) for entry_id, score in rows}

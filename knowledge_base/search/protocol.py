@@ -18,6 +18,7 @@ class IndexedEntry:
     entry: Entry
     vectors: np.ndarray
     answer_vector: np.ndarray | None = None
+    state: str = "published"  # life cycle: draft | published | retired; only published entries answer citizens
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class Filters:
 
     department: str | None = None
     language: str | None = None
+    state: str | None = None
 
 
 @dataclass(frozen=True)

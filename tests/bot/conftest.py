@@ -44,8 +44,11 @@ def wait_for(url: str, process: subprocess.Popen, timeout: float = 120) -> None:
 
 
 @pytest.fixture(scope="session")
-def desk_url(tmp_path_factory) -> str:
-    """The real desk (its own Python environment) on a free port, seeded with the demo knowledge base."""
+def desk(tmp_path_factory) -> tuple[str, Path]:
+    """The real desk (its own Python environment) on a free port, seeded with the demo knowledge base.
+
+    Its URL and its data folder (whose SQLite database the tests read to see what the desk recorded).
+    """
     if not DESK_PYTHON.exists():
         pytest.fail(f"{DESK_PYTHON} is missing: run `make setup` first")
     data_dir = tmp_path_factory.mktemp("desk")
@@ -58,10 +61,20 @@ def desk_url(tmp_path_factory) -> str:
                                    stderr=subprocess.STDOUT)
         try:
             wait_for(f"http://127.0.0.1:{port}/health", process)
-            yield f"http://127.0.0.1:{port}"
+            yield f"http://127.0.0.1:{port}", data_dir
         finally:
             process.terminate()
             process.wait(timeout=20)
+
+
+@pytest.fixture(scope="session")
+def desk_url(desk) -> str:
+    return desk[0]
+
+
+@pytest.fixture(scope="session")
+def desk_database(desk) -> Path:
+    return desk[1] / "citydesk.db"
 
 
 @pytest.fixture
@@ -81,10 +94,12 @@ def dispatcher() -> CollectingDispatcher:
     return CollectingDispatcher()
 
 
-def load_tracker(name: str, sender: str | None = None, **latest_message: object) -> Tracker:
-    """A tracker from tests/bot/trackers/NAME.json, optionally for another sender or latest message."""
+def load_tracker(name: str, sender: str | None = None, slots: dict | None = None,
+                 **latest_message: object) -> Tracker:
+    """A tracker from tests/bot/trackers/NAME.json, optionally for another sender, slots or latest message."""
     state = json.loads((TRACKERS / f"{name}.json").read_text())
     state["latest_message"].update(latest_message)
+    state["slots"].update(slots or {})
     if sender:
         state["sender_id"] = sender
     return Tracker.from_dict(state)

@@ -10,8 +10,12 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import messages
 from bot.actions.case_status import ActionCaseStatus
+from bot.actions.choose_entry import ActionChooseEntry
 from bot.actions.emergency import ActionEmergency
+from bot.actions.feedback import ActionFeedback
 from bot.actions.handle_message import ActionHandleMessage
+from bot.actions.none_of_these import ActionNoneOfThese
+from bot.actions.replies import FEEDBACK_BUTTONS
 from bot.actions.settings import get_settings
 from tests.bot.conftest import demo_entries, free_port, load_tracker
 
@@ -23,20 +27,35 @@ def run(action, dispatcher, tracker):
 
 
 def texts(dispatcher) -> list[str]:
-    return [m["text"] for m in dispatcher.messages]
+    """What the citizen reads (the transcript metadata is not for them)."""
+    return [m["text"] for m in dispatcher.messages if not m["custom"]]
+
+
+def metadata(dispatcher) -> list[dict]:
+    """The transcript metadata the action sent (json_message elements)."""
+    return [m["custom"] for m in dispatcher.messages if m["custom"]]
+
+
+NO_CHOICE_PENDING = [SlotSet("clarify_text", None), SlotSet("clarify_options", None)]
 
 
 def test_action_names_match_the_domain():
     assert ActionHandleMessage().name() == "action_handle_message"
     assert ActionEmergency().name() == "action_emergency"
     assert ActionCaseStatus().name() == "action_case_status"
+    assert ActionChooseEntry().name() == "action_choose_entry"
+    assert ActionNoneOfThese().name() == "action_none_of_these"
+    assert ActionFeedback().name() == "action_feedback"
 
 
 def test_a_knowledge_base_question_is_answered_with_the_entry_and_its_source(action_env, dispatcher):
     entry = next(e for e in demo_entries().values() if "library card" in e["question"].lower())
     events = run(ActionHandleMessage(), dispatcher, load_tracker("ask_question", text=entry["question"]))
-    assert texts(dispatcher) == [f"{entry['answer']}\n\nMore: {entry['url']}"]
-    assert events == [SlotSet("kb_entry_id", entry["id"])]
+    assert texts(dispatcher) == [entry["answer"], f"More: {entry['url']}\nWas this helpful?"]
+    assert [m["buttons"] for m in dispatcher.messages] == [[], FEEDBACK_BUTTONS, []]
+    # the demo entries are in their first published version
+    assert metadata(dispatcher) == [{"citydesk": {"entry_id": entry["id"], "entry_version": 1}}]
+    assert events == [SlotSet("kb_entry_id", entry["id"]), SlotSet("kb_entry_version", 1), *NO_CHOICE_PENDING]
 
 
 def test_an_off_topic_question_gets_a_polite_pointer_and_no_case(action_env, dispatcher):
@@ -44,7 +63,8 @@ def test_an_off_topic_question_gets_a_polite_pointer_and_no_case(action_env, dis
         "ask_question", text="what's the best pizza topping in your opinion?",
         intent={"name": "out_of_scope", "confidence": 0.9}))
     assert texts(dispatcher) == [messages.OUT_OF_SCOPE]
-    assert events == [SlotSet("kb_entry_id", None)]
+    assert metadata(dispatcher) == []
+    assert events == [SlotSet("kb_entry_id", None), *NO_CHOICE_PENDING]
 
 
 def test_a_problem_report_opens_a_case_and_says_its_number_department_and_deadline(action_env, dispatcher):
@@ -52,7 +72,8 @@ def test_a_problem_report_opens_a_case_and_says_its_number_department_and_deadli
     [text] = texts(dispatcher)
     number = CASE_NUMBER.search(text).group(0)
     assert text.startswith(f"I've passed this to Public Works as case {number}. You can expect an answer by ")
-    assert events == [SlotSet("kb_entry_id", None), SlotSet("case_id", number)]
+    assert metadata(dispatcher) == [{"citydesk": {"case_id": number}}]
+    assert events == [SlotSet("kb_entry_id", None), SlotSet("case_id", number), *NO_CHOICE_PENDING]
 
 
 def test_the_status_of_the_conversations_case_is_read_from_the_desk(action_env, dispatcher):
@@ -98,6 +119,7 @@ def test_an_emergency_gets_the_number_first_then_a_flagged_case(action_env, disp
     assert first.startswith("If anyone is in danger, call 112 now.")
     number = CASE_NUMBER.search(second).group(0)
     assert second == messages.EMERGENCY_RECORDED.format(number=number)
+    assert metadata(dispatcher) == [{"citydesk": {"case_id": number}}]
     assert events == [SlotSet("case_id", number)]
 
 

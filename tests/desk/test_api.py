@@ -69,16 +69,28 @@ def test_chat_page_is_served(client):
     assert client.get("/static/chat.js").status_code == 200
 
 
-def test_chat_says_clearly_when_the_assistant_is_down(client):
-    response = client.post("/api/chat", json={"sender": "web-test", "message": "hello"})
+def test_chat_says_clearly_when_the_assistant_is_down_and_keeps_the_message(client):
+    response = client.post("/api/chat", json={"sender": "web-test", "message": "hello", "message_id": "m-down"})
     assert response.status_code == 503
-    assert response.json()["detail"].startswith("The assistant is not reachable right now")
+    assert response.json()["detail"].startswith("The assistant is not reachable right now. We have kept")
+    from connectors.models import InboundRecord
+
+    with client.app.state.cases._sessions() as session:
+        from sqlalchemy import select
+
+        record = session.scalar(select(InboundRecord).where(InboundRecord.platform_message_id == "m-down"))
+        assert (record.conversation_id, record.text, record.state) == ("web-test", "hello", "recorded")
 
 
-def test_chat_rejects_empty_oversized_and_badly_addressed_messages(client):
-    assert client.post("/api/chat", json={"sender": "web-test", "message": ""}).status_code == 422
-    too_long = client.post("/api/chat", json={"sender": "web-test", "message": "x" * (MAX_MESSAGE_CHARS + 1)})
-    assert too_long.status_code == 422
+def test_chat_answers_empty_and_too_long_messages_clearly_and_refuses_bad_requests(client):
+    from connectors import replies
+
+    empty = client.post("/api/chat", json={"sender": "web-test", "message": "  "})
+    assert (empty.status_code, empty.json()) == (200, [{"text": replies.EMPTY, "buttons": []}])
+    too_long = client.post("/api/chat", json={"sender": "web-test", "message": "x" * 20_000})
+    assert too_long.status_code == 200
+    assert too_long.json()[0]["text"] == replies.TOO_LONG.format(length=20_000, limit=MAX_MESSAGE_CHARS)
+    assert client.post("/api/chat", json={"sender": "web-test", "message": "x" * 50_001}).status_code == 422
     assert client.post("/api/chat", json={"sender": "../etc", "message": "hi"}).status_code == 422
 
 

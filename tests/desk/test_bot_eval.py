@@ -7,7 +7,17 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from desk.bot_eval import REPORT_KEYS, ROUTES, EvalMessage, MessageFileError, Observed, misses, read_messages, score
+from desk.bot_eval import (
+    REPORT_KEYS,
+    ROUTES,
+    EvalMessage,
+    MessageFileError,
+    Observed,
+    misses,
+    offered_entries,
+    read_messages,
+    score,
+)
 from desk.cli import app
 
 MESSAGES = [
@@ -47,6 +57,33 @@ def test_score_counts_every_figure_over_the_messages_it_is_about():
         "smalltalk": {"answer": 0, "case": 0, "emergency": 0, "smalltalk": 1, "out_of_scope": 0},
         "out_of_scope": {"answer": 1, "case": 0, "emergency": 0, "smalltalk": 0, "out_of_scope": 0},
     }
+
+
+def test_clarifications_count_for_answers_when_a_right_entry_was_offered():
+    messages = [EvalMessage(text="q1", route="answer", expected_ids=("demo-0067",)),
+                EvalMessage(text="q2", route="answer", expected_ids=("demo-0001",)),
+                EvalMessage(text="q3", route="answer", expected_ids=("demo-0054",)),
+                EvalMessage(text="q4", route="case")]
+    observed = [Observed("clarify", options=("demo-0062", "demo-0067")), Observed("clarify", options=("demo-0002",)),
+                Observed("answer", entry_id="demo-0054"), Observed("clarify", options=("demo-0001", "demo-0002"))]
+    report = score(messages, observed)
+    assert (report["clarify_rate"], report["answer_top1"], report["answer_top1_with_choice"]) == (0.75, round(1 / 3, 4),
+                                                                                                  round(2 / 3, 4))
+    assert (report["route_accuracy"], report["wrong_auto_answers"]) == (0.25, 0)
+    assert report["confusion"]["answer"]["clarify"] == 2
+    assert [m.detail for m in misses(messages, observed)] == [
+        "offered demo-0062/demo-0067 (expected demo-0067)", "offered demo-0002 (expected demo-0001)",
+        "offered demo-0001/demo-0002 (expected None, None)"]
+
+
+def test_the_entries_offered_are_read_from_the_buttons_of_the_reply():
+    replies = [{"recipient_id": "x", "text": "Did you mean:", "buttons": [
+        {"title": "Q?", "payload": '/choose_entry{"kb_entry_id":"demo-0067"}'},
+        {"title": "R?", "payload": '/choose_entry{"kb_entry_id":"demo-0062"}'},
+        {"title": "None of these", "payload": "/none_of_these"}]}, {"custom": {"citydesk": {}}}]
+    assert offered_entries(replies) == ("demo-0067", "demo-0062")
+    assert offered_entries([{"text": "An answer", "buttons": [{"title": "Yes", "payload": '/feedback{"helpful":true}'}]}
+                            ]) == ()
 
 
 def test_a_figure_without_messages_is_null_and_unknown_routes_get_their_own_column():

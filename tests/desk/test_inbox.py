@@ -91,12 +91,12 @@ def post(client: TestClient, case: Case, path: str, **fields: str):
 
 # --- sessions and login ---------------------------------------------------------------------------------
 
-def test_the_session_cookie_is_signed_httponly_samesite_lax_and_scoped_to_the_inbox(app, settings):
+def test_the_session_cookie_is_signed_httponly_samesite_lax_and_shared_by_the_inbox_and_the_editor(app, settings):
     response = anonymous(app).get("/inbox/login")
     assert response.status_code == 200
     cookie = response.headers["set-cookie"]
     assert cookie.startswith(f"{SESSION_COOKIE}=")
-    assert "; path=/inbox;" in cookie
+    assert "; path=/;" in cookie
     assert "; httponly; samesite=lax" in cookie
     secret_file = settings.data_dir / "secret_key"
     assert secret_file.stat().st_mode & 0o777 == 0o600

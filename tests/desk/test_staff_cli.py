@@ -79,11 +79,12 @@ def test_serve_creates_demo_accounts_once_and_prints_each_password_with_the_inbo
     settings = Settings()
     demo = ensure_demo_accounts(settings)
     assert [(a.user.username, a.user.role, a.user.department) for a in demo] == [
-        ("publicworks", "staff", "public-works"), ("waste", "staff", "waste"), ("supervisor", "supervisor", None)]
+        ("publicworks", "staff", "public-works"), ("waste", "staff", "waste"), ("supervisor", "supervisor", None),
+        ("editor", "editor", None)]
     print_demo_accounts(demo, settings)
     printed = flat(capsys.readouterr().out)
     assert f"log in at {settings.desk_url}/inbox" in printed
     for account in demo:
         assert f"│ {account.user.username} │ {account.password} │ {account.user.role} │" in printed
     assert ensure_demo_accounts(settings) == []
-    assert [user["username"] for user in listed(runner)] == ["publicworks", "waste", "supervisor"]
+    assert [user["username"] for user in listed(runner)] == ["editor", "publicworks", "waste", "supervisor"]

@@ -15,5 +15,5 @@ def stack(tmp_path_factory):
     settings = Settings(data_dir=tmp_path_factory.mktemp("stack"), seed_kb_file=DEMO_KB_FILE, internal_token=None,
                         desk_port=free_port(), rasa_port=free_port(), action_port=free_port())
     ensure_trained(settings)
-    with Stack(settings) as running:
+    with Stack(settings, connectors=()) as running:  # never a connector to a real platform from .env
         yield running

@@ -15,10 +15,15 @@ NOISE_REVIEW = Category(code="noise", name="Noise", department="code", sla=SLA.R
 OUT_OF_SCOPE_BELOW = 0.35
 
 
+OPTIONS = (ENTRY, Entry(id="bulky", question="How do I get rid of a sofa?", answer="Book a bulky item pickup.",
+                         department="Waste & Recycling"))
+
+
 def route(*, intent: str | None = "ask_question", text: str = "a question", answer_entry: Entry | None = None,
-          best_confidence: float = 0.5, category: Category | None = None) -> Decision:
+          best_confidence: float = 0.5, category: Category | None = None, options: tuple[Entry, ...] = (),
+          declined: bool = False) -> Decision:
     return decide(intent=intent, text=text, answer_entry=answer_entry, best_confidence=best_confidence,
-                  category=category, out_of_scope_below=OUT_OF_SCOPE_BELOW)
+                  category=category, out_of_scope_below=OUT_OF_SCOPE_BELOW, options=options, declined=declined)
 
 
 def test_the_emergency_intent_comes_first_even_over_a_knowledge_base_answer():
@@ -106,3 +111,33 @@ def test_a_category_of_the_emergency_class_makes_an_emergency():
         Route.EMERGENCY, "intent report_problem", sla=SLA.EMERGENCY, category=gas)
     assert route(intent=None, best_confidence=0.1, category=gas) == Decision(
         Route.EMERGENCY, "describes a gas problem", sla=SLA.EMERGENCY, category=gas)
+
+
+CLARIFY = Decision(Route.CLARIFY, "close entries: the citizen chooses", options=OPTIONS)
+
+
+@pytest.mark.parametrize("intent", ["ask_question", None, "nlu_fallback"])
+def test_close_entries_and_no_answer_ask_the_citizen_to_choose(intent):
+    assert route(intent=intent, best_confidence=0.55, options=OPTIONS) == CLARIFY
+    assert route(intent=intent, best_confidence=0.55, options=OPTIONS, category=POTHOLE) == CLARIFY
+
+
+def test_one_option_is_no_choice():
+    assert route(best_confidence=0.55, options=OPTIONS[:1]).route == Route.CASE
+
+
+def test_an_answer_emergency_case_intent_or_out_of_scope_intent_comes_before_a_choice():
+    assert route(answer_entry=ENTRY, best_confidence=0.8, options=OPTIONS).route == Route.ANSWER
+    assert route(text="there is smoke in the stairwell", options=OPTIONS).route == Route.EMERGENCY
+    assert route(intent="report_problem", options=OPTIONS).route == Route.CASE
+    assert route(intent="greet", options=OPTIONS).route == Route.SMALLTALK
+    assert route(intent="out_of_scope", options=OPTIONS).route == Route.OUT_OF_SCOPE
+
+
+def test_none_of_the_entries_offered_hands_the_message_off_as_a_review_case_or_its_category_class():
+    assert route(best_confidence=0.55, declined=True) == Decision(
+        Route.CASE, "none of the entries offered fits", sla=SLA.REVIEW)
+    assert route(best_confidence=0.55, declined=True, category=POTHOLE) == Decision(
+        Route.CASE, "none of the entries offered fits", sla=SLA.SIMPLE, category=POTHOLE)
+    assert route(best_confidence=0.1, declined=True, intent="out_of_scope").route == Route.CASE
+    assert route(text="someone collapsed in the lobby", declined=True).route == Route.EMERGENCY

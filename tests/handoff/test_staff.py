@@ -74,13 +74,14 @@ def test_add_refuses_a_second_account_with_the_same_username(accounts):
 def test_demo_accounts_are_created_once_on_an_empty_desk_with_working_random_passwords(accounts):
     demo = accounts.create_demo_accounts()
     assert [(a.user.username, a.user.role, a.user.department) for a in demo] == [
-        ("publicworks", "staff", "public-works"), ("waste", "staff", "waste"), ("supervisor", "supervisor", None)]
-    assert len({a.password for a in demo}) == 3
+        ("publicworks", "staff", "public-works"), ("waste", "staff", "waste"), ("supervisor", "supervisor", None),
+        ("editor", "editor", None)]
+    assert len({a.password for a in demo}) == 4
     for account in demo:
         assert len(account.password) >= 16
         assert accounts.authenticate(account.user.username, account.password).username == account.user.username
     assert accounts.create_demo_accounts() == []
-    assert accounts.count() == 3
+    assert accounts.count() == 4
 
 
 def test_every_template_key_is_a_category_and_a_case_gets_its_own_before_the_defaults(desk):

@@ -16,7 +16,7 @@ from tests.conftest import SMALL_ENTRIES, write_jsonl
 
 CONTRACT_KEYS = {"n", "n_answerable", "n_unanswerable", "top1", "recall_at_3", "mrr", "auto_answer_rate",
                  "auto_answer_precision", "handoff_recall", "auroc", "department_accuracy", "latency_ms_p50",
-                 "latency_ms_p95", "threshold"}
+                 "latency_ms_p95", "threshold", "clarify_rate", "clarify_hit_rate"}
 
 THRESHOLD = 0.5
 A = Entry(id="A", question="a?", answer="a", department="Parks")
@@ -93,6 +93,23 @@ def test_auroc(report):
 
 def test_department_accuracy(report):
     assert report["department_accuracy"] == 0.5  # Parks right, Roads wrong, Water right, Roads (none) wrong
+
+
+def close(*ranked: tuple[Entry, float]) -> Answer:
+    """Entries whose fused scores are close together and high enough to offer, none confident enough to answer."""
+    return Answer(results=[SearchHit(entry=e, confidence=0.7, dense=s, lexical=0.0, matched_phrasing=e.question,
+                                     score=s) for e, s in ranked], threshold=0.9)
+
+
+def test_clarifications_are_counted_with_how_often_a_right_entry_is_offered(report):
+    assert (report["clarify_rate"], report["clarify_hit_rate"]) == (0.0, None)
+    questions = [q("B"), q("C"), q(), q("A")]
+    answers = [close((A, 0.6), (B, 0.58)), close((A, 0.6), (B, 0.58), (C, 0.3)), close((C, 0.6), (D, 0.59)),
+               close((A, 0.6), (B, 0.3))]
+    result = summarise(questions, answers, [1.0] * 4, 0.9)
+    # three questions get options; the right entry is offered for the first only (C scored too low to be offered)
+    assert (result["clarify_rate"], result["clarify_hit_rate"]) == (0.75, round(1 / 3, 4))
+    assert result["auto_answer_rate"] == 0.0
 
 
 def test_latency_percentiles(report):
@@ -179,7 +196,7 @@ def test_no_questions():
     assert result == {"n": 0, "n_answerable": 0, "n_unanswerable": 0, "top1": None, "recall_at_3": None,
                       "mrr": None, "auto_answer_rate": None, "auto_answer_precision": None, "handoff_recall": None,
                       "auroc": None, "department_accuracy": None, "latency_ms_p50": None, "latency_ms_p95": None,
-                      "threshold": 0.7}
+                      "threshold": 0.7, "clarify_rate": None, "clarify_hit_rate": None}
 
 
 def test_questions_and_answers_must_pair_up():
@@ -267,7 +284,7 @@ def test_evaluate_files_returns_the_contract(tmp_path):
     assert {k: report[k] for k in CONTRACT_KEYS - {"latency_ms_p50", "latency_ms_p95"}} == {
         "n": 4, "n_answerable": 2, "n_unanswerable": 2, "top1": 1.0, "recall_at_3": 1.0, "mrr": 1.0,
         "auto_answer_rate": 0.5, "auto_answer_precision": 1.0, "handoff_recall": 1.0, "auroc": 1.0,
-        "department_accuracy": 1.0, "threshold": 0.35}
+        "department_accuracy": 1.0, "threshold": 0.35, "clarify_rate": 0.0, "clarify_hit_rate": None}
     assert 0.0 < report["latency_ms_p50"] <= report["latency_ms_p95"]
 
 
@@ -327,7 +344,8 @@ def test_evaluate_writes_one_record_per_question(shared_small_kb):
     first, _, off_topic = records
     assert (first["top_id"], first["top_correct"], first["rank"], first["answered"]) == ("t-ticket", True, 1, True)
     assert first["confidence"] >= shared_small_kb.threshold
-    assert (off_topic["answerable"], off_topic["answered"], off_topic["rank"]) == (False, False, None)
+    assert (off_topic["answerable"], off_topic["answered"], off_topic["rank"], off_topic["options"]) == (
+        False, False, None, [])
 
 
 def test_evaluate_files_uses_the_threshold_calibrated_on_the_knowledge_base(tmp_path):

@@ -56,7 +56,13 @@
     item.scrollIntoView({ block: "end" });
   }
 
+  function newMessageId() {
+    // the pipeline's platform message id: a retry of the same message is never answered twice
+    return "m-" + (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random().toString(16).slice(2));
+  }
+
   async function send(message, shown) {
+    const messageId = newMessageId();
     show("citizen", shown || message);
     status.textContent = "…";
     sendButton.disabled = true;
@@ -64,7 +70,7 @@
       const response = await fetch("/api/chat", {
         method: "POST",
         headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ sender, message }),
+        body: JSON.stringify({ sender, message, message_id: messageId }),
       });
       const data = await response.json();
       if (!response.ok) {

@@ -1,0 +1,57 @@
+"""action_choose_entry: the citizen picked one of the entries offered ("Did you mean …?"); answer with it."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions import messages
+from bot.actions.desk_client import DeskUnavailable, MessageRejected, choose_entry, decide_message
+from bot.actions.handle_message import NO_CHOICE_PENDING, say_decision
+from bot.actions.replies import say_answer
+from bot.actions.settings import get_settings
+
+# A typed choice ("the second one", "3") on a channel whose buttons the citizen did not use.
+_ORDINALS = {"1": 0, "1st": 0, "first": 0, "2": 1, "2nd": 1, "second": 1, "3": 2, "3rd": 2, "third": 2}
+_ORDINAL = re.compile(r"\b(" + "|".join(_ORDINALS) + r")\b", re.IGNORECASE)
+
+
+def chosen_entry(tracker: Tracker) -> str | None:
+    """The entry the latest message chose: the button's kb_entry_id, else a typed position among those offered."""
+    entity = next(tracker.get_latest_entity_values("kb_entry_id"), None)
+    if entity:
+        return str(entity)
+    offered = tracker.get_slot("clarify_options") or []
+    match = _ORDINAL.search(tracker.latest_message.get("text") or "")
+    position = _ORDINALS[match.group(1).lower()] if match else None
+    return offered[position] if position is not None and position < len(offered) else None
+
+
+class ActionChooseEntry(Action):
+    def name(self) -> str:
+        return "action_choose_entry"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        settings = get_settings()
+        text, entry_id = tracker.get_slot("clarify_text"), chosen_entry(tracker)
+        if not text or not entry_id:
+            dispatcher.utter_message(text=messages.NO_PENDING_CHOICE)
+            return NO_CHOICE_PENDING
+        try:
+            decision = await choose_entry(settings, text=text, conversation_id=tracker.sender_id, entry_id=entry_id)
+            if decision is None:  # the entry left the knowledge base since it was offered: a person answers
+                decision = await decide_message(settings, text=text, conversation_id=tracker.sender_id,
+                                                intent=None, declined=True)
+                return say_decision(dispatcher, decision, text=text, settings=settings)
+        except (DeskUnavailable, MessageRejected):
+            dispatcher.utter_message(text=messages.DESK_UNAVAILABLE.format(
+                city_service_phone=settings.city_service_phone))
+            return []
+        say_answer(dispatcher, decision["answer"])
+        return [SlotSet("kb_entry_id", entry_id), SlotSet("kb_entry_version", decision["answer"].get("version")),
+                *NO_CHOICE_PENDING]

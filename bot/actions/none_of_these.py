@@ -1,0 +1,35 @@
+"""action_none_of_these: none of the entries offered fits; the desk hands the original message to a person."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions import messages
+from bot.actions.desk_client import DeskUnavailable, MessageRejected, decide_message
+from bot.actions.handle_message import NO_CHOICE_PENDING, say_decision
+from bot.actions.settings import get_settings
+
+
+class ActionNoneOfThese(Action):
+    def name(self) -> str:
+        return "action_none_of_these"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        settings = get_settings()
+        text = tracker.get_slot("clarify_text")
+        if not text:
+            dispatcher.utter_message(text=messages.NO_PENDING_CHOICE)
+            return NO_CHOICE_PENDING
+        try:
+            decision = await decide_message(settings, text=text, conversation_id=tracker.sender_id, intent=None,
+                                            declined=True)
+        except (DeskUnavailable, MessageRejected):
+            # the question stays pending: the citizen can press "None of these" again
+            dispatcher.utter_message(text=messages.DESK_UNAVAILABLE.format(
+                city_service_phone=settings.city_service_phone))
+            return []
+        return say_decision(dispatcher, decision, text=text, settings=settings)

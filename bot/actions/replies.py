@@ -1,0 +1,56 @@
+"""How the actions say the desk's decisions: answers with feedback buttons, choices, cases, transcript metadata."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions import messages
+
+FEEDBACK_BUTTONS = [{"title": messages.FEEDBACK_YES, "payload": '/feedback{"helpful":true}'},
+                    {"title": messages.FEEDBACK_NO, "payload": '/feedback{"helpful":false}'}]
+NONE_OF_THESE_PAYLOAD = "/none_of_these"
+
+
+def format_answer(hit: dict[str, Any]) -> str:
+    """The entry's answer, with its source page when it has one."""
+    return f"{hit['answer']}\n\nMore: {hit['url']}" if hit.get("url") else hit["answer"]
+
+
+def format_case(case: dict[str, Any]) -> str:
+    template = messages.POLICY_RECEIVED if case["sla"] == "policy" else messages.CASE_OPENED
+    return template.format(department=case["department_name"], number=case["service_request_id"],
+                           expected=case["expected_text"])
+
+
+def choose_payload(entry_id: str) -> str:
+    """The payload of the button that chooses an entry: '/choose_entry{"kb_entry_id":"<id>"}'."""
+    return "/choose_entry" + json.dumps({"kb_entry_id": entry_id}, separators=(",", ":"))
+
+
+def choice_buttons(options: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """One button per offered entry (its question), then "None of these"."""
+    return [*({"title": o["question"], "payload": choose_payload(o["id"])} for o in options),
+            {"title": messages.NONE_OF_THESE, "payload": NONE_OF_THESE_PAYLOAD}]
+
+
+def say_metadata(dispatcher: CollectingDispatcher, **fields: Any) -> None:
+    """The turn's transcript metadata (entry, version, case), for the connectors; never shown to the citizen."""
+    present = {key: value for key, value in fields.items() if value is not None}
+    if present:
+        dispatcher.utter_message(json_message={"citydesk": present})
+
+
+def say_answer(dispatcher: CollectingDispatcher, hit: dict[str, Any]) -> None:
+    """The answer, paragraph by paragraph; "Was this helpful?" and its buttons ride on the last paragraph.
+
+    Rasa's REST channel splits a plain text on blank lines but not a text with buttons, so the paragraphs are
+    sent one by one here: every channel gets the same messages.
+    """
+    *first, last = [part for part in format_answer(hit).strip().split("\n\n") if part.strip()]
+    for part in first:
+        dispatcher.utter_message(text=part)
+    dispatcher.utter_message(text=f"{last}\n{messages.FEEDBACK_QUESTION}", buttons=FEEDBACK_BUTTONS)
+    say_metadata(dispatcher, entry_id=hit["id"], entry_version=hit.get("version"))

@@ -1,0 +1,1 @@
+"""Channel connectors (Telegram, X, web chat) and the one inbound pipeline they share."""

@@ -1,0 +1,66 @@
+"""The one internal message type every connector translates its platform's messages into."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+Kind = Literal["text", "photo", "sticker", "voice", "location", "other"]
+KINDS: tuple[str, ...] = ("text", "photo", "sticker", "voice", "location", "other")
+CHANNEL_PREFIXES = {"web": "web", "telegram": "tg", "x": "x"}
+
+
+def conversation_id_for(channel: str, platform_conversation: str | int) -> str:
+    """The conversation id of a platform chat/user: prefixed by the channel (web-, tg-, x-)."""
+    return f"{CHANNEL_PREFIXES[channel]}-{platform_conversation}"
+
+
+@dataclass(frozen=True)
+class Button:
+    title: str
+    payload: str
+    choice_id: int | None = None  # durable id (button_choices) for platforms that limit payload length
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """A citizen's message as it arrived, normalised; `raw` keeps a small part of the platform's message."""
+
+    channel: str
+    platform_message_id: str
+    conversation_id: str
+    sender_id: str
+    text: str | None
+    kind: Kind = "text"
+    lat: float | None = None
+    long: float | None = None
+    reply_to: str | None = None  # the platform id of the post/message to answer to (X threads)
+    public: bool = False  # True for public posts (X mentions): a reply is seen by everyone
+    received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    is_button: bool = False  # the text is a button's payload (pressed, or a numbered choice)
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown message kind {self.kind!r}; one of {', '.join(KINDS)}")
+        if not self.platform_message_id or not self.conversation_id:
+            raise ValueError("a message needs a platform message id and a conversation id")
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    """One reply to deliver, as the channel's sender receives it from the outbox."""
+
+    id: int
+    idempotency_key: str
+    channel: str
+    conversation_id: str
+    text: str
+    buttons: tuple[Button, ...] = ()
+    reply_to: str | None = None
+    public: bool = False
+    case_id: int | None = None
+    attempts: int = 0
+    parts_delivered: int = 0  # parts of a split text already sent (a restart continues after them)
+    platform_message_id: str | None = None  # the last part sent, for threading the next one

@@ -1,0 +1,195 @@
+"""Durable outbox delivery for one channel: retries with capped exponential backoff, delivered once.
+
+A channel gives a `deliver(message, part_sent)` coroutine: it sends `message` (splitting it into parts as its
+platform needs, skipping the first `message.parts_delivered` parts), awaits `part_sent(platform_id)` after
+each part but the last, and returns the last part's platform message id. It raises RetryLater to wait
+(rate limits), PermanentFailure when retrying cannot help (chat blocked), anything else to retry with backoff.
+The row is marked delivered in the same transaction that stores the platform message id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import sessionmaker
+
+from connectors.message import OutboundMessage
+from connectors.pipeline import outbound_of
+from handoff.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+PartSent = Callable[[str], Awaitable[None]]
+Deliver = Callable[[OutboundMessage, PartSent], Awaitable[str]]
+
+
+class RetryLater(Exception):
+    """The platform asked us to wait (HTTP 429); not counted as a failed attempt."""
+
+    def __init__(self, after_s: float, reason: str = "rate limited") -> None:
+        super().__init__(f"{reason}; retry after {after_s:.1f} s")
+        self.after_s = after_s
+
+
+class PermanentFailure(Exception):
+    """Retrying cannot help (e.g. the citizen blocked the bot): the message is marked failed at once."""
+
+
+class OutboxSender:
+    """Delivers a channel's due outbox rows, oldest first, in order within each conversation."""
+
+    def __init__(self, sessions: sessionmaker, *, channel: str, deliver: Deliver, max_attempts: int = 8,
+                 base_delay_s: float = 2.0, max_delay_s: float = 600.0, poll_interval_s: float = 1.0,
+                 concurrency: int = 8, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.sessions = sessions
+        self.channel = channel
+        self.deliver = deliver
+        self.max_attempts = max_attempts
+        self.base_delay_s = base_delay_s
+        self.max_delay_s = max_delay_s
+        self.poll_interval_s = poll_interval_s
+        self.clock = clock
+        self._semaphore = asyncio.Semaphore(concurrency)
+        self._wake = asyncio.Event()
+        self._stopping = False
+
+    def nudge(self) -> None:
+        """Something was queued: look now instead of at the next poll."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        """Finish the pass under way (never leave a sent message unmarked), then return from run_forever."""
+        self._stopping = True
+        self._wake.set()
+
+    async def run_forever(self) -> None:
+        self._stopping = False
+        while not self._stopping:
+            self._wake.clear()
+            try:
+                await self.run_once()
+            except Exception:  # a database hiccup must not stop delivery for good
+                log.exception("outbox pass for %s failed", self.channel)
+            if not self._stopping:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval_s)
+
+    async def run_once(self) -> int:
+        """One pass over the due rows; how many were delivered."""
+        due = await asyncio.to_thread(self._due)
+        by_conversation: dict[str, list[OutboundMessage]] = {}
+        for message in due:
+            by_conversation.setdefault(message.conversation_id, []).append(message)
+        results = await asyncio.gather(*(self._deliver_in_order(messages) for messages in by_conversation.values()))
+        return sum(results)
+
+    def _due(self) -> list[OutboundMessage]:
+        now = self.clock()
+        with self.sessions() as session:
+            rows = session.scalars(select(OutboxMessage).where(
+                OutboxMessage.channel == self.channel, OutboxMessage.delivered_at.is_(None),
+                OutboxMessage.failed_at.is_(None))
+                .order_by(OutboxMessage.id).limit(500)).all()
+            # a conversation waits behind its oldest undelivered message, so replies never overtake each other
+            blocked: set[str] = set()
+            due = []
+            for row in rows:
+                if row.conversation_id in blocked:
+                    continue
+                if row.next_attempt_at is not None and row.next_attempt_at > now:
+                    blocked.add(row.conversation_id)
+                    continue
+                due.append(outbound_of(row))
+            return due
+
+    async def _deliver_in_order(self, messages: list[OutboundMessage]) -> int:
+        delivered = 0
+        async with self._semaphore:
+            for message in messages:
+                if not await self._deliver_one(message):
+                    break
+                delivered += 1
+        return delivered
+
+    async def _deliver_one(self, message: OutboundMessage) -> bool:
+        async def part_sent(platform_id: str) -> None:
+            await asyncio.to_thread(self._part_sent, message.id, platform_id)
+
+        try:
+            platform_id = await self.deliver(message, part_sent)
+        except RetryLater as wait:
+            log.warning("%s outbox %s: %s", self.channel, message.idempotency_key, wait)
+            await asyncio.to_thread(self._reschedule, message.id, str(wait), wait.after_s, count=False)
+            return False
+        except PermanentFailure as failure:
+            log.error("%s outbox %s failed for good: %s", self.channel, message.idempotency_key, failure)
+            await asyncio.to_thread(self._fail, message.id, str(failure))
+            return False
+        except Exception as error:  # any platform or network error: retry with backoff
+            await asyncio.to_thread(self._reschedule, message.id, f"{type(error).__name__}: {error}", None,
+                                    count=True)
+            return False
+        await asyncio.to_thread(self._mark_delivered, message.id, platform_id)
+        return True
+
+    def _part_sent(self, row_id: int, platform_id: str) -> None:
+        with self.sessions.begin() as session:
+            row = session.get(OutboxMessage, row_id)
+            row.parts_delivered = (row.parts_delivered or 0) + 1
+            row.platform_message_id = platform_id
+
+    def _mark_delivered(self, row_id: int, platform_id: str) -> None:
+        with self.sessions.begin() as session:
+            row = session.get(OutboxMessage, row_id)
+            row.attempts = (row.attempts or 0) + 1
+            row.delivered_at = self.clock()
+            row.platform_message_id = platform_id
+            row.parts_delivered = (row.parts_delivered or 0) + 1
+            row.last_error = None
+
+    def _reschedule(self, row_id: int, error: str, after_s: float | None, *, count: bool) -> None:
+        with self.sessions.begin() as session:
+            row = session.get(OutboxMessage, row_id)
+            row.last_error = error[:2000]
+            if count:
+                row.attempts = (row.attempts or 0) + 1
+                if row.attempts >= self.max_attempts:
+                    row.failed_at = self.clock()
+                    log.error("%s outbox %s gave up after %d attempts: %s", self.channel, row.idempotency_key,
+                              row.attempts, error)
+                    return
+                after_s = min(self.max_delay_s, self.base_delay_s * 2 ** (row.attempts - 1))
+                log.warning("%s outbox %s attempt %d failed (%s); next in %.0f s", self.channel,
+                            row.idempotency_key, row.attempts, error, after_s)
+            row.next_attempt_at = self.clock() + timedelta(seconds=after_s or 0)
+
+    def _fail(self, row_id: int, error: str) -> None:
+        with self.sessions.begin() as session:
+            row = session.get(OutboxMessage, row_id)
+            row.attempts = (row.attempts or 0) + 1
+            row.last_error = error[:2000]
+            row.failed_at = self.clock()
+
+
+def failed_messages(sessions: sessionmaker, channel: str | None = None) -> list[OutboxMessage]:
+    """Messages the sender gave up on (poison), with their attempts and last error, for people to look at."""
+    with sessions() as session:
+        query = select(OutboxMessage).where(OutboxMessage.failed_at.is_not(None)).order_by(OutboxMessage.id)
+        if channel:
+            query = query.where(OutboxMessage.channel == channel)
+        return list(session.scalars(query))
+
+
+def requeue(sessions: sessionmaker, message_id: int) -> OutboundMessage:
+    """Give a failed message another round of attempts (after the cause was fixed)."""
+    with sessions.begin() as session:
+        row = session.get(OutboxMessage, message_id)
+        if row is None or row.failed_at is None:
+            raise LookupError(f"no failed outbox message {message_id}")
+        row.failed_at, row.next_attempt_at, row.attempts = None, None, 0
+        return outbound_of(row)

@@ -1,0 +1,366 @@
+"""The one inbound pipeline every channel uses.
+
+    normalise (the connector) → de-duplicate → record (transcript) → Rasa → record replies + queue them in the
+    outbox (one transaction) → the channel's OutboxSender delivers them (connectors/outbox.py).
+
+How a connector uses it:
+
+    sessions = database.session_factory(database.create_db_engine(settings.resolved_database_url))
+    pipeline = Pipeline(sessions, channel="telegram", rasa_url=settings.rasa_url,
+                        duplicate_window_s=settings.duplicate_window_s, numbered_choices=False)
+    sender = OutboxSender(sessions, channel="telegram", deliver=my_deliver)   # connectors/outbox.py
+    pipeline.on_queued = sender.nudge           # deliver at once instead of at the next poll
+    ...
+    result = await pipeline.handle(InboundMessage(channel="telegram", platform_message_id=str(update_id),
+                                                  conversation_id=conversation_id_for("telegram", chat_id), ...))
+    # result.outcome: "answered" | "duplicate" | "pending" (Rasa down: recorded, retried by resume_pending)
+    ...
+    await pipeline.resume_pending()             # at start and every few seconds: finishes what a crash or an
+                                                # outage left (recorded but not answered)
+
+The connector only translates platform ↔ InboundMessage/OutboundMessage and sends; it holds no business logic.
+Channels without buttons pass numbered_choices=True: a later reply "1", "2", ... in the conversation is
+mapped to the payload of the button with that number (kept durably in button_choices). Channels with
+buttons whose payloads may be too long for the platform (Telegram: 64 bytes) use the `choice_id` of the
+outbox message's buttons and `button_payload(conversation_id, choice_id)`. Rasa gets metadata
+{"channel", "platform_message_id", "public", "location": {"lat", "long"}} (the conversation's last location).
+Outbox idempotency keys are "in-<inbound id>-<reply index>": a message handled twice is never answered twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from connectors import dedupe, rasa, replies
+from connectors.message import Button, InboundMessage, OutboundMessage
+from connectors.models import ButtonChoice, InboundRecord
+from handoff.models import Case, CaseEvent, OutboxMessage
+from transcripts.writer import TranscriptWriter
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT_CHARS = 4_000  # what the web chat accepted before; Rasa's NLU and the desk read far less
+RASA_RETRY_BASE_S = 2.0
+RASA_RETRY_CAP_S = 120.0
+MAX_RASA_ATTEMPTS = 12
+
+
+@dataclass(frozen=True)
+class HandleResult:
+    outcome: Literal["answered", "duplicate", "pending"]
+    inbound_id: int
+    replies: list[OutboundMessage] = field(default_factory=list)
+    reason: str = ""
+
+
+class Pipeline:
+    """De-duplicate, record, ask Rasa, record and queue replies, for one channel."""
+
+    def __init__(self, sessions: sessionmaker, *, channel: str, rasa_url: str, duplicate_window_s: float = 600,
+                 numbered_choices: bool = False, rasa_timeout_s: float = 30.0, service_phone: str = "311",
+                 writer: TranscriptWriter | None = None,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.sessions = sessions
+        self.channel = channel
+        self.rasa_url = rasa_url
+        self.duplicate_window_s = duplicate_window_s
+        self.numbered_choices = numbered_choices
+        self.service_phone = service_phone
+        self.writer = writer or TranscriptWriter(sessions)
+        self.clock = clock
+        self.on_queued: Callable[[], None] | None = None
+        self.rasa_timeout_s = rasa_timeout_s
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._client: httpx.AsyncClient | None = None
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    def _bind_loop(self) -> None:
+        """The HTTP client and the locks belong to one event loop; a new loop (tests, a restart) gets new ones."""
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._loop = loop
+            self._client = httpx.AsyncClient(timeout=self.rasa_timeout_s)
+            self._locks = defaultdict(asyncio.Lock)
+
+    async def handle(self, message: InboundMessage, *, deliver_inline: bool = False) -> HandleResult:
+        """Take one message through the pipeline. deliver_inline: the caller delivers the replies itself (the
+        web chat's HTTP response), so they are queued already marked delivered."""
+        if message.channel != self.channel:
+            raise ValueError(f"a {message.channel} message given to the {self.channel} pipeline")
+        self._bind_loop()
+        async with self._locks[message.conversation_id]:
+            claim = await asyncio.to_thread(self._claim_and_record, message)
+            if claim.outcome == "duplicate":
+                log.info("dropped duplicate %s message %s: %s", self.channel, message.platform_message_id,
+                         claim.reason)
+                return HandleResult("duplicate", claim.record.id, reason=claim.reason)
+            return await self._answer(claim.record, deliver_inline=deliver_inline)
+
+    async def resume_pending(self) -> int:
+        """Finish this channel's messages left recorded but unanswered (crash, Rasa down); how many were."""
+        self._bind_loop()
+        now = self.clock()
+        with self.sessions() as session:
+            ids = session.scalars(select(InboundRecord.id).where(
+                InboundRecord.channel == self.channel, InboundRecord.state.in_(("received", "recorded")),
+                (InboundRecord.next_attempt_at.is_(None)) | (InboundRecord.next_attempt_at <= now))
+                .order_by(InboundRecord.id)).all()
+        finished = 0
+        for inbound_id in ids:
+            record = await asyncio.to_thread(self._load, inbound_id)
+            async with self._locks[record.conversation_id]:
+                record = await asyncio.to_thread(self._record_if_needed, inbound_id)
+                if record.state not in ("recorded",):
+                    continue
+                result = await self._answer(record, deliver_inline=False)
+                finished += result.outcome == "answered"
+        return finished
+
+    def replies_to(self, inbound_id: int) -> list[OutboundMessage]:
+        """The replies queued for a message (or, for a dropped duplicate, for the message it repeats)."""
+        with self.sessions() as session:
+            record = session.get(InboundRecord, inbound_id)
+            if record is None:
+                return []
+            original = record.duplicate_of or record.id
+            rows = session.scalars(select(OutboxMessage).where(OutboxMessage.inbound_id == original)
+                                   .order_by(OutboxMessage.id)).all()
+            return [outbound_of(row) for row in rows]
+
+    def button_payload(self, conversation_id: str, choice_id: int) -> str | None:
+        """The payload of a button offered in this conversation, by its durable id."""
+        with self.sessions() as session:
+            choice = session.get(ButtonChoice, choice_id)
+            return choice.payload if choice and choice.conversation_id == conversation_id else None
+
+    # -- steps -------------------------------------------------------------------------------------------------
+
+    def _claim_and_record(self, message: InboundMessage) -> dedupe.Claim:
+        message = self._resolve_numbered_choice(message)
+        with self.sessions.begin() as session:  # claimed and recorded in one transaction
+            claim = dedupe.claim(session, message, window_s=self.duplicate_window_s, now=self.clock())
+            if claim.outcome != "duplicate":
+                self._record_in(session, claim.record)
+        return claim  # its record is detached once committed; attributes stay loaded (expire_on_commit=False)
+
+    def _record_if_needed(self, inbound_id: int) -> InboundRecord:
+        with self.sessions.begin() as session:
+            record = session.get(InboundRecord, inbound_id)
+            self._record_in(session, record)
+        return record
+
+    def _record_in(self, session: Session, record: InboundRecord) -> None:
+        """Write the citizen's message to the transcript (once) before anything else happens to it."""
+        if record.state != "received":
+            return
+        ref = self.writer.append_in(
+            session, channel=record.channel, conversation_id=record.conversation_id, author_role="citizen",
+            text=record.text or "", platform_message_id=record.platform_message_id, meta=_inbound_meta(record))
+        record.transcript_id, record.state, record.updated_at = ref.id, "recorded", self.clock()
+        if record.kind == "location" and record.lat is not None and record.long is not None:
+            _keep_location_on_case(session, record, self.clock())
+
+    def _load(self, inbound_id: int) -> InboundRecord:
+        with self.sessions() as session:
+            record = session.get(InboundRecord, inbound_id)
+            session.expunge(record)
+            return record
+
+    async def _answer(self, record: InboundRecord, *, deliver_inline: bool) -> HandleResult:
+        canned = self._canned_reply(record)
+        if canned is not None:
+            answers = [rasa.AssistantReply(text=canned)]
+        else:
+            try:
+                answers = await rasa.ask(self._client, self.rasa_url, sender=record.conversation_id,
+                                         text=record.text or "", metadata=await asyncio.to_thread(
+                                             self._rasa_metadata, record))
+            except rasa.AssistantUnavailable as error:
+                gave_up = await asyncio.to_thread(self._postpone, record.id, str(error))
+                if not gave_up:
+                    log.warning("assistant unavailable for %s message %s: %s", self.channel,
+                                record.platform_message_id, error)
+                    return HandleResult("pending", record.id, reason=str(error))
+                answers = [rasa.AssistantReply(text=replies.GAVE_UP.format(phone=self.service_phone),
+                                               meta={"gave_up": str(error)})]
+        queued = await asyncio.to_thread(self._record_and_queue, record.id, answers, deliver_inline)
+        if queued and not deliver_inline and self.on_queued is not None:
+            self.on_queued()
+        return HandleResult("answered", record.id, queued)
+
+    def _canned_reply(self, record: InboundRecord) -> str | None:
+        if record.kind == "location":
+            if record.lat is None or record.long is None:
+                return replies.UNSUPPORTED["other"]
+            return replies.LOCATION_KEPT.format(lat=record.lat, long=record.long)
+        if record.kind != "text":
+            return replies.UNSUPPORTED.get(record.kind, replies.UNSUPPORTED["other"])
+        text = (record.text or "").strip()
+        if not text:
+            return replies.EMPTY
+        if len(text) > MAX_TEXT_CHARS:
+            return replies.TOO_LONG.format(length=len(text), limit=MAX_TEXT_CHARS)
+        return None
+
+    def _rasa_metadata(self, record: InboundRecord) -> dict[str, Any]:
+        metadata: dict[str, Any] = {"channel": record.channel, "platform_message_id": record.platform_message_id,
+                                    "public": record.public}
+        with self.sessions() as session:
+            located = session.scalar(select(InboundRecord).where(
+                InboundRecord.conversation_id == record.conversation_id, InboundRecord.lat.is_not(None),
+                InboundRecord.long.is_not(None)).order_by(InboundRecord.id.desc()).limit(1))
+            if located is not None:
+                metadata["location"] = {"lat": located.lat, "long": located.long}
+        return metadata
+
+    def _postpone(self, inbound_id: int, error: str) -> bool:
+        """Count a failed attempt and schedule the next; True when it was the last one allowed."""
+        with self.sessions.begin() as session:
+            record = session.get(InboundRecord, inbound_id)
+            record.attempts += 1
+            record.last_error = error[:2000]
+            record.updated_at = self.clock()
+            delay = min(RASA_RETRY_CAP_S, RASA_RETRY_BASE_S * 2 ** (record.attempts - 1))
+            record.next_attempt_at = self.clock() + timedelta(seconds=delay)
+            return record.attempts >= MAX_RASA_ATTEMPTS
+
+    def _record_and_queue(self, inbound_id: int, answers: list[rasa.AssistantReply],
+                          deliver_inline: bool) -> list[OutboundMessage]:
+        """Record every reply and queue it in the outbox, in the transaction that marks the message answered."""
+        now = self.clock()
+        with self.sessions.begin() as session:
+            record = session.get(InboundRecord, inbound_id)
+            if record.state not in ("received", "recorded"):
+                return []  # answered meanwhile by another worker
+            queued = []
+            for index, answer in enumerate(answers):
+                key = f"in-{record.id}-{index}"
+                meta = dict(answer.meta)
+                offered = [{"title": b.title, "payload": b.payload} for b in answer.buttons]
+                self.writer.append_in(
+                    session, channel=record.channel, conversation_id=record.conversation_id, author_role="bot",
+                    text=answer.text, entry_id=_str_or_none(meta.get("entry_id")),
+                    entry_version=_int_or_none(meta.get("entry_version")),
+                    case_id=_str_or_none(meta.get("case_id")),
+                    meta={"in_reply_to": record.platform_message_id, "reply_index": index,
+                          **({"buttons": offered} if offered else {}),
+                          **{k: v for k, v in meta.items() if k not in ("entry_id", "entry_version", "case_id")}})
+                buttons = self._offer_buttons(session, record.conversation_id, key, answer.buttons, now)
+                row = OutboxMessage(idempotency_key=key, channel=record.channel,
+                                    conversation_id=record.conversation_id, text=answer.text, created_at=now,
+                                    attempts=0, parts_delivered=0, reply_to=record.reply_to, public=record.public,
+                                    buttons=buttons, inbound_id=record.id,
+                                    delivered_at=now if deliver_inline else None,
+                                    platform_message_id="inline" if deliver_inline else None)
+                session.add(row)
+                session.flush()
+                queued.append(outbound_of(row))
+            case_number = next((a.meta["case_id"] for a in answers if a.meta.get("case_id")), None)
+            if case_number:
+                _locate_new_case(session, record.conversation_id, str(case_number), now)
+            record.state, record.updated_at, record.next_attempt_at = "answered", now, None
+            return queued
+
+    def _offer_buttons(self, session: Session, conversation_id: str, batch: str, buttons: tuple[Button, ...],
+                       now: datetime) -> list[dict[str, Any]]:
+        stored = []
+        for number, button in enumerate(buttons, start=1):
+            choice = ButtonChoice(conversation_id=conversation_id, batch=batch, number=number, title=button.title,
+                                  payload=button.payload, created_at=now)
+            session.add(choice)
+            session.flush()
+            stored.append({"title": button.title, "payload": button.payload, "choice_id": choice.id})
+        return stored
+
+    def _resolve_numbered_choice(self, message: InboundMessage) -> InboundMessage:
+        """On channels without buttons, "2" after a reply with buttons means the second button's payload."""
+        if not self.numbered_choices or message.kind != "text" or not message.text:
+            return message
+        number = message.text.strip().rstrip(".)")
+        if not number.isdigit():
+            return message
+        with self.sessions() as session:
+            latest = session.scalar(select(ButtonChoice.batch).where(
+                ButtonChoice.conversation_id == message.conversation_id).order_by(ButtonChoice.id.desc()).limit(1))
+            if latest is None:
+                return message
+            choice = session.scalar(select(ButtonChoice).where(ButtonChoice.conversation_id == message.conversation_id,
+                                                               ButtonChoice.batch == latest,
+                                                               ButtonChoice.number == int(number)))
+        if choice is None:
+            return message
+        raw = {**message.raw, "typed": message.text}
+        return replace(message, text=choice.payload, is_button=True, raw=raw)
+
+
+def outbound_of(row: OutboxMessage) -> OutboundMessage:
+    """The sender's view of an outbox row."""
+    return OutboundMessage(
+        id=row.id, idempotency_key=row.idempotency_key, channel=row.channel, conversation_id=row.conversation_id,
+        text=row.text, buttons=tuple(Button(b["title"], b["payload"], b.get("choice_id")) for b in row.buttons or []),
+        reply_to=row.reply_to, public=bool(row.public), case_id=row.case_id, attempts=row.attempts or 0,
+        parts_delivered=row.parts_delivered or 0, platform_message_id=row.platform_message_id)
+
+
+def _keep_location_on_case(session: Session, record: InboundRecord, now: datetime) -> None:
+    """A location sent in a conversation with an open case goes on that case (and its history)."""
+    case = session.scalar(select(Case).where(Case.conversation_id == record.conversation_id, Case.status == "open")
+                          .order_by(Case.id.desc()).limit(1))
+    if case is None:
+        return
+    case.lat, case.long, case.updated_datetime = record.lat, record.long, now
+    session.add(CaseEvent(case=case, at=now, actor="citizen", kind="location_added", text=None,
+                          data={"lat": record.lat, "long": record.long, "channel": record.channel}))
+
+
+def _locate_new_case(session: Session, conversation_id: str, service_request_id: str, now: datetime) -> None:
+    """A case opened in a conversation where the citizen had sent a location gets it, unless it has one."""
+    case = session.scalar(select(Case).where(Case.service_request_id == service_request_id.upper()))
+    if case is None or case.lat is not None or case.conversation_id != conversation_id:
+        return
+    located = session.scalar(select(InboundRecord).where(
+        InboundRecord.conversation_id == conversation_id, InboundRecord.lat.is_not(None),
+        InboundRecord.long.is_not(None)).order_by(InboundRecord.id.desc()).limit(1))
+    if located is not None:
+        case.lat, case.long, case.updated_datetime = located.lat, located.long, now
+        session.add(CaseEvent(case=case, at=now, actor="citizen", kind="location_added", text=None,
+                              data={"lat": located.lat, "long": located.long, "channel": located.channel}))
+
+
+def _inbound_meta(record: InboundRecord) -> dict[str, Any]:
+    meta: dict[str, Any] = {"kind": record.kind, "sender_id": record.sender_id}
+    if record.lat is not None:
+        meta["location"] = {"lat": record.lat, "long": record.long}
+    if record.reply_to:
+        meta["reply_to"] = record.reply_to
+    if record.public:
+        meta["public"] = True
+    if record.is_button:
+        meta["button"] = True
+    return meta
+
+
+def _str_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return None if value is None else int(value)
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,82 @@
+"""Public disclosure exports: every published conversation, redacted, as JSON or CSV (the page's filters)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import StreamingResponse
+from sqlalchemy.orm import sessionmaker
+
+from desk.settings import Settings
+from handoff.directory import Directory
+from transcripts.disclosure import STATUSES, Disclosure, DisclosureError, DisclosureFilter
+from transcripts.export import csv_chunks, json_chunks
+
+router = APIRouter(prefix="/api/disclosure", tags=["disclosure"])
+
+
+def build_disclosure(settings: Settings, sessions: sessionmaker, directory: Directory) -> Disclosure:
+    """The disclosure as the settings configure it (delay, pseudonym key) with the directory's department names."""
+    return Disclosure(sessions, pseudonym_key=settings.resolved_pseudonym_key,
+                      delay_hours=settings.disclosure_delay_hours,
+                      department_names={d.code: d.name for d in directory.departments})
+
+
+def get_disclosure(request: Request) -> Disclosure:
+    return request.app.state.disclosure
+
+
+def make_filter(*, q: str | None = None, department: str | None = None, topic: str | None = None,
+                status: str | None = None, date_from: str | None = None,
+                date_to: str | None = None) -> DisclosureFilter:
+    """The filters from query strings ('' means none); DisclosureError says what is wrong."""
+    return DisclosureFilter(q=(q or "").strip(), department=department or None, topic=topic or None,
+                            status=status or None, date_from=_date(date_from, "from"), date_to=_date(date_to, "to"))
+
+
+def _date(value: str | None, name: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise DisclosureError(f"the date {name} is not a date (YYYY-MM-DD): {value!r}") from None
+
+
+def query_filter(q: str | None = Query(default=None, max_length=200, description="Text in the public messages."),
+                 department: str | None = Query(default=None, max_length=100, description="Department code."),
+                 topic: str | None = Query(default=None, max_length=200,
+                                           description="A case's category or an answering entry's topic."),
+                 status: str | None = Query(default=None, description=" | ".join(STATUSES)),
+                 date_from: str | None = Query(default=None, description="YYYY-MM-DD (UTC)"),
+                 date_to: str | None = Query(default=None, description="YYYY-MM-DD (UTC), inclusive")
+                 ) -> DisclosureFilter:
+    try:
+        return make_filter(q=q, department=department, topic=topic, status=status, date_from=date_from,
+                           date_to=date_to)
+    except DisclosureError as error:
+        raise HTTPException(status_code=400, detail=str(error)) from None
+
+
+def export_meta(disclosure: Disclosure, filters: DisclosureFilter) -> dict[str, object]:
+    return {"generated_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+            "published_before": disclosure.cutoff().isoformat().replace("+00:00", "Z"),
+            "delay_hours": disclosure.delay.total_seconds() / 3600,
+            "filters": {k: (v.isoformat() if isinstance(v, date) else v) for k, v in vars(filters).items() if v}}
+
+
+@router.get("/conversations.json")
+def conversations_json(filters: DisclosureFilter = Depends(query_filter),
+                       disclosure: Disclosure = Depends(get_disclosure)) -> StreamingResponse:
+    """Every published conversation that passes the filters, newest first, with its messages in public form."""
+    return StreamingResponse(json_chunks(disclosure.stream(filters), export_meta(disclosure, filters)),
+                             media_type="application/json")
+
+
+@router.get("/conversations.csv")
+def conversations_csv(filters: DisclosureFilter = Depends(query_filter),
+                      disclosure: Disclosure = Depends(get_disclosure)) -> StreamingResponse:
+    """The same as CSV: one row per published message."""
+    return StreamingResponse(csv_chunks(disclosure.stream(filters)), media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition": 'attachment; filename="conversations.csv"'})

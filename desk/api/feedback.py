@@ -1,0 +1,45 @@
+"""'Was this helpful?': the action server records a citizen's vote on an answer. Internal."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
+
+from desk.api.deps import get_knowledge_base
+from desk.api.internal_auth import require_internal_token
+from handoff.intake import channel_of
+from knowledge_base.feedback import FeedbackStore
+from knowledge_base.service import KnowledgeBase
+
+router = APIRouter(prefix="/api/kb", tags=["knowledge base"], dependencies=[Depends(require_internal_token)])
+
+
+class FeedbackIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    entry_id: str = Field(min_length=1, max_length=200, description="The entry that answered.")
+    entry_version: int | None = Field(default=None, ge=1, description="Its version, when the answer carried it.")
+    conversation_id: str = Field(min_length=1, max_length=200)
+    channel: str | None = Field(default=None, min_length=1, max_length=30,
+                                description="Default: from the conversation id's prefix (web-, tg-, x-).")
+    helpful: StrictBool
+
+
+class FeedbackOut(BaseModel):
+    id: int
+
+
+def get_feedback(request: Request) -> FeedbackStore:
+    return request.app.state.feedback
+
+
+@router.post("/feedback", response_model=FeedbackOut, status_code=status.HTTP_201_CREATED)
+def record_feedback(vote: FeedbackIn, kb: KnowledgeBase = Depends(get_knowledge_base),
+                    feedback: FeedbackStore = Depends(get_feedback)) -> FeedbackOut:
+    """Record a vote; a second vote in the same conversation on the same entry replaces the first."""
+    if kb.store.get(vote.entry_id) is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"There is no knowledge base entry {vote.entry_id!r}.")
+    return FeedbackOut(id=feedback.record(entry_id=vote.entry_id, entry_version=vote.entry_version,
+                                          conversation_id=vote.conversation_id,
+                                          channel=vote.channel or channel_of(vote.conversation_id),
+                                          helpful=vote.helpful))

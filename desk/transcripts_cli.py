@@ -1,0 +1,175 @@
+"""`citydesk transcripts`: check the hash chain of the transcript (and, later, export and retention)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from desk.settings import Settings
+
+transcripts_app = typer.Typer(help="Transcripts: verify the chain, redaction, disclosure exports.",
+                              no_args_is_help=True)
+console = Console()
+errors = Console(stderr=True)
+
+DataDir = Annotated[Path | None, typer.Option(help="The desk's data folder (default: var/, or DATABASE_URL).")]
+
+
+def transcript_sessions(settings: Settings):
+    """A session factory on the settings' database, brought to the newest schema first."""
+    from database import create_db_engine, session_factory
+    from database.migrate import upgrade
+
+    upgrade(settings.resolved_database_url)
+    return session_factory(create_db_engine(settings.resolved_database_url))
+
+
+@transcripts_app.command("verify")
+def verify(data_dir: DataDir = None,
+           json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False) -> None:
+    """Check every record's hash and link; exit 1 naming the first broken record."""
+    from transcripts.chain import verify as verify_chain
+
+    settings = Settings(**({"data_dir": data_dir} if data_dir else {}))
+    result = verify_chain(transcript_sessions(settings))
+    if json_output:
+        print(json.dumps({"ok": result.ok, "checked": result.checked, "first_broken_id": result.first_broken_id,
+                          "reason": result.reason}))
+    elif result.ok:
+        console.print(f"[green]The transcript is whole:[/green] {result.checked} records, every hash and link "
+                      "matches.")
+    else:
+        errors.print(f"[red]The transcript is broken at record {result.first_broken_id}:[/red] {result.reason}. "
+                     f"{result.checked} records before it are whole.")
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@transcripts_app.command("redaction-eval")
+def redaction_eval(
+    corpus: Annotated[Path | None, typer.Option(help="Labelled messages, JSON Lines: id, text, spans "
+                                                "(default: the project's corpus).")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Precision and recall of the redaction of personal data, per kind, on a labelled corpus."""
+    from rich.table import Table
+
+    from transcripts.redaction_eval import DEFAULT_CORPUS, CorpusError, evaluate, load_corpus
+
+    path = corpus or DEFAULT_CORPUS
+    try:
+        messages = load_corpus(path)
+    except (OSError, CorpusError) as exc:
+        errors.print(f"[red]Cannot read the corpus:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    report = evaluate(messages)
+    if json_output:
+        print(report.to_json())
+        return
+    table = Table(title=f"Redaction on {report.messages} messages ({path.name})")
+    for column in ("kind", "gold", "found", "recall", "redacted", "right", "precision", "leaked chars"):
+        table.add_column(column, justify="left" if column == "kind" else "right")
+    for score in [*report.kinds.values(), report.overall]:
+        table.add_row(score.kind, str(score.gold), str(score.found), _share(score.recall), str(score.predicted),
+                      str(score.correct), _share(score.precision), f"{score.leaked_chars}/{score.gold_chars}")
+    console.print(table)
+    for error in report.errors:
+        label = "missed" if error.what == "missed" else "false alarm"
+        console.print(f"  {label:<11} {error.kind:<11} {error.message_id}: {error.text!r}", highlight=False)
+
+
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def _disclosure(settings: Settings):
+    from desk.api.disclosure import build_disclosure
+    from handoff.directory import load_directory
+
+    return build_disclosure(settings, transcript_sessions(settings), load_directory(settings.directory_file))
+
+
+@transcripts_app.command("export")
+def export(
+    out: Annotated[Path, typer.Option("--out", help="File to write (replaced only when the export is complete).")],
+    export_format: Annotated[str, typer.Option("--format", help="csv or json")] = "csv",
+    q: Annotated[str | None, typer.Option(help="Text in the public messages.")] = None,
+    department: Annotated[str | None, typer.Option(help="Department code.")] = None,
+    topic: Annotated[str | None, typer.Option(help="A case's category or an answering entry's topic.")] = None,
+    status: Annotated[str | None, typer.Option(help="answered_automatically, case_open, case_answered or "
+                                                    "closed.")] = None,
+    date_from: Annotated[str | None, typer.Option(help="YYYY-MM-DD (UTC).")] = None,
+    date_to: Annotated[str | None, typer.Option(help="YYYY-MM-DD (UTC), inclusive.")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """The public disclosure as CSV or JSON: what /api/disclosure serves, with the same filters."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from desk.api.disclosure import export_meta, make_filter
+    from transcripts.disclosure import DisclosureError
+    from transcripts.export import FORMATS, csv_chunks, json_chunks
+
+    if export_format not in FORMATS:
+        errors.print(f"[red]Unknown format {export_format!r}; one of: {', '.join(FORMATS)}.")
+        raise typer.Exit(2)
+    try:
+        filters = make_filter(q=q, department=department, topic=topic, status=status, date_from=date_from,
+                              date_to=date_to)
+    except DisclosureError as error:
+        errors.print(f"[red]{error}.")
+        raise typer.Exit(2) from None
+    settings = Settings(**({"data_dir": data_dir} if data_dir else {}))
+    disclosure = _disclosure(settings)
+    chosen = disclosure.summaries(filters)
+    draft = out.with_name(f".{out.name}.partial")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=errors) as progress:
+        task = progress.add_task("Exporting conversations", total=len(chosen))
+
+        def counted():
+            for conversation in disclosure.stream(chosen=chosen):
+                yield conversation
+                progress.advance(task)
+
+        chunks = (csv_chunks(counted()) if export_format == "csv"
+                  else json_chunks(counted(), export_meta(disclosure, filters)))
+        try:
+            with draft.open("w", encoding="utf-8", newline="") as file:
+                for chunk in chunks:
+                    file.write(chunk)
+            draft.replace(out)
+        finally:
+            draft.unlink(missing_ok=True)
+    console.print(f"Exported {len(chosen):,} conversations to {out}.")
+
+
+@transcripts_app.command("apply-retention")
+def apply_retention_command(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Count what would be removed; change nothing.")] = False,
+    data_dir: DataDir = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Remove originals older than CITYDESK_ORIGINALS_RETENTION_DAYS (and closed cases' contact data); log it."""
+    from datetime import UTC, datetime
+
+    from transcripts.retention import apply_retention
+
+    settings = Settings(**({"data_dir": data_dir} if data_dir else {}))
+    report = apply_retention(transcript_sessions(settings), retention_days=settings.originals_retention_days,
+                             now=datetime.now(UTC), dry_run=dry_run)
+    if json_output:
+        print(json.dumps({"dry_run": dry_run, "run_id": report.run_id, "cutoff": report.cutoff.isoformat(),
+                          "originals_removed": report.originals_removed, "first_record_id": report.first_record_id,
+                          "last_record_id": report.last_record_id, "cases_cleared": report.cases_cleared}))
+        return
+    verb = "Would remove" if dry_run else "Removed"
+    span = (f" (records {report.first_record_id} to {report.last_record_id})" if report.originals_removed else "")
+    console.print(f"{verb} {report.originals_removed:,} originals older than {settings.originals_retention_days} "
+                  f"days{span} and the contact data of {report.cases_cleared:,} closed cases. "
+                  + ("Nothing was changed." if dry_run else f"Logged as retention run {report.run_id}; the public "
+                                                            "records are unchanged."))

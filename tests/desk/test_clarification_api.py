@@ -1,0 +1,92 @@
+"""Clarification on the desk's internal API: close entries are offered, a choice answers, none of them hands off."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from desk.settings import DEMO_KB_FILE
+from handoff.intake import CHOSEN_REASON
+
+DEMO = {e["id"]: e for e in map(json.loads, DEMO_KB_FILE.read_text().splitlines())}
+# Two demo entries rank close together for this message, both below the calibrated answer threshold.
+WATER_BILL = "my last water bill was $400, usually its like $90. what gives??"
+OFFERED = ["demo-0067", "demo-0062"]
+
+
+@pytest.fixture
+def internal(client, desk_settings) -> dict[str, str]:
+    return {"Authorization": f"Bearer {desk_settings.resolved_internal_token}"}
+
+
+def ask(client, internal, sender: str, **fields) -> dict:
+    response = client.post("/api/messages", headers=internal,
+                           json={"text": WATER_BILL, "conversation_id": sender, "intent": "ask_question", **fields})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def outcome(client, internal, sender: str) -> dict:
+    return client.get(f"/api/conversations/{sender}/outcome", headers=internal).json()
+
+
+def test_close_entries_are_offered_with_their_questions_and_nothing_else_happens(client, internal):
+    decision = ask(client, internal, "web-clarify-offer")
+    assert decision == {"route": "clarify", "reason": "close entries: the citizen chooses", "answer": None,
+                        "case": None, "options": [{"id": i, "question": DEMO[i]["question"]} for i in OFFERED]}
+    recorded = outcome(client, internal, "web-clarify-offer")
+    assert (recorded["route"], recorded["entry_id"], recorded["case"]) == ("clarify", None, None)
+
+
+def test_choosing_an_offered_entry_answers_with_it_and_is_recorded_as_an_answer(client, internal):
+    sender = "web-clarify-choose"
+    ask(client, internal, sender)
+    response = client.post("/api/messages/choice", headers=internal,
+                           json={"text": WATER_BILL, "conversation_id": sender, "entry_id": OFFERED[1]})
+    assert response.status_code == 200, response.text
+    decision = response.json()
+    assert (decision["route"], decision["reason"], decision["case"], decision["options"]) == (
+        "answer", CHOSEN_REASON, None, [])
+    entry = DEMO[OFFERED[1]]
+    assert {k: decision["answer"][k] for k in ("id", "question", "answer", "url")} == {
+        k: entry[k] for k in ("id", "question", "answer", "url")}
+    recorded = outcome(client, internal, sender)
+    assert (recorded["route"], recorded["reason"], recorded["entry_id"], recorded["decisions"]) == (
+        "answer", CHOSEN_REASON, OFFERED[1], 2)
+
+
+def test_an_entry_that_was_not_found_for_the_message_cannot_be_chosen_and_nothing_is_recorded(client, internal):
+    sender = "web-clarify-unknown"
+    ask(client, internal, sender)
+    response = client.post("/api/messages/choice", headers=internal,
+                           json={"text": WATER_BILL, "conversation_id": sender, "entry_id": "no-such-entry"})
+    assert response.status_code == 404
+    assert response.json() == {"detail": "entry 'no-such-entry' is not among the entries found for this message"}
+    assert outcome(client, internal, sender)["decisions"] == 1
+
+
+def test_none_of_the_offered_entries_hands_the_message_off_as_a_review_case(client, internal):
+    sender = "web-clarify-none"
+    ask(client, internal, sender)
+    decision = ask(client, internal, sender, intent=None, declined=True)
+    assert (decision["route"], decision["reason"], decision["answer"], decision["options"]) == (
+        "case", "none of the entries offered fits", None, [])
+    assert decision["case"]["sla"] == "review"
+    assert decision["case"]["department_name"] == "Water & Utilities"
+    recorded = outcome(client, internal, sender)
+    assert recorded["case"]["service_request_id"] == decision["case"]["service_request_id"]
+
+
+def test_a_choice_needs_the_internal_token(client):
+    response = client.post("/api/messages/choice",
+                           json={"text": WATER_BILL, "conversation_id": "web-x", "entry_id": OFFERED[0]})
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize("body", [{"text": " ", "conversation_id": "web-x", "entry_id": "demo-0067"},
+                                  {"text": WATER_BILL, "conversation_id": "web-x", "entry_id": ""},
+                                  {"text": WATER_BILL, "entry_id": "demo-0067"}])
+def test_a_bad_choice_is_refused_with_a_clear_422(client, internal, body):
+    response = client.post("/api/messages/choice", headers=internal, json=body)
+    assert response.status_code == 422

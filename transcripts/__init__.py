@@ -1,0 +1,1 @@
+"""Transcripts: every message in and out, append-only and hash-chained; redaction and disclosure."""

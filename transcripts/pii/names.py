@@ -1,0 +1,218 @@
+"""Names the citizen gives: "my name is …", "I'm …", "this is … speaking", "call me …", signatures, "my neighbour …".
+
+Only names introduced by such words are found; a name mentioned in passing with no cue is not (that needs a
+named-entity model, which does not run offline here).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+Span = tuple[int, int]
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+_TITLES = {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "madam", "mister", "col", "capt", "sgt", "lt", "rev",
+           "fr", "hon", "cpt", "maj", "gen"}
+# titles that belong to how the person is called, kept in the span: "Father Michael", "Pastor Jones"
+_NAMED_TITLES = {"father", "pastor", "rabbi", "imam", "reverend", "sister", "brother", "deacon", "elder"}
+_PARTICLES = {"de", "la", "del", "della", "van", "von", "der", "den", "da", "di", "du", "le", "bin", "al", "el", "y",
+              "st", "mc", "ben", "ibn"}
+# Capitalised words that follow "I'm", "call me" or a sign-off and are not names.
+_NOT_NAMES = _words("""
+a an the i im i'm it its this that these those here there not no yes so very really just still also only even
+sorry angry upset fine ok okay done sure glad happy sad tired sick worried concerned afraid scared frustrated
+disappointed furious confused curious interested pregnant disabled retired unemployed new old unable able
+about at in on from with for to of by as and or but if when because please thanks thank regards best cheers
+sincerely respectfully kind warm many much dear hi hello hey good morning afternoon evening night
+your our my his her their we you they he she me us them
+city council mayor department dept office officer team staff services service public works alderbrook
+street st avenue ave road rd lane drive boulevard court place way school library center centre
+monday tuesday wednesday thursday friday saturday sunday today tomorrow yesterday tonight weekend week
+january february march april may june july august september october november december
+resident citizen homeowner tenant owner landlord parent mother father mom dad teacher nurse driver neighbor
+neighbour sir madam all everyone anyone someone somebody nobody everybody ps sent via iphone android mobile
+american korean canadian british english mexican chinese japanese indian german french spanish italian
+catholic christian muslim jewish hindu buddhist vegan vegetarian deaf blind polish irish dutch russian
+ukrainian vietnamese filipino brazilian portuguese greek turkish swedish danish norwegian finnish african asian
+european latino latina hispanic black white native nigerian ghanaian ethiopian somali arab persian iranian
+what why how who where which whatever again too back home out over off up down away right left late early
+available around almost already always never sometimes currently literally totally absolutely definitely
+waiting calling writing trying going having looking wondering reporting getting being asking hoping planning
+seriously honestly frankly genuinely truly maybe crazy anytime whenever asap later hungry thirsty cold hot busy
+free ill well alone ready lost stuck
+""")
+# Words that end a name once it has begun: "Gwen Morales" but not "Oak Street", "Alderbrook Garden Club".
+_NOT_IN_NAME = _words("""
+street st avenue ave road rd lane ln drive dr boulevard blvd court ct way place pl city council department dept
+office team resident residents association club school library garden center centre church
+monday tuesday wednesday thursday friday saturday sunday january february march april june july august
+september october november december the and of for from with at in on to or
+""")
+_NOT_NAME_ENDINGS = ("ing", "ally", "ully", "ntly", "stly", "ely", "ish", "ese", "ous", "ful", "ive", "able", "ible",
+                     "ted", "sed", "ded", "ied", "ned", "zed", "ized", "ised", "less", "ness")
+_TOKEN = re.compile(r"[^\W\d_](?:[\w'\u2019-]*[^\W_])?\.?|[A-Z]\.")
+
+_SELF_INTRO = re.compile(
+    r"\b(?:my\s+name\s+is|my\s+name's|my\s+name\s*:?|the\s+name\s+is|the\s+name's|name\s*:|i\s+am\s+called|"
+    r"i'm\s+called|my\s+full\s+name\s+is|signed\s*:?|"
+    r"name\s+on\s+(?:the\s+|my\s+)?(?:card|account|id|licen[cs]e|ticket|permit|bill)(?:\s+is)?:?|"
+    r"(?:id|card|licen[cs]e)\s+says|card\s*holder:?|account\s+holder:?|"
+    r"(?:contact(?:\s+me)?|sender|reporter|reported\s+by|submitted\s+by|from)\s*:)\s*", re.IGNORECASE)
+_I_AM = re.compile(r"\b(?:i'm|i\u2019m|i\s+am|im)\s+", re.IGNORECASE)
+_CALL_ME = re.compile(r"\bcall\s+me\s+", re.IGNORECASE)
+_THIS_IS = re.compile(r"\b(?:this\s+is|it's|it\u2019s|it\s+is)\s+", re.IGNORECASE)
+_THIS_IS_TAIL = re.compile(r"\s*(?:speaking|here|calling|writing|from|again|at|and|with|,|\.|!|;|:|-|\u2013|\u2014|$)",
+                           re.IGNORECASE)
+_GREETING_BEFORE = re.compile(r"(?:^|[.!?\n]\s*|\b(?:hi|hello|hey|good\s+(?:morning|afternoon|evening)|dear\s+\w+)"
+                              r"[,!.]?\s*)$", re.IGNORECASE)
+# "Hey, Ahmed here.": a name and "here" right at the start or after a greeting
+_NAME_HERE = re.compile(r"(?:^|[.!?\n]\s*|\b(?:hi|hello|hey|good\s+(?:morning|afternoon|evening))[,!.]?\s+)(?=\w)",
+                        re.IGNORECASE)
+_RELATION = re.compile(r"\b(?:my|our)\s+(?:next[- ]door\s+)?(?:neighbou?r|landlord|landlady|husband|wife|son|daughter|"
+                       r"mother|mom|mum|father|dad|partner|tenant|friend|brother|sister|roommate|flatmate|"
+                       r"caretaker|grandmother|grandfather|grandma|grandpa|aunt|uncle|child|kid|boss|colleague)"
+                       r"(?:\s*,\s*|\s+)", re.IGNORECASE)
+_HONORIFIC = re.compile(r"\b(?:mr|mrs|ms|miss|mx)\.?\s+(?=[A-Z])", re.IGNORECASE)
+_SIGN_OFF = re.compile(
+    r"(?:^|\b)(?:thanks|thank\s+you|thanks\s+again|many\s+thanks|thx|regards|best\s+regards|kind\s+regards|"
+    r"warm\s+regards|best\s+wishes|best|cheers|sincerely|yours\s+sincerely|yours\s+truly|respectfully|"
+    r"thank\s+you\s+so\s+much|thanks\s+so\s+much|much\s+appreciated|appreciate\s+it|take\s+care|"
+    r"with\s+thanks|gratefully|signed)(?:\s+(?:mate|all|everyone|folks|guys|again|in\s+advance|so\s+much|"
+    r"a\s+lot))?\s*[,.!:;-]*[ \t]*(?:(?:\n[ \t]*)+|[ \t]+|[-\u2013\u2014][ \t]*)", re.IGNORECASE)
+_DASH_SIGNATURE = re.compile(r"(?:^|\s)(?:-{1,2}|[\u2013\u2014~])[ \t]*(?=\S)")
+# what may follow a signature's name on its line: "Marta (Ward 4)", "R. Hastings (ret.)"
+_LINE_END = re.compile(r"[ \t]*(?:\([^)\n]{0,30}\))?[ \t]*[.!,]?[ \t]*(?:\n|$)")
+# "thanks, maria": a lowercase name only as the very last word after a sign-off, and not one of these
+_NOT_LOWER_NAMES = _NOT_NAMES | {"bye", "guys", "folks", "everyone", "team", "lol", "though", "anyway", "mate",
+                                 "all", "again", "tho", "xx", "xoxo", "ciao"}
+
+
+def _name_like(token: str, *, first: bool = True) -> bool:
+    """A capitalised word that may be (part of) a name; an initial ("J.") always may."""
+    if re.fullmatch(r"[A-Z]\.", token):
+        return True
+    word = token.rstrip(".").lower().replace("\u2019", "'")
+    if not token[0].isupper() or word.endswith("'s"):
+        return False
+    if not first:  # surnames such as "An", "Do", "Park" are everyday words too
+        return word not in _NOT_IN_NAME
+    return word not in _NOT_NAMES and (len(word) <= 4 or not word.endswith(_NOT_NAME_ENDINGS))
+
+
+def take_name(text: str, pos: int, *, lowercase: bool = False, max_tokens: int = 4) -> Span | None:
+    """The name starting at `pos` (after spaces and a title such as "Mrs."): capitalised words, initials, particles."""
+    tokens: list[re.Match[str]] = []
+    i = pos
+    while len(tokens) < max_tokens:
+        gap = re.match(r"[ \t]*", text[i:])
+        if tokens and not gap.group():
+            break
+        m = _TOKEN.match(text, i + len(gap.group()))
+        if m is None:
+            break
+        word = m.group().rstrip(".").lower()
+        if not tokens and word in _NAMED_TITLES and (nxt := _TOKEN.match(text, m.end() + 1)) \
+                and _name_like(nxt.group()):
+            tokens.append(m)
+            i = m.end()
+            continue
+        if not tokens and word in _TITLES:
+            i = m.end()
+            continue
+        if tokens and word in _PARTICLES and (nxt := _TOKEN.match(text, m.end() + 1)) and nxt.group()[0].isupper():
+            tokens.append(m)
+            i = m.end()
+            continue
+        if _name_like(m.group(), first=not tokens) or (lowercase and word.isalpha() and word not in _NOT_NAMES):
+            tokens.append(m)
+            i = m.end()
+            continue
+        break
+    while tokens and tokens[-1].group().rstrip(".").lower() in _PARTICLES:
+        tokens.pop()
+    if not tokens:
+        return None
+    last = tokens[-1]
+    # a trailing full stop belongs to the sentence, except after an initial ("J.")
+    end = last.end() - 1 if last.group().endswith(".") and len(last.group()) > 2 else last.end()
+    return tokens[0].start(), end
+
+
+def _after(pattern: re.Pattern[str], text: str, **kwargs) -> Iterator[Span]:
+    for m in pattern.finditer(text):
+        span = take_name(text, m.end(), **kwargs)
+        if span:
+            yield span
+
+
+def find_names(text: str) -> Iterator[Span]:
+    yield from _after(_SELF_INTRO, text, lowercase=True, max_tokens=4)
+    yield from _after(_I_AM, text, max_tokens=3)
+    yield from _after(_CALL_ME, text, max_tokens=2)
+    yield from _after(_RELATION, text, max_tokens=3)
+    yield from _after(_HONORIFIC, text, max_tokens=2)
+    for m in _THIS_IS.finditer(text):
+        span = take_name(text, m.end(), max_tokens=3)
+        introduced = span and (_GREETING_BEFORE.search(text, 0, m.start()) or
+                               re.match(r"\s*(?:speaking|here|calling|writing|from)\b", text[span[1]:], re.IGNORECASE))
+        if introduced and _THIS_IS_TAIL.match(text, span[1]):
+            yield span
+    for m in _NAME_HERE.finditer(text):
+        span = take_name(text, m.end(), max_tokens=3)
+        if span and re.match(r"\s+here\b", text[span[1]:], re.IGNORECASE):
+            yield span
+    yield from _signatures(text)
+
+
+def _signatures(text: str) -> Iterator[Span]:
+    """Names that sign a message: after a sign-off or a dash, or alone on the message's last lines."""
+    for pattern in (_SIGN_OFF, _DASH_SIGNATURE):
+        for m in pattern.finditer(text):
+            span = take_name(text, m.end(), max_tokens=3)
+            if span and _LINE_END.match(text, span[1]):
+                yield span
+            elif pattern is _SIGN_OFF and text[m.start():m.end()].rstrip()[-1:] in (",", "\n", ""):
+                last = re.fullmatch(r"([^\W\d_]{2,})[ \t]*[.!]?\s*", text[m.end():])
+                if last and last.group(1).lower() not in _NOT_LOWER_NAMES:
+                    yield m.end(), m.end() + len(last.group(1))
+    body = text.rstrip()
+    if "\n" not in body:
+        return
+    # the last line, and the first line after the last blank line (a signature block: name, then title or club)
+    starts = {body.rfind("\n") + 1}
+    block = body.rfind("\n\n")
+    if block > 0 and body[:block].strip():
+        starts.add(block + 2)
+    for start in starts:
+        line_end = body.find("\n", start)
+        line = body[start:] if line_end < 0 else body[start:line_end]
+        span = take_name(text, start + len(line) - len(line.lstrip()), max_tokens=3)
+        if span and not text[span[1]:start + len(line)].strip(" .!") and body[:start].strip():
+            yield span
+
+
+_BESIDE = re.compile(r"[ \t]*(?:[,;/|]|\n)[ \t]*")
+
+
+def find_names_beside(text: str, contacts: list[Span]) -> Iterator[Span]:
+    """A full name listed with contact details: "Helen Ward, 303 555 0161", "901 Quarry Road, Helen Ward"."""
+    for start, end in contacts:
+        after = _BESIDE.match(text, end)
+        if after and (span := take_name(text, after.end(), max_tokens=3)) and _full_name(text, span):
+            yield span
+        for m in re.finditer(r"(?:^|(?<=[\s.:,;]))(?=[^\W\d_])", text[max(0, start - 40):start]):
+            begin = max(0, start - 40) + m.start()
+            span = take_name(text, begin, max_tokens=3)
+            if span and _full_name(text, span) and _BESIDE.fullmatch(text, span[1], start):
+                yield span
+                break
+
+
+def _full_name(text: str, span: Span) -> bool:
+    """Two or more words, each capitalised: one word beside a phone number is too often something else."""
+    return len(text[span[0]:span[1]].split()) >= 2

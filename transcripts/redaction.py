@@ -1,0 +1,98 @@
+"""Redaction of personal data for the public record: phones, e-mails, card and ID numbers, addresses, names.
+
+Each kind has its own recogniser (transcripts/pii/); where two overlap, the union is redacted under the
+kind of the stronger one, so that no character of either is published.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from transcripts.pii.addresses import find_addresses
+from transcripts.pii.contact import PhoneFinder, find_emails
+from transcripts.pii.ids import find_cards, find_rrns, find_ssns
+from transcripts.pii.names import find_names, find_names_beside
+
+# The kinds, strongest first: a card number that libphonenumber also reads as a phone is a card, and a
+# resident registration number written YYMMDD-NNNNNNN is an ID number even when it passes the Luhn check.
+KINDS = ("email", "national_id", "card", "phone", "address", "name")
+PLACEHOLDERS = {"phone": "[phone]", "email": "[email]", "card": "[card number]", "national_id": "[ID number]",
+                "address": "[address]", "name": "[name]"}
+DEFAULT_PHONE_REGIONS = ("US", "KR")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One piece of personal data: its kind and its span in the original text."""
+
+    kind: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Redaction:
+    text: str  # the redacted text
+    findings: tuple[Finding, ...]  # spans in the original text, in order
+
+
+class Redactor:
+    """Finds personal data and replaces each piece with its labelled placeholder."""
+
+    def __init__(self, phone_regions: Sequence[str] = DEFAULT_PHONE_REGIONS) -> None:
+        phones = PhoneFinder(phone_regions)
+        self._recognisers: dict[str, Callable[[str], Iterable[tuple[int, int]]]] = {
+            "email": find_emails, "card": find_cards, "national_id": _national_ids, "phone": phones.find,
+            "address": find_addresses, "name": find_names}
+
+    def find(self, text: str) -> tuple[Finding, ...]:
+        """The findings in `text`, merged where they overlap, in order."""
+        candidates = [Finding(kind, start, end) for kind in KINDS for start, end in self._recognisers[kind](text)
+                      if end > start]
+        contacts = [(f.start, f.end) for f in candidates if f.kind != "name"]
+        candidates += [Finding("name", start, end) for start, end in find_names_beside(text, contacts)]
+        return tuple(_merge(candidates))
+
+    def redact(self, text: str) -> Redaction:
+        findings = self.find(text)
+        out, last = [], 0
+        for f in findings:
+            out += [text[last:f.start], PLACEHOLDERS[f.kind]]
+            last = f.end
+        return Redaction(text="".join(out) + text[last:], findings=findings)
+
+
+def _national_ids(text: str) -> Iterator[tuple[int, int]]:
+    yield from find_ssns(text)
+    yield from find_rrns(text)
+
+
+def _merge(candidates: list[Finding]) -> Iterator[Finding]:
+    """Overlapping findings become one covering both, of the stronger kind."""
+    rank = {kind: i for i, kind in enumerate(KINDS)}
+    current: Finding | None = None
+    for f in sorted(candidates, key=lambda f: (f.start, -f.end)):
+        if current is None or f.start >= current.end:
+            if current is not None:
+                yield current
+            current = f
+        else:
+            kind = current.kind if rank[current.kind] <= rank[f.kind] else f.kind
+            current = Finding(kind, current.start, max(current.end, f.end))
+    if current is not None:
+        yield current
+
+
+@lru_cache(maxsize=1)
+def default_redactor() -> Redactor:
+    """The redactor for the desk's settings (phone regions), built once."""
+    from desk.settings import Settings
+
+    return Redactor([region.strip() for region in Settings().phone_regions.split(",") if region.strip()])
+
+
+def redact(text: str) -> Redaction:
+    """Redact `text` with the default redactor."""
+    return default_redactor().redact(text)
