@@ -178,6 +178,7 @@ def _print_addresses(settings: Settings) -> None:
     table.add_row("Web chat", f"{settings.desk_url}/")
     table.add_row("Staff inbox", f"{settings.desk_url}/inbox")
     table.add_row("Knowledge base editor", f"{settings.desk_url}/editor")
+    table.add_row("Public disclosure", f"{settings.desk_url}/disclosure")
     table.add_row("Desk API (OpenAPI)", f"{settings.desk_url}/docs")
     table.add_row("Rasa REST channel", f"{settings.rasa_url}/webhooks/rest/webhook")
     table.add_row("Action server", f"http://{settings.host}:{settings.action_port}/health")
