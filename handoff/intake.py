@@ -77,11 +77,18 @@ class Intake:
                                     confidence=answer.confidence if answer.results else None, case=case)
         return Outcome(decision=decision, answer=answer, case=case)
 
-    def choose(self, *, text: str, conversation_id: str, channel: str, entry_id: str) -> Outcome | None:
+    def choose(self, *, text: str | None, conversation_id: str, channel: str, entry_id: str) -> Outcome | None:
         """The citizen chose `entry_id` among the entries offered for `text`: answer with it, and record that.
 
-        None when the entry is not among those found for the text (unknown, retired, or never offered).
+        `text` None: a button pressed after the conversation moved on (Telegram keeps old buttons); the entry
+        is found through its own question. None when the entry is not among those found (unknown, retired,
+        or never offered).
         """
+        if text is None:
+            published = next((i.entry for i in self._kb.published() if i.entry.id == entry_id), None)
+            if published is None:
+                return None
+            text = published.question
         answer = self._kb.answer(text, top_k=CHOICE_DEPTH)
         hit = next((h for h in answer.results if h.entry.id == entry_id), None)
         if hit is None:

@@ -39,11 +39,16 @@ class ActionChooseEntry(Action):
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         settings = get_settings()
         text, entry_id = tracker.get_slot("clarify_text"), chosen_entry(tracker)
-        if not text or not entry_id:
+        if not entry_id:
             dispatcher.utter_message(text=messages.NO_PENDING_CHOICE)
             return NO_CHOICE_PENDING
         try:
-            decision = await choose_entry(settings, text=text, conversation_id=tracker.sender_id, entry_id=entry_id)
+            # No pending question: an old button pressed later still names its entry, which answers on its own
+            decision = await choose_entry(settings, text=text or None, conversation_id=tracker.sender_id,
+                                          entry_id=entry_id)
+            if decision is None and not text:
+                dispatcher.utter_message(text=messages.NO_PENDING_CHOICE)
+                return NO_CHOICE_PENDING
             if decision is None:  # the entry left the knowledge base since it was offered: a person answers
                 decision = await decide_message(settings, text=text, conversation_id=tracker.sender_id,
                                                 intent=None, declined=True)

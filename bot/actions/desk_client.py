@@ -56,7 +56,7 @@ async def decide_message(settings: ActionSettings, *, text: str, conversation_id
                              "declined": declined})
 
 
-async def choose_entry(settings: ActionSettings, *, text: str, conversation_id: str,
+async def choose_entry(settings: ActionSettings, *, text: str | None, conversation_id: str,
                        entry_id: str) -> dict[str, Any] | None:
     """The answer with the entry the citizen chose for `text` (POST /api/messages/choice); None if not offered."""
     return await _call(settings, "POST", "/api/messages/choice",

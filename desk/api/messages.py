@@ -89,7 +89,8 @@ def decide_message(message: MessageIn, intake: Intake = Depends(get_intake),
 
 
 class ChoiceIn(BaseModel):
-    text: CitizenText = Field(description="The message the entries were offered for.")
+    text: CitizenText | None = Field(default=None, description="The message the entries were offered for; null "
+                                     "when the choice came after the conversation moved on (an old button).")
     conversation_id: str = Field(min_length=1, max_length=200)
     entry_id: str = Field(min_length=1, max_length=200, description="The entry the citizen chose.")
     channel: str | None = Field(default=None, max_length=30,

@@ -90,12 +90,34 @@ def test_a_typed_position_chooses_among_the_entries_offered(action_env, dispatch
     assert events[0] == SlotSet("kb_entry_id", entry_id)
 
 
-@pytest.mark.parametrize("name", ["choose_entry", "none_of_these"])
-def test_a_choice_with_no_question_pending_asks_again_and_hands_off_nothing(action_env, dispatcher, name,
-                                                                            desk_database):
-    sender = f"web-clarify-stale-{name}"
-    events = run(ActionChooseEntry() if name == "choose_entry" else ActionNoneOfThese(), dispatcher,
-                 load_tracker(name, sender=sender, slots={"clarify_text": None, "clarify_options": None}))
+def test_none_of_these_with_no_question_pending_asks_again_and_hands_off_nothing(action_env, dispatcher,
+                                                                                desk_database):
+    sender = "web-clarify-stale-none"
+    events = run(ActionNoneOfThese(), dispatcher,
+                 load_tracker("none_of_these", sender=sender, slots={"clarify_text": None, "clarify_options": None}))
+    assert shown(dispatcher) == [(messages.NO_PENDING_CHOICE, [])]
+    assert events == NO_CHOICE_PENDING
+    assert decisions(desk_database, sender) == []
+
+
+def test_an_old_button_pressed_after_the_conversation_moved_on_still_answers_with_its_entry(action_env, dispatcher,
+                                                                                          desk_database):
+    """Telegram keeps earlier messages' buttons: the button names its entry, which answers on its own."""
+    sender = "web-clarify-stale-button"
+    events = run(ActionChooseEntry(), dispatcher,
+                 load_tracker("choose_entry", sender=sender, slots={"clarify_text": None, "clarify_options": None}))
+    entry = demo_entries()["demo-0062"]
+    assert shown(dispatcher) == answer_messages(entry)
+    assert events == [SlotSet("kb_entry_id", "demo-0062"), SlotSet("kb_entry_version", 1), *NO_CHOICE_PENDING]
+    assert decisions(desk_database, sender) == [("answer", "chosen from clarification", "demo-0062",
+                                                 entry["question"])]
+
+
+def test_a_typed_position_with_no_question_pending_asks_again(action_env, dispatcher, desk_database):
+    sender = "web-clarify-stale-typed"
+    events = run(ActionChooseEntry(), dispatcher,
+                 load_tracker("choose_entry", sender=sender, text="2", entities=[],
+                              slots={"clarify_text": None, "clarify_options": None}))
     assert shown(dispatcher) == [(messages.NO_PENDING_CHOICE, [])]
     assert events == NO_CHOICE_PENDING
     assert decisions(desk_database, sender) == []

@@ -90,3 +90,18 @@ def test_a_choice_needs_the_internal_token(client):
 def test_a_bad_choice_is_refused_with_a_clear_422(client, internal, body):
     response = client.post("/api/messages/choice", headers=internal, json=body)
     assert response.status_code == 422
+
+
+def test_a_choice_without_its_message_answers_a_published_entry_through_its_own_question(client, internal):
+    """An old button pressed after the conversation moved on: only the entry is known."""
+    sender = "web-clarify-old-button"
+    response = client.post("/api/messages/choice", headers=internal,
+                           json={"text": None, "conversation_id": sender, "entry_id": OFFERED[1]})
+    assert response.status_code == 200, response.text
+    decision = response.json()
+    assert (decision["route"], decision["reason"], decision["answer"]["id"]) == ("answer", CHOSEN_REASON, OFFERED[1])
+    recorded = outcome(client, internal, sender)
+    assert (recorded["route"], recorded["entry_id"]) == ("answer", OFFERED[1])
+    unknown = client.post("/api/messages/choice", headers=internal,
+                          json={"conversation_id": sender, "entry_id": "no-such-entry"})
+    assert unknown.status_code == 404
