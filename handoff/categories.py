@@ -25,11 +25,14 @@ class CategoryClassifier:
         self._owners = np.array(owners, dtype=np.int64)
         self._vectors = embedder.embed(texts) if texts else np.zeros((0, embedder.dimension), dtype=np.float32)
 
-    def classify(self, text: str) -> tuple[Category | None, float]:
-        """The category and its similarity, or (None, best similarity) below the minimum."""
+    def classify(self, text: str, *, vector: np.ndarray | None = None) -> tuple[Category | None, float]:
+        """The category and its similarity, or (None, best similarity) below the minimum.
+
+        `vector`: the text's embedding when the caller has it already (the knowledge base search made it).
+        """
         if not self._categories or not text.strip():
             return None, 0.0
-        similarities = self._vectors @ self._embedder.embed_one(text)
+        similarities = self._vectors @ (self._embedder.embed_one(text) if vector is None else vector)
         best = int(np.argmax(similarities))
         score = float(similarities[best])
         return (self._categories[self._owners[best]] if score >= self._min_similarity else None), score

@@ -60,7 +60,7 @@ class Intake:
             category = self._cases.directory.category(message.service_code)
             answer_entry = None  # a filed request is handled as reported, even when the text reads like a question
         else:
-            category, _ = self._classifier.classify(message.text)
+            category, _ = self._classifier.classify(message.text, vector=answer.vector)
             answer_entry = None if message.declined else answer.entry
         options = () if message.service_code is not None or message.declined else [h.entry for h in answer.options]
         decision = decide(intent=message.intent, text=message.text, answer_entry=answer_entry,

@@ -6,7 +6,7 @@ import hashlib
 import json
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -33,6 +33,8 @@ class Answer:
 
     results: list[SearchHit]
     threshold: float
+    # the message's embedding, for whoever needs it next (no second pass of the model)
+    vector: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     @property
     def entry(self) -> Entry | None:
@@ -152,18 +154,24 @@ class KnowledgeBase:
 
     def search(self, text: str, *, top_k: int = 5, filters: Filters | None = None) -> list[SearchHit]:
         """The best entries for `text`; published ones unless `filters.state` asks for another state."""
+        return self._search(text, top_k=top_k, filters=filters)[0]
+
+    def answer(self, text: str, *, top_k: int = 5, filters: Filters | None = None) -> Answer:
+        """Search and decide, with the configured threshold: the one code path the assistant and eval use."""
+        results, vector = self._search(text, top_k=top_k, filters=filters)
+        return Answer(results=results, threshold=self.threshold, vector=vector)
+
+    def _search(self, text: str, *, top_k: int, filters: Filters | None) -> tuple[list[SearchHit], np.ndarray | None]:
+        """The ranked entries and the whole message's vector (None for an empty message)."""
         text = text.strip()[:MAX_QUERY_CHARS]
         if not text:
-            return []
+            return [], None
         filters = filters or Filters()
         if filters.state is None:
             filters = replace(filters, state=PUBLISHED)
         texts, vectors = ranking.message_parts(self.embedder, text)
-        return ranking.search(self.backend, self.classifier, texts, vectors, top_k=top_k, filters=filters)
-
-    def answer(self, text: str, *, top_k: int = 5, filters: Filters | None = None) -> Answer:
-        """Search and decide, with the configured threshold: the one code path the assistant and eval use."""
-        return Answer(results=self.search(text, top_k=top_k, filters=filters), threshold=self.threshold)
+        hits = ranking.search(self.backend, self.classifier, texts, vectors, top_k=top_k, filters=filters)
+        return hits, vectors[0]
 
     def _ensure_calibrated(self) -> None:
         """Use the stored calibration if it was made on these entries, else calibrate (not with an explicit one)."""

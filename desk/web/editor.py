@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from desk.api.deps import get_entry_editor
 from desk.api.feedback import get_feedback
 from desk.web.auth import EDITOR_PATH, PageError, PageRoute, csrf_protected, current_editor, flash, page_context
 from desk.web.editor_form import EntryForm, new_entry_id, to_entry
@@ -28,10 +29,6 @@ router = APIRouter(prefix=EDITOR_PATH, include_in_schema=False, route_class=Page
                    dependencies=[Depends(current_editor)])
 post_router = APIRouter(prefix=EDITOR_PATH, include_in_schema=False, route_class=PageRoute,
                         dependencies=[Depends(current_editor), Depends(csrf_protected)])
-
-
-def get_entry_editor(request: Request) -> EntryEditor:
-    return request.app.state.entry_editor
 
 
 def editor_context(request: Request, user: StaffUser, **values: Any) -> dict[str, Any]:

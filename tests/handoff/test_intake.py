@@ -112,3 +112,21 @@ def test_a_filed_request_is_routed_by_its_service_code_and_keeps_the_contact_fie
         "ann@example.org", "555-0100", "d-1", "a-1", None)
     [row] = desk.decisions("open311-x")
     assert (row.route, row.entry_id, row.case_id) == ("case", None, case.id)
+
+
+@pytest.mark.parametrize("text", ["There is a huge pothole outside 14 Elm St",
+                                  "I have lived on Elm Street for twenty years and never seen it this bad. Last week "
+                                  "a car lost a wheel in a hole outside number 14. Children walk past it every day "
+                                  "on the way to school. When will someone come and fill the pothole on Elm Street?"])
+def test_a_message_is_embedded_once_and_classified_as_if_on_its_own(intake, classifier, embedder, monkeypatch, text):
+    """The category classifier reuses the knowledge base search's vector of the message (also for a long one)."""
+    alone = classifier.classify(text)
+    passes: list[int] = []
+    real_embed, real_message = embedder.embed, embedder.embed_message
+    monkeypatch.setattr(embedder, "embed", lambda texts, **kw: passes.append(len(texts)) or real_embed(texts, **kw))
+    monkeypatch.setattr(embedder, "embed_message",
+                        lambda t, s: passes.append(1 + len(s)) or real_message(t, s))
+    outcome = intake.handle(message(text, intent="report_problem"))
+    assert len(passes) == 1
+    assert outcome.decision.category == alone[0] == default_directory().category("pothole")
+    assert classifier.classify(text, vector=outcome.answer.vector)[1] == pytest.approx(alone[1], abs=1e-5)
