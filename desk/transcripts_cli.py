@@ -154,7 +154,11 @@ def apply_retention_command(
     data_dir: DataDir = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Remove originals older than CITYDESK_ORIGINALS_RETENTION_DAYS (and closed cases' contact data); log it."""
+    """Remove citizens' text older than CITYDESK_ORIGINALS_RETENTION_DAYS from every table that keeps it; log it.
+
+    Transcript originals, closed cases' contact data and text, delivered replies, decisions and inbound messages;
+    open cases and undelivered replies keep theirs.
+    """
     from datetime import UTC, datetime
 
     from transcripts.retention import apply_retention
@@ -165,11 +169,20 @@ def apply_retention_command(
     if json_output:
         print(json.dumps({"dry_run": dry_run, "run_id": report.run_id, "cutoff": report.cutoff.isoformat(),
                           "originals_removed": report.originals_removed, "first_record_id": report.first_record_id,
-                          "last_record_id": report.last_record_id, "cases_cleared": report.cases_cleared}))
+                          "last_record_id": report.last_record_id, "cases_cleared": report.cases_cleared,
+                          "case_events_cleared": report.case_events_cleared, "outbox_cleared": report.outbox_cleared,
+                          "decisions_cleared": report.decisions_cleared, "inbound_cleared": report.inbound_cleared}))
         return
     verb = "Would remove" if dry_run else "Removed"
     span = (f" (records {report.first_record_id} to {report.last_record_id})" if report.originals_removed else "")
-    console.print(f"{verb} {report.originals_removed:,} originals older than {settings.originals_retention_days} "
-                  f"days{span} and the contact data of {report.cases_cleared:,} closed cases. "
-                  + ("Nothing was changed." if dry_run else f"Logged as retention run {report.run_id}; the public "
-                                                            "records are unchanged."))
+    console.print(f"{verb} citizens' text older than {settings.originals_retention_days} days "
+                  f"(before {report.cutoff:%Y-%m-%d %H:%M} UTC):")
+    for label, count in ((f"transcript originals{span}", report.originals_removed),
+                         ("closed cases: contact data, description, notes, address", report.cases_cleared),
+                         ("case history entries", report.case_events_cleared),
+                         ("delivered or abandoned replies (outbox)", report.outbox_cleared),
+                         ("message decisions", report.decisions_cleared),
+                         ("inbound messages", report.inbound_cleared)):
+        console.print(f"  {count:>9,}  {label}", highlight=False)
+    console.print("Nothing was changed." if dry_run
+                  else f"Logged as retention run {report.run_id}; the public records are unchanged.")

@@ -44,6 +44,8 @@ class Case(Base):
     phone: Mapped[str | None] = mapped_column(String(100))
     device_id: Mapped[str | None] = mapped_column(String(200))  # Open311 filers
     account_id: Mapped[str | None] = mapped_column(String(200))
+    # retention (transcripts/retention.py) removed the personal data above and the citizen's text (revision 0011)
+    personal_data_removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     events: Mapped[list[CaseEvent]] = relationship(back_populates="case", order_by="CaseEvent.id",
                                                    cascade="all, delete-orphan")
@@ -108,6 +110,7 @@ class MessageDecision(Base):
     entry_id: Mapped[str | None] = mapped_column(String(200))
     confidence: Mapped[float | None]
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    text_removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # retention replaced `text` (rev. 0011)
 
 
 class StaffUser(Base):

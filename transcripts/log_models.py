@@ -40,7 +40,7 @@ class RedactionLogRow(Base):
 
 
 class RetentionRun(Base):
-    """One run of `citydesk transcripts apply-retention`: what it removed, by count and id range."""
+    """One run of `citydesk transcripts apply-retention`: what it removed, by kind, count and id range."""
 
     __tablename__ = "transcript_retention_runs"
 
@@ -54,3 +54,8 @@ class RetentionRun(Base):
     cases_cleared: Mapped[int] = mapped_column(Integer)
     first_case_id: Mapped[str | None] = mapped_column(String(40))
     last_case_id: Mapped[str | None] = mapped_column(String(40))
+    # the other copies of citizens' text it cleared, per kind (revision 0011)
+    case_events_cleared: Mapped[int] = mapped_column(Integer, default=0)
+    outbox_cleared: Mapped[int] = mapped_column(Integer, default=0)
+    decisions_cleared: Mapped[int] = mapped_column(Integer, default=0)
+    inbound_cleared: Mapped[int] = mapped_column(Integer, default=0)

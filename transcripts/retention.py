@@ -1,18 +1,41 @@
-"""Retention: originals (and closed cases' contact data) older than the retention period are removed, and logged."""
+"""Retention: past the retention period every stored copy of a citizen's words goes, what statistics need stays.
+
+Copies and what happens to them once older than the cutoff (an open case, its replies and decisions are kept):
+- transcript_originals.text: blanked (NULL, removed_at, removed_reason); the chained public record stays whole.
+- cases (closed, last updated before the cutoff): contact fields, address and location blanked; description and
+  status notes replaced by the transcript's public view of the same message, else by REMOVED_TEXT; stamped
+  `personal_data_removed_at`. Number, department, category, district, status, state and times stay.
+- case_events of those cases: text replaced the same way; a shared location loses its coordinates.
+- outbox (delivered, or given up on, before the cutoff): text replaced by REMOVED_TEXT; pending rows never.
+- message_decisions: text replaced by the public view or REMOVED_TEXT, stamped `text_removed_at`; the route,
+  reason, entry, confidence and case stay.
+- inbound_messages (finished before the cutoff): text, its fingerprint and the shared location blanked; the
+  platform message id, sender, times and state stay (de-duplication needs only those, and only for minutes).
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy import ColumnElement, Select, and_, func, not_, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
 
-from handoff.models import Case
-from transcripts.log_models import RetentionRun
+from connectors.dedupe import FINISHED_STATES
+from connectors.models import InboundRecord
+from handoff.models import Case, CaseEvent, MessageDecision, OutboxMessage
+from transcripts.chain import sha256_text
+from transcripts.log_models import RedactionLogRow, RetentionRun
 from transcripts.models import TranscriptOriginal, TranscriptRecord
+from transcripts.public_view import public_view
 
 CONTACT_FIELDS = ("first_name", "last_name", "email", "phone", "device_id", "account_id")
+LOCATION_FIELDS = ("address", "lat", "long")
+REMOVED_TEXT = "[removed after the retention period]"
+CHUNK = 200  # rows changed per round of queries (their texts' digests stay far below SQLite's parameter limit)
 
 
 @dataclass(frozen=True)
@@ -24,42 +47,167 @@ class RetentionReport:
     cases_cleared: int
     first_case_id: str | None
     last_case_id: str | None
+    case_events_cleared: int
+    outbox_cleared: int
+    decisions_cleared: int
+    inbound_cleared: int
     run_id: int | None  # None on a dry run: nothing was changed or logged
+
+    def counts(self) -> dict[str, int]:
+        """How many rows of each kind were (or, on a dry run, would be) cleared."""
+        return {"originals": self.originals_removed, "cases": self.cases_cleared,
+                "case_events": self.case_events_cleared, "outbox": self.outbox_cleared,
+                "decisions": self.decisions_cleared, "inbound": self.inbound_cleared}
 
 
 def apply_retention(sessions: sessionmaker, *, retention_days: int, now: datetime,
                     dry_run: bool = False) -> RetentionReport:
-    """Blank the originals of records older than the period; the public records, and so the chain, stay as written.
+    """Clear every copy of citizens' text older than the period (see the module); log the run with its counts.
 
-    Closed cases last updated before the cutoff lose their contact fields (the citizen's name, e-mail, phone and
-    channel ids): they were kept only to answer, and the answer is given. Open cases keep them.
+    The run row is written before the changes (its counts come from the same selections) because the log is
+    append-only; all of it is one transaction, so a failure leaves neither the changes nor the row.
     """
     if retention_days < 1:
         raise ValueError("the retention period is at least one day")
     cutoff = now - timedelta(days=retention_days)
-    expiring = (select(TranscriptOriginal.record_id)
-                .join(TranscriptRecord, TranscriptRecord.id == TranscriptOriginal.record_id)
-                .where(TranscriptRecord.at < cutoff, TranscriptOriginal.text.is_not(None)))
-    has_contact = or_(*(getattr(Case, name).is_not(None) for name in CONTACT_FIELDS))
-    closing = and_(Case.status == "closed", Case.updated_datetime < cutoff, has_contact)
+    expired = _Selections(cutoff)
     with sessions.begin() as session:
         count, first, last = session.execute(
             select(func.count(), func.min(TranscriptOriginal.record_id), func.max(TranscriptOriginal.record_id))
-            .where(TranscriptOriginal.record_id.in_(expiring))).one()
-        case_ids = list(session.scalars(select(Case.service_request_id).where(closing).order_by(Case.id)))
+            .where(expired.originals)).one()
+        case_ids = [(row.id, row.service_request_id) for row in session.execute(
+            select(Case.id, Case.service_request_id).where(expired.cases).order_by(Case.id))]
+        decision_ids = list(session.scalars(select(MessageDecision.id).where(expired.decisions)
+                                            .order_by(MessageDecision.id)))
+        events = session.scalar(select(func.count()).select_from(CaseEvent).where(
+            CaseEvent.case_id.in_(select(Case.id).where(expired.cases)), _event_has_personal_data()))
         report = dict(cutoff=cutoff, originals_removed=count, first_record_id=first, last_record_id=last,
-                      cases_cleared=len(case_ids), first_case_id=case_ids[0] if case_ids else None,
-                      last_case_id=case_ids[-1] if case_ids else None)
+                      cases_cleared=len(case_ids), first_case_id=case_ids[0][1] if case_ids else None,
+                      last_case_id=case_ids[-1][1] if case_ids else None, case_events_cleared=events,
+                      outbox_cleared=_count(session, OutboxMessage, expired.outbox),
+                      decisions_cleared=len(decision_ids),
+                      inbound_cleared=_count(session, InboundRecord, expired.inbound))
         if dry_run:
             session.rollback()
             return RetentionReport(**report, run_id=None)
         run = RetentionRun(at=now, retention_days=retention_days, **report)
         session.add(run)
         session.flush()
-        session.execute(update(TranscriptOriginal).where(TranscriptOriginal.record_id.in_(expiring))
-                        .values(text=None, removed_at=now,
-                                removed_reason=f"retention: older than {retention_days} days (run {run.id})"),
-                        execution_options={"synchronize_session": False})
-        session.execute(update(Case).where(closing).values(**{name: None for name in CONTACT_FIELDS}),
-                        execution_options={"synchronize_session": False})
-    return RetentionReport(**report, run_id=run.id)
+        reason = f"retention: older than {retention_days} days (run {run.id})"
+        _bulk(session, update(TranscriptOriginal).where(expired.originals)
+              .values(text=None, removed_at=now, removed_reason=reason))
+        for chunk in _chunks([case_id for case_id, _ in case_ids]):
+            _clear_cases(session, chunk, now)
+        for chunk in _chunks(decision_ids):
+            _clear_decisions(session, chunk, now)
+        _bulk(session, update(OutboxMessage).where(expired.outbox).values(text=REMOVED_TEXT))
+        _bulk(session, update(InboundRecord).where(expired.inbound)
+              .values(text=None, text_hash=None, lat=None, long=None))
+        run_id = run.id
+    return RetentionReport(**report, run_id=run_id)
+
+
+class _Selections:
+    """The rows past the cutoff that still hold personal text, per kind: what a run counts and then clears."""
+
+    def __init__(self, cutoff: datetime) -> None:
+        open_cases = select(Case.id).where(Case.status != "closed")
+        self.originals = TranscriptOriginal.record_id.in_(
+            select(TranscriptRecord.id).where(TranscriptRecord.at < cutoff)) & TranscriptOriginal.text.is_not(None)
+        self.cases = and_(Case.status == "closed", Case.updated_datetime < cutoff,
+                          Case.personal_data_removed_at.is_(None))
+        self.decisions = and_(MessageDecision.at < cutoff, MessageDecision.text_removed_at.is_(None),
+                              _not_in_open_case(MessageDecision.case_id, open_cases))
+        settled = or_(OutboxMessage.delivered_at < cutoff,
+                      and_(OutboxMessage.delivered_at.is_(None), OutboxMessage.failed_at < cutoff))
+        self.outbox = and_(settled, OutboxMessage.text != REMOVED_TEXT,
+                           _not_in_open_case(OutboxMessage.case_id, open_cases))
+        # updated_at: the time it finished; a message still in progress (received, recorded) is never touched
+        self.inbound = and_(InboundRecord.state.in_(FINISHED_STATES), InboundRecord.updated_at < cutoff,
+                            or_(InboundRecord.text.is_not(None), InboundRecord.text_hash.is_not(None),
+                                InboundRecord.lat.is_not(None), InboundRecord.long.is_not(None)))
+
+
+def _not_in_open_case(case_id: Any, open_cases: Select) -> ColumnElement[bool]:
+    return or_(case_id.is_(None), not_(case_id.in_(open_cases)))
+
+
+def _event_has_personal_data() -> ColumnElement[bool]:
+    return or_(CaseEvent.text.is_not(None), CaseEvent.kind == "location_added")
+
+
+def _count(session: Session, model: type, where: ColumnElement[bool]) -> int:
+    return session.scalar(select(func.count()).select_from(model).where(where)) or 0
+
+
+def _bulk(session: Session, statement: Any) -> None:
+    session.execute(statement, execution_options={"synchronize_session": False})
+
+
+def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
+    for start in range(0, len(ids), CHUNK):
+        yield ids[start:start + CHUNK]
+
+
+def _clear_cases(session: Session, case_ids: Sequence[int], now: datetime) -> None:
+    with session.no_autoflush:
+        cases = list(session.scalars(select(Case).where(Case.id.in_(case_ids))))
+        events = list(session.scalars(select(CaseEvent).where(CaseEvent.case_id.in_(case_ids),
+                                                              _event_has_personal_data())))
+        of_event = {case.id: case for case in cases}
+        noted_cases = [case for case in cases if case.status_notes is not None]
+        noted_events = [event for event in events if event.text is not None]
+        copies = iter(public_copies(session, [(c.conversation_id, (c.description,)) for c in cases]
+                                    + [(c.conversation_id, _staff_forms(c, c.status_notes)) for c in noted_cases]
+                                    + [(of_event[e.case_id].conversation_id, _staff_forms(of_event[e.case_id], e.text))
+                                       for e in noted_events]))
+        for case in cases:
+            for name in CONTACT_FIELDS + LOCATION_FIELDS:
+                setattr(case, name, None)
+            case.description, case.personal_data_removed_at = next(copies), now
+        for case in noted_cases:
+            case.status_notes = next(copies)
+        for event in noted_events:
+            event.text = next(copies)
+        for event in events:
+            if event.kind == "location_added":
+                event.data = {key: value for key, value in (event.data or {}).items() if key not in ("lat", "long")}
+    session.flush()
+
+
+def _clear_decisions(session: Session, decision_ids: Sequence[int], now: datetime) -> None:
+    with session.no_autoflush:
+        decisions = list(session.scalars(select(MessageDecision).where(MessageDecision.id.in_(decision_ids))))
+        copies = public_copies(session, [(d.conversation_id, (d.text,)) for d in decisions])
+        for decision, copy in zip(decisions, copies, strict=True):
+            decision.text, decision.text_removed_at = copy, now
+    session.flush()
+
+
+def _staff_forms(case: Case, text: str) -> tuple[str, ...]:
+    """A staff note as kept on the case, and as the citizen got it (and the transcript has it): after the number."""
+    return text, f"{case.service_request_id}: {text}"
+
+
+def public_copies(session: Session, wanted: Sequence[tuple[str, Sequence[str]]]) -> list[str]:
+    """For each (conversation id, texts), in order: what the public may read of that text, i.e. the public view of
+    the conversation's latest record whose original is one of the texts (manual redactions applied, un-redactions
+    lapsed as after retention), else REMOVED_TEXT. Two queries for the lot."""
+    keys = [[(conversation, sha256_text(text)) for text in texts] for conversation, texts in wanted]
+    records: dict[tuple[str, str], TranscriptRecord] = {}
+    if wanted:
+        for record in session.scalars(select(TranscriptRecord).where(
+                TranscriptRecord.conversation_id.in_({conversation for conversation, _ in wanted}),
+                TranscriptRecord.original_sha256.in_({digest for key in keys for _, digest in key}))
+                .order_by(TranscriptRecord.id)):
+            records[(record.conversation_id, record.original_sha256)] = record  # the latest wins
+    logs: dict[int, list[RedactionLogRow]] = defaultdict(list)
+    for row in session.scalars(select(RedactionLogRow).where(
+            RedactionLogRow.record_id.in_([record.id for record in records.values()])).order_by(RedactionLogRow.id)):
+        logs[row.record_id].append(row)
+    copies = []
+    for key in keys:
+        found = [records[k] for k in key if k in records]
+        record = max(found, key=lambda r: r.id) if found else None
+        copies.append(public_view(record.public_text, None, logs[record.id]) if record else REMOVED_TEXT)
+    return copies
