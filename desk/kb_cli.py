@@ -83,7 +83,7 @@ def add_entry_commands(kb_app: typer.Typer) -> None:
     kb_app.command("import")(import_entries)
 
 
-def list_entries(text: Annotated[str | None, typer.Option(help="In the question, phrasings or answer.")] = None,
+def list_entries(text: Annotated[str | None, typer.Option(help="In the id, question, phrasings or answer.")] = None,
                  department: Annotated[str | None, typer.Option()] = None,
                  topic: Annotated[str | None, typer.Option()] = None,
                  state: Annotated[str | None, typer.Option(help="draft, published or retired.")] = None,

@@ -57,20 +57,15 @@ class EntryEditor:
              state: str | None = None, limit: int = 50, offset: int = 0) -> tuple[list[EntryRecord], int]:
         """One page of entries by id, and how many match in all.
 
-        `text` matches the newest version's question, alternative phrasings and answer (case-insensitive).
+        `text` matches the newest version's id, question, alternative phrasings and answer (case-insensitive).
         `state` matches the newest version's state, and "published" also the entries whose published version
-        answers while a draft edit waits.
+        answers while a draft edit waits. The filtering and paging are done by the database.
         """
         check_state(state)
         if not 1 <= limit <= MAX_PAGE or offset < 0:
             raise EntryError(f"limit is 1 to {MAX_PAGE} and offset 0 or more")
-        needle = text.strip().casefold() if text and text.strip() else None
-        found = [r for r in self.store.records()
-                 if (department is None or r.entry.department == department)
-                 and (topic is None or r.entry.topic == topic)
-                 and (state is None or r.state == state or (state == PUBLISHED and r.published_version is not None))
-                 and (needle is None or needle in _searchable(r.entry))]
-        return found[offset:offset + limit], len(found)
+        return self.store.page(text=text.strip() if text and text.strip() else None, department=department,
+                               topic=topic, state=state, limit=limit, offset=offset)
 
     def get(self, entry_id: str) -> EntryRecord:
         return self.store.record(entry_id)
@@ -137,10 +132,6 @@ class EntryEditor:
         if self._kb is not None:
             self._kb.refresh(calibrate=False)  # the desk's poller recalibrates within seconds
         return record
-
-
-def _searchable(entry: Entry) -> str:
-    return "\n".join((entry.question, *entry.alt_questions, entry.answer)).casefold()
 
 
 def _editor(editor: str) -> str:

@@ -2,11 +2,35 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 MAX_QUESTION_CHARS = 1_000
 MAX_ANSWER_CHARS = 20_000
 MAX_ALT_QUESTIONS = 200
+MAX_URL_CHARS = 2_048
+# model_validate(data, context=STORED): content already in the database is read as it was saved, even if saved
+# before a rule existed (an old source URL that is not a web address must not make the entry unreadable)
+STORED = {"stored": True}
+
+
+def url_problem(url: str) -> str | None:
+    """What is wrong with `url` as a page citizens can open (http or https, a host, no spaces), or None.
+
+    Said of the URL ("is not a web address; ..."), so that a form or an import names the field before it.
+    """
+    if len(url) > MAX_URL_CHARS:
+        return f"is {len(url):,} characters long; at most {MAX_URL_CHARS:,} characters"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname or any(
+            c.isspace() or not c.isprintable() for c in url):
+        return f"{url!r} is not a web address; write it as https://www.example.org/page"
+    return None
 
 
 class Entry(BaseModel):
@@ -38,7 +62,7 @@ class Entry(BaseModel):
     def _limit_phrasing_length(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for phrasing in value:
             if len(phrasing) > MAX_QUESTION_CHARS:
-                raise ValueError(f"an alternative question is longer than {MAX_QUESTION_CHARS} characters")
+                raise ValueError(f"has a phrasing longer than {MAX_QUESTION_CHARS} characters")
         return value
 
     @field_validator("department", "topic", "category", "url", mode="before")
@@ -46,6 +70,15 @@ class Entry(BaseModel):
     def _blank_is_none(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip():
             return None
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None or (info.context or {}).get("stored"):
+            return value
+        if (problem := url_problem(value)) is not None:
+            raise ValueError(problem)
         return value
 
     @field_validator("language", mode="before")

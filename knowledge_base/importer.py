@@ -138,6 +138,8 @@ def _describe(error: ValidationError) -> str:
             problems.append(f"missing {field} (empty)")
         elif item["type"] == "extra_forbidden":
             problems.append(f"unknown field {field}")
+        elif item["type"] == "value_error":  # the entry's own rules say it of the field: "url is not a ..."
+            problems.append(f"{field} {item['ctx']['error']}")
         else:
             problems.append(f"{field}: {item['msg']}")
     return "; ".join(problems)

@@ -20,17 +20,21 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    literal,
+    or_,
     select,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.sql.elements import ColumnElement
 
 from database import Base
 from database.types import UTCDateTime
-from knowledge_base.entry import Entry
+from knowledge_base.entry import STORED, Entry
 from knowledge_base.lifecycle import (
     PUBLISHED,
     RETIRED,
+    STATES,
     EntryError,
     EntryNotFound,
     EntryRecord,
@@ -40,6 +44,11 @@ from knowledge_base.lifecycle import (
     check_transition,
     live_after,
 )
+
+
+def _stored(data: dict) -> Entry:
+    """An entry as saved, read under the rules that were in force when it was saved (see entry.STORED)."""
+    return Entry.model_validate(data, context=STORED)
 
 
 class EntryRow(Base):
@@ -59,9 +68,9 @@ class EntryRow(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)  # the version the live content is
 
     def to_entry(self) -> Entry:
-        return Entry(id=self.id, question=self.question, alt_questions=tuple(self.alt_questions or ()),
-                     answer=self.answer, department=self.department, topic=self.topic,
-                     category=self.category, url=self.url, language=self.language)
+        return _stored({"id": self.id, "question": self.question, "alt_questions": tuple(self.alt_questions or ()),
+                        "answer": self.answer, "department": self.department, "topic": self.topic,
+                        "category": self.category, "url": self.url, "language": self.language})
 
 
 class EntryVersionRow(Base):
@@ -80,7 +89,7 @@ class EntryVersionRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     def to_version(self) -> EntryVersion:
-        return EntryVersion(version=self.version, entry=Entry.model_validate(self.snapshot), state=self.state,
+        return EntryVersion(version=self.version, entry=_stored(self.snapshot), state=self.state,
                             editor=self.editor, note=self.note, created_at=self.created_at)
 
 
@@ -178,7 +187,7 @@ class EntryStore:
             if require is False and row is not None:
                 raise EntryError(f"there is already an entry {entry.id!r}")
             head = session.scalars(_newest_versions([entry.id])).first()
-            if head is not None and head.state != RETIRED and Entry.model_validate(head.snapshot) == entry:
+            if head is not None and head.state != RETIRED and _stored(head.snapshot) == entry:
                 return self._record(session, entry.id)  # nothing changed: no version (saving a retired one revives it)
             self._add_version(session, row, head.version if head else 0, entry, state, editor=editor, note=note)
             return self._record(session, entry.id)
@@ -188,7 +197,7 @@ class EntryStore:
         with self._write() as session:
             row, head = self._existing(session, entry_id)
             check_transition(entry_id, head.state, target)
-            self._add_version(session, row, head.version, Entry.model_validate(head.snapshot), target,
+            self._add_version(session, row, head.version, _stored(head.snapshot), target,
                               editor=editor, note=note)
             return self._record(session, entry_id)
 
@@ -200,7 +209,7 @@ class EntryStore:
                                                                 EntryVersionRow.version == version)).first()
             if old is None:
                 raise VersionNotFound(entry_id, version, head.version)
-            self._add_version(session, row, head.version, Entry.model_validate(old.snapshot), old.state,
+            self._add_version(session, row, head.version, _stored(old.snapshot), old.state,
                               editor=editor, note=note)
             return self._record(session, entry_id)
 
@@ -216,6 +225,36 @@ class EntryStore:
                 select(EntryRow.id, EntryRow.version).where(EntryRow.state == PUBLISHED))}
             heads = session.scalars(_newest_versions(None).order_by(EntryVersionRow.entry_id))
             return [EntryRecord.of(head.to_version(), live.get(head.entry_id)) for head in heads]
+
+    def page(self, *, text: str | None = None, department: str | None = None, topic: str | None = None,
+             state: str | None = None, limit: int = 50, offset: int = 0) -> tuple[list[EntryRecord], int]:
+        """One page of records by id whose newest version matches, and how many match in all (filtered in SQL).
+
+        `text`: a case-insensitive substring of the id, question, an alternative phrasing or the answer.
+        `state`: the newest version's state; "published" also matches an entry whose published version answers
+        while a draft edit waits.
+        """
+        with self._sessions() as session:
+            heads = _newest_versions(None).join(EntryRow, EntryRow.id == EntryVersionRow.entry_id)
+            snapshot = EntryVersionRow.snapshot
+            if department is not None:
+                heads = heads.where(snapshot["department"].as_string() == department)
+            if topic is not None:
+                heads = heads.where(snapshot["topic"].as_string() == topic)
+            if state is not None:
+                heads = heads.where(or_(EntryVersionRow.state == state, EntryRow.state == PUBLISHED)
+                                    if state == PUBLISHED else EntryVersionRow.state == state)
+            if text:
+                heads = heads.where(_text_matches(session, text))
+            # the total rides on each row of the page (one pass of the filter); only a page past the end counts apart
+            rows = session.execute(heads.add_columns(EntryRow.state, EntryRow.version, func.count().over())
+                                   .order_by(EntryVersionRow.entry_id).limit(limit).offset(offset)).all()
+            if rows or offset == 0:
+                total = rows[0][3] if rows else 0
+            else:
+                total = session.scalar(select(func.count()).select_from(heads.subquery())) or 0
+            return [EntryRecord.of(head.to_version(), version if live == PUBLISHED else None)
+                    for head, live, version, _ in rows], total
 
     def history(self, entry_id: str) -> list[EntryVersion]:
         """Every version of an entry, newest first."""
@@ -262,6 +301,12 @@ class EntryStore:
     def count(self) -> int:
         with self._sessions() as session:
             return session.scalar(select(func.count()).select_from(EntryRow)) or 0
+
+    def count_by_state(self) -> dict[str, int]:
+        """How many entries' live content is in each state (published: the entries that answer citizens)."""
+        with self._sessions() as session:
+            counted = dict(session.execute(select(EntryRow.state, func.count()).group_by(EntryRow.state)).all())
+        return {state: counted.get(state, 0) for state in STATES}
 
     @contextmanager
     def _write(self) -> Iterator[Session]:
@@ -314,8 +359,40 @@ def _newest_versions(entry_ids: Sequence[str] | None):
                                         & (EntryVersionRow.version == newest.c.version))
 
 
+def like_pattern(text: str) -> str:
+    """A LIKE pattern (escape character '\\') matching `text` anywhere, its % and _ taken literally."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _text_matches(session: Session, text: str) -> ColumnElement[bool]:
+    """The newest version's id, question, alternative phrasings or answer contain `text`, whatever its case."""
+    snapshot = EntryVersionRow.snapshot
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite's lower() and LIKE fold ASCII only: fold with Python's casefold, as the editor's users expect
+        session.connection().connection.driver_connection.create_function(
+            "citydesk_casefold", 1, _casefold, deterministic=True)
+        pattern = like_pattern(text.casefold())
+        alternatives = func.json_each(snapshot, "$.alt_questions").table_valued("value")
+
+        def matches(column):
+            return func.citydesk_casefold(column).like(pattern, escape="\\")
+    else:
+        pattern = like_pattern(text)
+        alternatives = func.json_array_elements_text(snapshot["alt_questions"]).table_valued("value")
+
+        def matches(column):
+            return column.ilike(pattern, escape="\\")
+    return or_(matches(EntryVersionRow.entry_id), matches(snapshot["question"].as_string()),
+               matches(snapshot["answer"].as_string()),
+               select(literal(1)).select_from(alternatives).where(matches(alternatives.c.value)).exists())
+
+
+def _casefold(value: object) -> object:
+    return value.casefold() if isinstance(value, str) else value
+
+
 def _same(row: EntryRow, head: EntryVersionRow | None, entry: Entry, state: str) -> bool:
-    if head is not None and head.state == state and Entry.model_validate(head.snapshot) == entry:
+    if head is not None and head.state == state and _stored(head.snapshot) == entry:
         return True
     return state == PUBLISHED and row.state == PUBLISHED and row.to_entry() == entry
 

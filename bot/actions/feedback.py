@@ -23,6 +23,23 @@ def helpful_vote(tracker: Tracker) -> bool | None:
     return {"true": True, "false": False}.get(str(value).strip().lower()) if value is not None else None
 
 
+def voted_entry(tracker: Tracker) -> tuple[str | None, int | None]:
+    """The entry (and version) the vote is on: the one the pressed button names, else the latest answer's."""
+    entry_id = next(tracker.get_latest_entity_values("kb_entry_id"), None)
+    if not entry_id:  # a vote typed, or a button from before buttons named their entry
+        return tracker.get_slot("kb_entry_id"), tracker.get_slot("kb_entry_version")
+    version = next(tracker.get_latest_entity_values("kb_entry_version"), None)
+    return str(entry_id), _version(version)
+
+
+def _version(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value >= 1 else None
+    return int(value) if isinstance(value, str) and value.strip().isdigit() and int(value) >= 1 else None
+
+
 class ActionFeedback(Action):
     def name(self) -> str:
         return "action_feedback"
@@ -30,13 +47,13 @@ class ActionFeedback(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         settings = get_settings()
-        helpful, entry_id = helpful_vote(tracker), tracker.get_slot("kb_entry_id")
+        helpful, (entry_id, version) = helpful_vote(tracker), voted_entry(tracker)
         if helpful is None:
             dispatcher.utter_message(text=messages.FEEDBACK_THANKS)
             return []
         if entry_id:
             try:
-                await send_feedback(settings, entry_id=entry_id, entry_version=tracker.get_slot("kb_entry_version"),
+                await send_feedback(settings, entry_id=entry_id, entry_version=version,
                                     conversation_id=tracker.sender_id, helpful=helpful)
             except (DeskUnavailable, MessageRejected) as error:
                 # a lost vote is not worth troubling the citizen with

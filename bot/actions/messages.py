@@ -7,10 +7,11 @@ action uses as unused.
 EMERGENCY = ("If anyone is in danger, call {emergency_number} now. This chat is not monitored for emergencies "
              "and cannot send help.")
 EMERGENCY_RECORDED = "I have also alerted the city's duty officer (case {number})."
+# true on every channel: on X a case is answered by direct message even when the citizen posted in public
 CASE_OPENED = ("I've passed this to {department} as case {number}. You can expect an answer {expected}, "
-               "here in this chat.")
+               "through the same service you used to reach us.")
 POLICY_RECEIVED = ("Thank you for the suggestion. I've passed it to {department} as case {number}; they review "
-                   "suggestions and will answer {expected}, here in this chat.")
+                   "suggestions and will answer {expected}, through the same service you used to reach us.")
 OUT_OF_SCOPE = ("Sorry, that's not something the city handles. I can help with city services like trash, "
                 "parking, buses, permits, parks, or pass a problem on to city staff.")
 NO_TEXT = "I can only read text. Please type your question in a message."

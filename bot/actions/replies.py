@@ -9,8 +9,6 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import messages
 
-FEEDBACK_BUTTONS = [{"title": messages.FEEDBACK_YES, "payload": '/feedback{"helpful":true}'},
-                    {"title": messages.FEEDBACK_NO, "payload": '/feedback{"helpful":false}'}]
 NONE_OF_THESE_PAYLOAD = "/none_of_these"
 
 
@@ -28,6 +26,24 @@ def format_case(case: dict[str, Any]) -> str:
 def choose_payload(entry_id: str) -> str:
     """The payload of the button that chooses an entry: '/choose_entry{"kb_entry_id":"<id>"}'."""
     return "/choose_entry" + json.dumps({"kb_entry_id": entry_id}, separators=(",", ":"))
+
+
+def feedback_payload(helpful: bool, entry_id: str, version: int | None) -> str:
+    """'/feedback{"helpful":true,"kb_entry_id":"<id>","kb_entry_version":<n>}': the vote and the answer it is on.
+
+    The button names its answer so that pressing it under an older answer votes for that one. Longer than
+    Telegram's 64 bytes of callback data: the connectors send such payloads by a stored short key.
+    """
+    vote: dict[str, Any] = {"helpful": helpful, "kb_entry_id": entry_id}
+    if version is not None:
+        vote["kb_entry_version"] = version
+    return "/feedback" + json.dumps(vote, separators=(",", ":"))
+
+
+def feedback_buttons(entry_id: str, version: int | None) -> list[dict[str, str]]:
+    """"Yes" and "No" under an answer from entry `entry_id` (in `version`)."""
+    return [{"title": messages.FEEDBACK_YES, "payload": feedback_payload(True, entry_id, version)},
+            {"title": messages.FEEDBACK_NO, "payload": feedback_payload(False, entry_id, version)}]
 
 
 def choice_buttons(options: list[dict[str, Any]]) -> list[dict[str, str]]:
@@ -52,5 +68,6 @@ def say_answer(dispatcher: CollectingDispatcher, hit: dict[str, Any]) -> None:
     *first, last = [part for part in format_answer(hit).strip().split("\n\n") if part.strip()]
     for part in first:
         dispatcher.utter_message(text=part)
-    dispatcher.utter_message(text=f"{last}\n{messages.FEEDBACK_QUESTION}", buttons=FEEDBACK_BUTTONS)
+    dispatcher.utter_message(text=f"{last}\n{messages.FEEDBACK_QUESTION}",
+                             buttons=feedback_buttons(hit["id"], hit.get("version")))
     say_metadata(dispatcher, entry_id=hit["id"], entry_version=hit.get("version"))

@@ -121,7 +121,7 @@ def list_entries(text: str | None = Query(default=None, max_length=MAX_QUERY_CHA
                  department: str | None = None, topic: str | None = None, state: State | None = None,
                  limit: int = Query(default=50, ge=1, le=500), offset: int = Query(default=0, ge=0),
                  _: str = Depends(require_editor), editor: EntryEditor = Depends(get_entry_editor)) -> RecordPage:
-    """Entries by id; `text` matches question, phrasings and answer (case-insensitive)."""
+    """Entries by id; `text` matches id, question, phrasings and answer (case-insensitive)."""
     records, total = editor.list(text=text, department=department, topic=topic, state=state, limit=limit,
                                  offset=offset)
     return RecordPage(total=total, items=[record_out(r) for r in records])

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
@@ -44,23 +43,11 @@ class EntryForm:
         return [line.strip() for line in self.alt_questions.splitlines() if line.strip()]
 
 
-def check_url(url: str) -> str | None:
-    """Why a source URL is not usable, or None: a page citizens can open (http or https, with a host)."""
-    if not url.strip():
-        return None
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc or " " in url.strip():
-        return f"The source URL {url.strip()!r} is not a web address; write it as https://www.example.org/page."
-    return None
-
-
 def to_entry(form: EntryForm, *, entry_id: str, category: str | None = None) -> Entry | None:
     """The entry `entry_id` as the form describes it, or None with `form.errors` filled in (field -> message)."""
     form.errors.clear()
     if not form.note.strip():
         form.errors["note"] = "Write a change note: what changed and why (it is kept in the history)."
-    if (problem := check_url(form.url)) is not None:
-        form.errors["url"] = problem
     if form.language.strip() and not LANGUAGE.match(form.language.strip()):
         form.errors["language"] = (f"The language {form.language.strip()!r} is not a language code; "
                                    "write e.g. en, es or ko.")
@@ -96,6 +83,8 @@ def message(name: str, problem: dict, form: EntryForm) -> str:
         return f"There are {len(form.phrasings)} alternative phrasings; at most {problem['ctx']['max_length']}."
     if name == "alt_questions":
         return f"An alternative phrasing is longer than {MAX_QUESTION_CHARS:,} characters."
+    if kind == "value_error":  # the entry's own rule (knowledge_base/entry.py) says what is wrong
+        return f"{label} {problem['ctx']['error']}."
     return f"{label}: {problem['msg']}."
 
 

@@ -105,5 +105,15 @@ def load_tracker(name: str, sender: str | None = None, slots: dict | None = None
     return Tracker.from_dict(state)
 
 
+def parse_payload(payload: str) -> dict:
+    """A button payload as the Rasa server parses it (its regex message handler) with the bot's domain."""
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
+    from rasa.shared.nlu.training_data.message import Message
+
+    parsed = YAMLStoryReader.unpack_regex_message(Message({"text": payload}), Domain.load(ROOT / "bot" / "domain.yml"))
+    return {"text": payload, "intent": parsed.get("intent"), "entities": parsed.get("entities") or []}
+
+
 def demo_entries() -> dict[str, dict]:
     return {e["id"]: e for e in map(json.loads, DEMO_KB.read_text().splitlines()) if e}

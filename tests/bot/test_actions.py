@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 
+import pytest
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -15,7 +16,7 @@ from bot.actions.emergency import ActionEmergency
 from bot.actions.feedback import ActionFeedback
 from bot.actions.handle_message import ActionHandleMessage
 from bot.actions.none_of_these import ActionNoneOfThese
-from bot.actions.replies import FEEDBACK_BUTTONS
+from bot.actions.replies import feedback_buttons, format_case
 from bot.actions.settings import get_settings
 from tests.bot.conftest import demo_entries, free_port, load_tracker
 
@@ -52,7 +53,9 @@ def test_a_knowledge_base_question_is_answered_with_the_entry_and_its_source(act
     entry = next(e for e in demo_entries().values() if "library card" in e["question"].lower())
     events = run(ActionHandleMessage(), dispatcher, load_tracker("ask_question", text=entry["question"]))
     assert texts(dispatcher) == [entry["answer"], f"More: {entry['url']}\nWas this helpful?"]
-    assert [m["buttons"] for m in dispatcher.messages] == [[], FEEDBACK_BUTTONS, []]
+    assert [m["buttons"] for m in dispatcher.messages] == [[], feedback_buttons(entry["id"], 1), []]
+    assert dispatcher.messages[1]["buttons"][0]["payload"] == (
+        '/feedback{"helpful":true,"kb_entry_id":"' + entry["id"] + '","kb_entry_version":1}')
     # the demo entries are in their first published version
     assert metadata(dispatcher) == [{"citydesk": {"entry_id": entry["id"], "entry_version": 1}}]
     assert events == [SlotSet("kb_entry_id", entry["id"]), SlotSet("kb_entry_version", 1), *NO_CHOICE_PENDING]
@@ -72,8 +75,19 @@ def test_a_problem_report_opens_a_case_and_says_its_number_department_and_deadli
     [text] = texts(dispatcher)
     number = CASE_NUMBER.search(text).group(0)
     assert text.startswith(f"I've passed this to Public Works as case {number}. You can expect an answer by ")
+    assert text.endswith(", through the same service you used to reach us.")
     assert metadata(dispatcher) == [{"citydesk": {"case_id": number}}]
     assert events == [SlotSet("kb_entry_id", None), SlotSet("case_id", number), *NO_CHOICE_PENDING]
+
+
+@pytest.mark.parametrize("sla", ["simple", "review", "policy"])
+def test_a_case_message_promises_no_chat_a_channel_may_not_have(sla):
+    """On X a case opened from a public post is answered by direct message: "here in this chat" would be false."""
+    text = format_case({"sla": sla, "department_name": "Parks", "service_request_id": "CD-2026-000001",
+                        "expected_text": "by 4:30 PM today"})
+    assert "CD-2026-000001" in text and "Parks" in text
+    assert text.endswith("by 4:30 PM today, through the same service you used to reach us.")
+    assert "chat" not in text
 
 
 def test_the_status_of_the_conversations_case_is_read_from_the_desk(action_env, dispatcher):

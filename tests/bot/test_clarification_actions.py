@@ -15,9 +15,9 @@ from bot.actions.choose_entry import ActionChooseEntry
 from bot.actions.feedback import ActionFeedback
 from bot.actions.handle_message import ActionHandleMessage
 from bot.actions.none_of_these import ActionNoneOfThese
-from bot.actions.replies import FEEDBACK_BUTTONS, format_answer
+from bot.actions.replies import feedback_buttons, format_answer
 from bot.actions.settings import get_settings
-from tests.bot.conftest import demo_entries, free_port, load_tracker
+from tests.bot.conftest import demo_entries, free_port, load_tracker, parse_payload
 
 # Two demo entries rank close together for this message, both below the calibrated answer threshold.
 WATER_BILL = "my last water bill was $400, usually its like $90. what gives??"
@@ -43,7 +43,8 @@ def metadata(dispatcher) -> list[dict]:
 def answer_messages(entry: dict) -> list[tuple[str, list[dict]]]:
     """An answer as the citizen sees it: its paragraphs, the last with "Was this helpful?" and its buttons."""
     *first, last = format_answer(entry).split("\n\n")
-    return [*((part, []) for part in first), (f"{last}\n{messages.FEEDBACK_QUESTION}", FEEDBACK_BUTTONS)]
+    return [*((part, []) for part in first),
+            (f"{last}\n{messages.FEEDBACK_QUESTION}", feedback_buttons(entry["id"], 1))]
 
 
 def decisions(database, sender: str) -> list[tuple]:
@@ -159,6 +160,28 @@ def test_feedback_is_recorded_by_the_desk_and_the_citizen_thanked(action_env, di
     assert shown(dispatcher) == [(reply, [])]
     assert events == []
     assert votes(desk_database, sender) == [("demo-0054", 1, "web", int(helpful))]
+
+
+def test_a_vote_under_an_older_answer_goes_to_that_answer_not_the_latest(action_env, desk_database):
+    sender = "web-feedback-older-answer"
+    library = next(e for e in demo_entries().values() if "library card" in e["question"].lower())
+    first = CollectingDispatcher()
+    run(ActionHandleMessage(), first, load_tracker("ask_question", sender=sender, text=library["question"]))
+    no_under_first = next(m["buttons"] for m in first.messages if m["buttons"])[1]["payload"]
+    # since then another entry (in a version of its own) answered: the slots name it
+    latest = {"kb_entry_id": "demo-0067", "kb_entry_version": 3}
+    assert library["id"] != latest["kb_entry_id"]
+    run(ActionFeedback(), CollectingDispatcher(), load_tracker("feedback", sender=sender, slots=latest,
+                                                               **parse_payload(no_under_first)))
+    assert votes(desk_database, sender) == [(library["id"], 1, "web", 0)]
+
+
+def test_the_feedback_payload_survives_rasas_parsing_with_the_entry_and_version():
+    [yes, no] = feedback_buttons("demo-0054", 2)
+    assert yes["payload"] == '/feedback{"helpful":true,"kb_entry_id":"demo-0054","kb_entry_version":2}'
+    assert {e["entity"]: e["value"] for e in parse_payload(no["payload"])["entities"]} == {
+        "helpful": False, "kb_entry_id": "demo-0054", "kb_entry_version": 2}
+    assert "kb_entry_version" not in feedback_buttons("demo-0054", None)[0]["payload"]
 
 
 def test_a_second_vote_in_the_conversation_replaces_the_first(action_env, desk_database):

@@ -222,6 +222,7 @@ def test_a_case_from_a_mention_and_its_staff_answer_reach_the_citizen_by_dm_once
     with_connector(x_settings, poll_and_deliver)
     [opened] = fake_x.dms_to(user)
     assert opened.startswith("I've passed this to Public Works as case CD-"), opened
+    assert opened.endswith("through the same service you used to reach us."), opened  # a DM is no "chat here"
     assert texts(fake_x.replies_to(tweet)) == [DM_NOTE.format(ref=tweet[-6:])]  # the case number stays private
 
     sessions = database.session_factory(database.create_db_engine(x_settings.resolved_database_url))

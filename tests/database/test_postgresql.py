@@ -16,8 +16,9 @@ from handoff.directory import SLA, default_directory
 from handoff.routing import route_case
 from handoff.service import Actor, CaseDesk
 from knowledge_base.embedder import DEFAULT_MODEL
+from knowledge_base.entry import Entry
 from knowledge_base.factory import build_knowledge_base
-from knowledge_base.store import EmbeddingRow
+from knowledge_base.store import EmbeddingRow, EntryStore
 from tests.conftest import SMALL_ENTRIES
 from transcripts.chain import verify
 from transcripts.models import TranscriptRecord
@@ -96,3 +97,17 @@ def test_the_knowledge_base_stores_searches_and_reuses_its_embeddings(postgresql
     assert again.answer("where do I pay my parking fine").entry.id == "t-ticket"
     with sessions() as session:
         assert session.scalar(select(text("count(*)")).select_from(EmbeddingRow)) == cached
+
+
+def test_the_editors_text_filter_and_paging_run_in_postgresql(sessions):
+    """EntryStore.page's SQL (JSON fields, phrasings, ILIKE with % and _ escaped) on PostgreSQL, not only SQLite."""
+    store = EntryStore(sessions)
+    store.upsert_many([Entry(id=f"pg-{n}", question=f"Zebra crossing number {n}?", answer="Ask Public Works.",
+                             department="Public Works") for n in range(3)]
+                      + [Entry(id="pg_pct", question="A 100% zebra refund?", alt_questions=("ÉCOLE ZEBRA",),
+                               answer="No.", department="Finance")])
+    assert store.page(text="ZEBRA CROSSING", limit=2) == (store.page(text="zebra crossing")[0][:2], 3)
+    assert [r.entry.id for r in store.page(text="école")[0]] == ["pg_pct"]  # a phrasing, case folded
+    assert [r.entry.id for r in store.page(text="100%")[0]] == ["pg_pct"] and store.page(text="0%z")[1] == 0
+    assert [r.entry.id for r in store.page(text="g_p")[0]] == ["pg_pct"] and store.page(text="g_1")[1] == 0
+    assert [r.entry.id for r in store.page(text="zebra", department="Finance", state="published")[0]] == ["pg_pct"]

@@ -20,7 +20,30 @@ def test_health_reports_the_seeded_demo_knowledge_base(client, desk_settings):
     knowledge_base = client.app.state.knowledge_base
     assert knowledge_base.calibration is not None
     assert response.json() == {"status": "ok", "entries": DEMO_ENTRY_COUNT,
+                               "entries_by_state": {"draft": 0, "published": DEMO_ENTRY_COUNT, "retired": 0},
                                "answer_threshold": knowledge_base.calibration.threshold}
+
+
+def test_health_counts_only_published_entries_as_answering(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from desk.app import create_app
+    from desk.settings import Settings
+    from desk.stack import free_port
+    from knowledge_base.editor import EntryEditor
+    from tests.conftest import SMALL_ENTRIES, write_jsonl
+
+    seed = write_jsonl(tmp_path / "seed.jsonl", [e.model_dump(mode="json") for e in SMALL_ENTRIES])
+    with TestClient(create_app(Settings(data_dir=tmp_path / "data", seed_kb_file=seed, answer_threshold=0.6,
+                                        rasa_port=free_port()))) as client:
+        editor = EntryEditor(client.app.state.knowledge_base)
+        editor.retire("t-dog", editor="eddie", note="no longer")
+        editor.save(SMALL_ENTRIES[0].model_copy(update={"id": "t-new"}), editor="eddie", note="a draft")
+        editor.save(SMALL_ENTRIES[1].model_copy(update={"answer": "Edited."}), editor="eddie", note="waits")
+        body = client.get("/health").json()
+    # the edited entry's published version still answers while its draft waits
+    assert (body["entries"], body["entries_by_state"]) == (len(SMALL_ENTRIES) - 1,
+                                                          {"draft": 1, "published": 4, "retired": 1})
 
 
 def test_search_answers_a_demo_question_with_its_entry(client):

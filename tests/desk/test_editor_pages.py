@@ -223,6 +223,10 @@ def test_search_keeps_the_filters_in_the_page_links(eddie):
      "The source URL 'www.alderbrook.example/beach' is not a web address; write it as https://www.example.org/page."),
     ({"url": "javascript:alert(1)"}, "url",
      "The source URL 'javascript:alert(1)' is not a web address; write it as https://www.example.org/page."),
+    ({"url": "https://x.example/" + "a" * 2_100}, "url",  # the entry's own rule, as in the API and imports
+     "The source URL is 2,118 characters long; at most 2,048 characters."),
+    ({"url": "http://:80/beach"}, "url",
+     "The source URL 'http://:80/beach' is not a web address; write it as https://www.example.org/page."),
     ({"language": "English"}, "language", "The language 'English' is not a language code; write e.g. en, es or ko."),
     ({"id": "has spaces"}, "id", "The entry's id has spaces; use letters, digits and dashes, e.g. parks-pool-hours."),
     ({"note": ""}, "note", "Write a change note: what changed and why (it is kept in the history)."),

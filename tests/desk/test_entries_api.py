@@ -139,6 +139,23 @@ def test_errors_are_clear(eddie):
     assert eddie.get("/api/kb/entries", params={"state": "archived"}).status_code == 422
 
 
+def test_a_source_url_that_is_not_a_web_address_is_refused_and_nothing_is_saved(eddie):
+    created = eddie.post("/api/kb/entries", json={"entry": {**POTHOLE, "id": "t-bad-url", "url": "not a url"}})
+    assert created.status_code == 422
+    assert created.json()["detail"][0]["loc"][-1] == "url"
+    assert "'not a url' is not a web address" in created.json()["detail"][0]["msg"]
+    assert eddie.get("/api/kb/entries/t-bad-url").status_code == 404
+    edited = eddie.put("/api/kb/entries/t-dog", json={"entry": {**POTHOLE, "id": "t-dog", "url": "javascript:x()"}})
+    assert edited.status_code == 422
+    assert len(eddie.get("/api/kb/entries/t-dog/history").json()) == 1
+    upload = {"file": ("urls.jsonl", json.dumps({**POTHOLE, "id": "t-bad-import", "url": "www.example"}).encode())}
+    refused = eddie.post("/api/kb/entries/import", files=upload)
+    assert (refused.status_code, refused.json()["detail"]) == (422, (
+        "urls.jsonl, line 1: url 'www.example' is not a web address; write it as https://www.example.org/page; "
+        "nothing was imported"))
+    assert eddie.get("/api/kb/entries/t-bad-import").status_code == 404
+
+
 def test_list_filters_and_pages(eddie):
     page = eddie.get("/api/kb/entries", params={"department": "Animal Services"}).json()
     assert page["total"] == 2 and [i["entry"]["id"] for i in page["items"]] == ["t-dog", "t-perros"]

@@ -61,8 +61,13 @@ def test_the_web_chat_goes_through_the_desk_to_the_assistant(stack):
     assert response.status_code == 200
     assert response.json() == [{"text": entry["answer"], "buttons": []},
                                {"text": f"More: {entry['url']}\nWas this helpful?",
-                                "buttons": [{"title": "Yes", "payload": '/feedback{"helpful":true}'},
-                                            {"title": "No", "payload": '/feedback{"helpful":false}'}]}]
+                                "buttons": [{"title": "Yes", "payload": feedback_payload("true", entry["id"])},
+                                            {"title": "No", "payload": feedback_payload("false", entry["id"])}]}]
+
+
+def feedback_payload(helpful: str, entry_id: str) -> str:
+    """A "Was this helpful?" button's payload: the vote and the answer (entry, version 1) it is on."""
+    return f'/feedback{{"helpful":{helpful},"kb_entry_id":"{entry_id}","kb_entry_version":1}}'
 
 
 def test_every_message_is_kept_in_the_conversation_store(stack):

@@ -17,8 +17,9 @@ DEMO = {e["id"]: e for e in map(json.loads, DEMO_KB_FILE.read_text().splitlines(
 # Three demo entries rank close together for this question, all below the calibrated answer threshold.
 AMBIGUOUS = "how long after a storm do i have to clear my walk"
 OFFERED = ["demo-0089", "demo-0094", "demo-0088"]
-FEEDBACK_BUTTONS = [{"title": "Yes", "payload": '/feedback{"helpful":true}'},
-                    {"title": "No", "payload": '/feedback{"helpful":false}'}]
+FEEDBACK_BUTTONS = [  # under the answer of OFFERED[0] (version 1): the vote names it
+    {"title": "Yes", "payload": f'/feedback{{"helpful":true,"kb_entry_id":"{OFFERED[0]}","kb_entry_version":1}}'},
+    {"title": "No", "payload": f'/feedback{{"helpful":false,"kb_entry_id":"{OFFERED[0]}","kb_entry_version":1}}'}]
 
 
 def send(stack, sender: str, message: str) -> list[dict]:
@@ -50,7 +51,7 @@ def test_an_ambiguous_question_gets_buttons_and_pressing_one_answers_with_that_e
                                             ("answer", "chosen from clarification", OFFERED[0], AMBIGUOUS)]
 
     # the vote goes to the desk, on the entry that answered
-    [reply] = send(stack, sender, '/feedback{"helpful":false}')
+    [reply] = send(stack, sender, FEEDBACK_BUTTONS[1]["payload"])
     assert reply["text"].startswith("Sorry it didn't help.")
     assert query(stack, "SELECT entry_id, entry_version, channel, helpful FROM kb_feedback "
                  "WHERE conversation_id = ?", sender) == [(OFFERED[0], 1, "web", 0)]

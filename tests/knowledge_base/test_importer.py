@@ -229,7 +229,25 @@ def test_jsonl_several_problems_on_one_line_are_all_named(tmp_path):
     assert_error(path, 1, "missing question; missing answer; unknown field extra")
 
 
+def test_jsonl_url_that_is_not_a_web_address_names_its_line_and_reason(tmp_path):
+    path = write_bytes(tmp_path / "kb.jsonl", jsonl_lines(
+        json.dumps({"id": "a", "question": "q?", "answer": "y", "url": "https://example.org/a"}),
+        json.dumps({"id": "b", "question": "q?", "answer": "y", "url": "not a url"})))
+    assert_error(path, 2, "url 'not a url' is not a web address; write it as https://www.example.org/page")
+
+
+def test_jsonl_url_longer_than_the_limit_is_rejected(tmp_path):
+    path = write_bytes(tmp_path / "kb.jsonl", jsonl_lines(
+        json.dumps({"id": "a", "question": "q?", "answer": "y", "url": "https://example.org/" + "a" * 3000})))
+    assert_error(path, 1, "url is 3,020 characters long; at most 2,048 characters")
+
+
 # ---------------------------------------------------------------- CSV failures
+
+
+def test_csv_url_that_is_not_a_web_address_names_its_line_and_reason(tmp_path):
+    path = write_bytes(tmp_path / "kb.csv", b"id,question,answer,url\na,q?,yes,\nb,q?,yes,ftp://example.org/b\n")
+    assert_error(path, 3, "url 'ftp://example.org/b' is not a web address; write it as https://www.example.org/page")
 
 
 def test_csv_missing_answer_column(tmp_path):

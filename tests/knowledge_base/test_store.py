@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from pydantic import ValidationError
+from sqlalchemy import text as sql
 
 from database import create_db_engine, session_factory, upgrade
 from knowledge_base import ranking
@@ -123,6 +125,46 @@ def test_upsert_is_all_or_nothing(store):
 
 
 # ---------------------------------------------------------------- EmbeddingCache
+
+
+def test_a_source_url_saved_before_urls_were_checked_stays_readable(store, sessions):
+    store.upsert_many([A])
+    legacy = "not a url " + "x" * 3_000  # neither a web address nor short enough
+    with sessions.begin() as session:  # as the API could save it before the rule
+        session.execute(sql("UPDATE kb_entries SET url = :url"), {"url": legacy})
+        session.execute(sql("UPDATE kb_entry_versions SET snapshot = json_set(snapshot, '$.url', :url)"),
+                        {"url": legacy})
+    assert store.get("a").url == legacy and store.page()[0][0].entry.url == legacy
+    assert store.transition("a", "retired", editor="eddie", note="").state == "retired"
+    with pytest.raises(ValidationError, match="not a web address"):  # new content must still be a web address
+        Entry.model_validate({**A.model_dump(), "url": "not a url"})
+
+
+def test_the_text_filter_matches_id_question_phrasings_and_answer_whatever_the_case(store):
+    store.upsert_many([A, B, C, Entry(id="pct", question="Is the 100% refund rule real?", answer="No.")])
+    store.upsert_many([Entry(id="under_score", question="A draft", answer="Draft text.")], state="draft")
+
+    def ids(**filters) -> list[str]:
+        return [r.entry.id for r in store.page(**filters)[0]]
+
+    assert ids(text="UNDER_SCORE") == ["under_score"]  # the id
+    assert ids(text="pool OPEN") == ["b"]  # the question
+    assert ids(text="HALL ADDRESS") == ["a"]  # an alternative phrasing
+    assert ids(text="calle MAYOR") == ["c"]  # the answer
+    assert ids(text="¿DÓNDE") == ["c"]  # case folded beyond ASCII
+    assert ids(text="100%") == ["pct"] and ids(text="0%r") == []  # % is a character, not a wildcard
+    assert ids(text="r_score") == ["under_score"] and ids(text="e_") == []  # so is _
+    assert ids(text="draft", state="draft") == ["under_score"] and ids(text="draft", state="published") == []
+
+
+def test_paging_a_text_filter_gives_the_total_on_every_page(store):
+    store.upsert_many([Entry(id=f"e{n:02d}", question=f"Question {n} about permits?", answer="Apply online.")
+                       for n in range(30)] + [B])
+    first, total = store.page(text="PERMITS", limit=20)
+    second, again = store.page(text="PERMITS", limit=20, offset=20)
+    beyond, still = store.page(text="PERMITS", limit=20, offset=40)
+    assert (total, again, still) == (30, 30, 30)
+    assert [r.entry.id for r in first + second] == [f"e{n:02d}" for n in range(30)] and beyond == []
 
 
 def test_embedding_cache_round_trips_float32_vectors(sessions):
