@@ -21,6 +21,7 @@ from sqlalchemy.orm import sessionmaker
 from connectors.message import OutboundMessage
 from connectors.pipeline import outbound_of
 from handoff.models import OutboxMessage
+from transcripts.retention import REMOVED_TEXT
 
 log = logging.getLogger(__name__)
 
@@ -185,11 +186,19 @@ def failed_messages(sessions: sessionmaker, channel: str | None = None) -> list[
         return list(session.scalars(query))
 
 
+class RequeueRefused(ValueError):
+    """A failed message that must not be sent again."""
+
+
 def requeue(sessions: sessionmaker, message_id: int) -> OutboundMessage:
     """Give a failed message another round of attempts (after the cause was fixed)."""
     with sessions.begin() as session:
         row = session.get(OutboxMessage, message_id)
         if row is None or row.failed_at is None:
             raise LookupError(f"no failed outbox message {message_id}")
+        if row.text == REMOVED_TEXT:
+            # sending it would deliver the marker, not the reply: the words are gone for good
+            raise RequeueRefused(f"outbox message {message_id} cannot be sent again: retention removed its text "
+                                 f"(it now reads {REMOVED_TEXT!r}); answer the citizen anew instead")
         row.failed_at, row.next_attempt_at, row.attempts = None, None, 0
         return outbound_of(row)

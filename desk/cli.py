@@ -144,7 +144,7 @@ def connector_failed(retry: Annotated[int | None, typer.Option(help="Send this f
                      json_output: JsonFlag = False) -> None:
     """Outbox messages the connectors gave up on (after too many failed attempts), or retry one."""
     import database
-    from connectors.outbox import failed_messages, requeue
+    from connectors.outbox import RequeueRefused, failed_messages, requeue
 
     settings = Settings()
     database.upgrade(settings.resolved_database_url)
@@ -152,8 +152,8 @@ def connector_failed(retry: Annotated[int | None, typer.Option(help="Send this f
     if retry is not None:
         try:
             message = requeue(sessions, retry)
-        except LookupError as error:
-            errors.print(f"[red]{error}")
+        except (LookupError, RequeueRefused) as error:
+            errors.print(str(error), style="red", markup=False)  # the retention marker is in [brackets]
             raise typer.Exit(1) from None
         console.print(f"Message {message.id} to {message.conversation_id} queued again.")
         return

@@ -1,4 +1,8 @@
-"""Categories and cases in the shape of Open311 GeoReport v2 (JSON); personal contact data never leaves."""
+"""Categories and cases in the shape of Open311 GeoReport v2 (JSON), as the public may see them.
+
+Personal contact data never leaves; the citizen's and staff's texts are redacted by the transcripts' redactor;
+the place is published at block level (street without house or unit number, coordinates to ~100 m).
+"""
 
 from __future__ import annotations
 
@@ -10,9 +14,12 @@ from pydantic import BaseModel, Field
 from handoff.deadlines import describe_deadline, is_overdue
 from handoff.directory import SLA, Category, Directory
 from handoff.models import Case
+from handoff.places import block_address
+from transcripts.redaction import redact
 
 ANSWERED_WITHIN = {SLA.SIMPLE: "within 3 hours", SLA.REVIEW: "within 3 days", SLA.POLICY: "within 5 days",
                    SLA.EMERGENCY: "at once"}
+COORDINATE_DECIMALS = 3  # about 110 m of latitude: the block, not the door
 
 
 class Service(BaseModel):
@@ -28,7 +35,8 @@ class Service(BaseModel):
 
 
 class ServiceRequest(BaseModel):
-    """A case as the public may see it: no name, e-mail, phone, device or account."""
+    """A case as the public may see it: no name, e-mail, phone, device or account; texts redacted; place at block
+    level."""
 
     service_request_id: str
     status: str = Field(description="open or closed")
@@ -86,11 +94,28 @@ def request_of(case: Case, directory: Directory, now: datetime, timezone: str) -
         return moment.astimezone(zone).replace(microsecond=0)
 
     return ServiceRequest(service_request_id=case.service_request_id, status=case.status,
-                          status_notes=case.status_notes, service_name=case.service_name,
-                          service_code=case.service_code, description=case.description,
+                          status_notes=public_text(case.status_notes), service_name=case.service_name,
+                          service_code=case.service_code, description=public_text(case.description) or "",
                           agency_responsible=department_name(directory, case.agency_responsible),
                           service_notice=service_notice(case, directory, now, timezone),
                           requested_datetime=local(case.requested_datetime),
                           updated_datetime=local(case.updated_datetime),
                           expected_datetime=local(case.expected_datetime),
-                          address=case.address, lat=case.lat, long=case.long)
+                          address=public_address(case.address), lat=public_coordinate(case.lat),
+                          long=public_coordinate(case.long))
+
+
+def public_text(text: str | None) -> str | None:
+    """A citizen's or staff's text as the public reads it: redacted exactly as the transcripts are."""
+    return redact(text).text if text else text
+
+
+def public_address(address: str | None) -> str | None:
+    """The address at block level, any other personal data in it (a name, a phone) redacted; what the redactor
+    still reads as an address after the house numbers went becomes its placeholder."""
+    block = block_address(redact(address, keep=("address",)).text) if address else None
+    return public_text(block) if block else None
+
+
+def public_coordinate(value: float | None) -> float | None:
+    return None if value is None else round(value, COORDINATE_DECIMALS)

@@ -5,7 +5,8 @@ question or unclassified (ask_question, nlu_fallback or none), and the route was
 category ("a city question the knowledge base cannot answer") or out of scope because no entry came close.
 Left out on purpose: problem reports, policy suggestions and requests for a person (cases by design, not
 questions), messages that match a service category (service requests: a new entry would not stop the case),
-emergencies, small talk, status questions, and what Rasa itself judged off-topic (intent out_of_scope).
+emergencies, small talk, status questions, what Rasa itself judged off-topic (intent out_of_scope), and texts
+retention replaced with its marker (nothing left to read or group; a redacted public view still counts).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy.orm import sessionmaker
 
 from handoff.decide import Route
 from handoff.models import Case, MessageDecision
+from transcripts.retention import REMOVED_TEXT
 
 QUESTION_INTENTS = ("ask_question", "nlu_fallback")
 MAX_QUESTIONS = 2_000  # the newest; grouping compares every pair
@@ -40,7 +42,8 @@ def unanswered_questions(sessions: sessionmaker, *, since: datetime | None = Non
              .outerjoin(Case, Case.id == MessageDecision.case_id)
              .where(or_(MessageDecision.intent.is_(None), MessageDecision.intent.in_(QUESTION_INTENTS)),
                     or_(MessageDecision.route == Route.OUT_OF_SCOPE.value,
-                        (MessageDecision.route == Route.CASE.value) & Case.service_code.is_(None)))
+                        (MessageDecision.route == Route.CASE.value) & Case.service_code.is_(None)),
+                    MessageDecision.text != REMOVED_TEXT)
              .order_by(MessageDecision.at.desc(), MessageDecision.id.desc())
              .limit(limit))
     if since is not None:

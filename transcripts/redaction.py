@@ -6,7 +6,7 @@ kind of the stronger one, so that no character of either is published.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -55,11 +55,12 @@ class Redactor:
         candidates += [Finding("name", start, end) for start, end in find_names_beside(text, contacts)]
         return tuple(_merge(candidates))
 
-    def redact(self, text: str) -> Redaction:
+    def redact(self, text: str, *, keep: Collection[str] = ()) -> Redaction:
+        """`text` with each finding replaced by its placeholder, except those of the kinds in `keep`."""
         findings = self.find(text)
         out, last = [], 0
         for f in findings:
-            out += [text[last:f.start], PLACEHOLDERS[f.kind]]
+            out += [text[last:f.start], text[f.start:f.end] if f.kind in keep else PLACEHOLDERS[f.kind]]
             last = f.end
         return Redaction(text="".join(out) + text[last:], findings=findings)
 
@@ -93,6 +94,6 @@ def default_redactor() -> Redactor:
     return Redactor([region.strip() for region in Settings().phone_regions.split(",") if region.strip()])
 
 
-def redact(text: str) -> Redaction:
-    """Redact `text` with the default redactor."""
-    return default_redactor().redact(text)
+def redact(text: str, *, keep: Collection[str] = ()) -> Redaction:
+    """Redact `text` with the default redactor (findings of the kinds in `keep` left as written)."""
+    return default_redactor().redact(text, keep=keep)

@@ -4,7 +4,8 @@ These are here rather than in the domain because `rasa data validate` counts a r
 action uses as unused.
 """
 
-EMERGENCY = ("If anyone is in danger, call {emergency_number} now. This chat is not monitored for emergencies "
+# channel-neutral: the same words go out on the web chat, Telegram and X direct messages
+EMERGENCY = ("If anyone is in danger, call {emergency_number} now. This account is not monitored for emergencies "
              "and cannot send help.")
 EMERGENCY_RECORDED = "I have also alerted the city's duty officer (case {number})."
 # true on every channel: on X a case is answered by direct message even when the citizen posted in public

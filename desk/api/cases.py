@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from desk.api.deps import get_cases
 from desk.api.internal_auth import require_internal_token
 from desk.api.messages import CaseSummary, case_summary
+from handoff.georeport import public_text
 from handoff.service import CaseDesk
 
 # Internal: it reveals citizens' cases; only our own processes call it.
@@ -22,12 +23,20 @@ def case_status(conversation_id: str = Query(min_length=1, max_length=200),
                 text: str | None = Query(default=None, max_length=4000,
                                          description="The citizen's message; a case number in it is looked up."),
                 cases: CaseDesk = Depends(get_cases)) -> list[CaseSummary]:
-    """The case a number in the message names, else the conversation's cases, newest first."""
+    """The case a number in the message names, else the conversation's cases, newest first.
+
+    Anyone can type a case number, so another conversation's case is told as the public sees it (Open311):
+    staff's answer redacted; the case's own conversation gets it whole.
+    """
     match = CASE_NUMBER.search(text or "")
     if match:
         number = f"{match.group(1).upper()}-{match.group(2)}-{int(match.group(3)):06d}"
         try:
-            return [case_summary(cases.get(number), cases)]
+            case = cases.get(number)
         except LookupError:
             raise HTTPException(status_code=404, detail=f"There is no case {number}.") from None
+        summary = case_summary(case, cases)
+        if case.conversation_id != conversation_id:
+            summary.status_notes = public_text(summary.status_notes)
+        return [summary]
     return [case_summary(c, cases) for c in cases.for_conversation(conversation_id)]

@@ -142,7 +142,9 @@ def test_the_emergency_number_needs_no_desk(dispatcher, monkeypatch):
     monkeypatch.delenv("CITYDESK_EMERGENCY_NUMBER", raising=False)
     get_settings.cache_clear()
     events = run(ActionEmergency(), dispatcher, load_tracker("emergency"))
-    assert texts(dispatcher) == [messages.EMERGENCY.format(emergency_number="911")]
+    # the same words go out on every channel (web chat, Telegram, X direct messages): no "this chat"
+    assert texts(dispatcher) == ["If anyone is in danger, call 911 now. This account is not monitored for "
+                                 "emergencies and cannot send help."]
     assert events == []
     get_settings.cache_clear()
 

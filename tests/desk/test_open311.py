@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from database import create_db_engine, session_factory
@@ -16,6 +18,7 @@ from desk.settings import DEMO_KB_FILE, Settings
 from desk.stack import free_port
 from handoff.deadlines import describe_deadline
 from handoff.directory import SLA, default_directory
+from handoff.georeport import public_address
 from handoff.models import Case
 from handoff.routing import route_case
 from handoff.service import Actor, CaseDesk
@@ -272,7 +275,7 @@ def test_one_request_has_every_field_and_no_personal_data(client, seeded):
         "service_name": "Pothole or damaged road", "service_code": "pothole", "description": "march-closed case",
         "agency_responsible": "Public Works", "service_notice": "Closed by Public Works.",
         "requested_datetime": "2025-03-07T09:00:00-05:00", "updated_datetime": "2025-03-07T11:00:00-05:00",
-        "expected_datetime": "2025-03-07T12:00:00-05:00", "address": "5 Oak Ave", "address_id": None,
+        "expected_datetime": "2025-03-07T12:00:00-05:00", "address": "Oak Ave", "address_id": None,
         "zipcode": None, "lat": None, "long": None, "media_url": None}]
 
 
@@ -308,6 +311,98 @@ def test_no_get_ever_returns_personal_contact_data(client, seeded):
         assert all(value not in text for text in texts)
     for body in client.get("/open311/v2/requests.json").json():
         assert set(body) == FIELDS
+
+
+# what the public reads of a citizen's words: redacted as the transcripts are, the place at block level
+
+REPORT = ("There's a deep pothole outside 12 Elm St. Call me on 555-0100 or jane.roe@example.org. "
+          "My name is Jane Roe")
+NOTES = "Called Mrs. Roe on 555-0100 (jane.roe@example.org): a crew comes to 12 Elm St on Tuesday."
+PERSONAL = ("555-0100", "jane.roe", "Jane", "Roe", "12 Elm", "40.712776", "-74.005974")
+
+
+@pytest.fixture(scope="module")
+def reported(client, desk_settings, cases) -> Case:
+    """A case opened from a chat message the way the assistant opens one, answered by staff."""
+    internal = {"Authorization": f"Bearer {desk_settings.resolved_internal_token}"}
+    decided = client.post("/api/messages", headers=internal, json={
+        "text": REPORT, "conversation_id": "web-jane", "intent": "report_problem", "lat": 40.712776,
+        "long": -74.005974})
+    assert decided.status_code == 200, decided.text
+    assert decided.json()["route"] == "case"
+    number = decided.json()["case"]["service_request_id"]
+    return cases.reply(service_request_id=number, actor=Actor("rosa", role="staff", department="public-works"),
+                       text=NOTES)
+
+
+def test_the_public_reads_a_case_redacted_as_the_transcripts_and_placed_at_block_level(client, reported):
+    one = client.get(f"/open311/v2/requests/{reported.service_request_id}.json")
+    listed = client.get("/open311/v2/requests.json")
+    [body] = one.json()
+    assert [b for b in listed.json() if b["service_request_id"] == reported.service_request_id] == [body]
+    assert body["description"] == ("There's a deep pothole outside [address] Call me on [phone] or [email]. "
+                                   "My name is [name]")
+    assert body["status_notes"] == "Called Mrs. [name] on [phone] ([email]): a crew comes to [address] on Tuesday."
+    assert (body["address"], body["lat"], body["long"]) == ("Elm St.", 40.713, -74.006)
+    for value in PERSONAL:
+        assert value not in one.text and value not in listed.text, value
+
+
+def test_staff_still_read_the_case_whole(client, reported, cases):
+    stored = cases.get(reported.service_request_id)
+    assert (stored.description, stored.status_notes, stored.address, stored.lat, stored.long) == (
+        REPORT, NOTES, "12 Elm St.", 40.712776, -74.005974)
+    client.app.state.staff.add(username="rosa311", display_name="Rosa Martinez", password="a long enough password",
+                               role="staff", department="public-works")
+    rosa = TestClient(client.app)
+    login = rosa.get("/inbox/login")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', login.text).group(1)
+    assert rosa.post("/inbox/login", data={"username": "rosa311", "password": "a long enough password",
+                                           "next": "/inbox", "csrf_token": csrf}).status_code == 200
+    page = rosa.get(f"/inbox/cases/{reported.service_request_id}")
+    assert page.status_code == 200
+    for value in ("555-0100", "jane.roe@example.org", "Jane Roe", "12 Elm St."):
+        assert value in page.text, value
+
+
+def test_a_case_number_asked_from_another_conversation_gets_the_public_notes(client, desk_settings, reported):
+    internal = {"Authorization": f"Bearer {desk_settings.resolved_internal_token}"}
+
+    def notes(conversation_id: str) -> str:
+        response = client.get("/api/cases/status", headers=internal,
+                              params={"conversation_id": conversation_id,
+                                      "text": f"status of {reported.service_request_id}?"})
+        assert response.status_code == 200
+        [summary] = response.json()
+        return summary["status_notes"]
+
+    assert notes("web-jane") == NOTES
+    assert notes("web-a-stranger") == "Called Mrs. [name] on [phone] ([email]): a crew comes to [address] on Tuesday."
+
+
+def test_a_filed_address_and_location_are_published_at_block_level(client, cases):
+    response = file(client, service_code="pothole", description="Pothole by the bus stop",
+                    address_string="Flat 3, 12 Elm St, Springfield", lat="42.36014", long="-71.05893", **CONTACT)
+    assert response.status_code == 201
+    [filed] = response.json()
+    assert set(filed) == {"service_request_id", "service_notice", "account_id"}
+    assert all(value not in response.text for value in CONTACT.values())
+    [body] = client.get(f"/open311/v2/requests/{filed['service_request_id']}.json").json()
+    assert (body["description"], body["address"], body["lat"], body["long"]) == (
+        "Pothole by the bus stop", "Elm St, Springfield", 42.36, -71.059)
+    stored = cases.get(filed["service_request_id"])
+    assert (stored.address, stored.lat, stored.long) == ("Flat 3, 12 Elm St, Springfield", 42.36014, -71.05893)
+
+
+@pytest.mark.parametrize(("address", "public"), [
+    ("5 Oak Ave", "Oak Ave"), ("221B Baker Street, Apt 4", "Baker Street"), ("12-14 Elm St #5", "Elm St"),
+    ("1200 north maple avenue", "north maple avenue"), ("Main St and 5th Ave", "Main St and 5th Ave"),
+    ("the 100 block of Oak Street", "the 100 block of Oak Street"),
+    ("Highway 101 near exit 5", "Highway 101 near exit 5"),
+    ("Springfield, IL 62704", "Springfield, IL 62704"), ("PO Box 77", None), ("세종대로 110", "세종대로"),
+    ("Jane Roe, 12 Elm St, 555-0100", "[name], Elm St, [phone]"), ("I live at 42 Maple", "I live at Maple")])
+def test_an_address_at_block_level_keeps_streets_and_intersections(address, public):
+    assert public_address(address) == public
 
 
 MARCH = {"start_date": "2025-03-01T00:00:00-05:00", "end_date": "2025-03-31T23:59:59-04:00"}

@@ -24,6 +24,7 @@ from desk.cli import app
 from desk.settings import Settings
 from handoff.models import Case, CaseEvent, MessageDecision, OutboxMessage
 from handoff.service import Actor
+from handoff.unanswered import unanswered_questions
 from tests.desk.inbox_support import desk_at, open_case
 from tests.transcripts.disclosure_support import at, report, say
 from transcripts.log_models import RetentionRun
@@ -147,6 +148,7 @@ CLOSE_NOTE = "Maria Lopez confirmed it by phone"
 FILED = "Streetlight out, reported by Jo Park, jo.park@example.org"
 OPEN_REPORT = "Broken bench, I'm Dana Kim, call 303-555-0177"
 CHAT = "Where do I renew a parking permit? I'm Lee Wong, 303-555-0123"
+GAP_QUESTION = "Is there free wifi at the library? Text me at 303-555-0166"
 TABLES = (TranscriptRecord, TranscriptOriginal, Case, CaseEvent, OutboxMessage, MessageDecision, InboundRecord)
 
 
@@ -380,6 +382,32 @@ def test_outbox_decisions_and_inbound_lose_their_text_past_the_cutoff_only(setti
                            sender_id="4242", text=CHAT, received_at=at(0))
     with sessions.begin() as session:
         assert claim(session, again, window_s=600, now=at(0)).outcome == "duplicate"
+
+
+def test_what_retention_emptied_is_neither_sent_again_nor_listed_as_a_question(settings, sessions, city):
+    say(settings, at(40), "tg-gap", "citizen", GAP_QUESTION)
+    decide(settings, sessions, at(40), "tg-gap", GAP_QUESTION, "out_of_scope")
+    recent_failure = bot_reply(sessions, at(3), "new-2", "Lee, one more thing?", failed=at(2))
+    assert [q.text for q in unanswered_questions(sessions)] == [GAP_QUESTION, "Is Kim Lee at 4 Oak Lane home?"]
+    assert cli(settings, "apply-retention").exit_code == 0
+
+    # the editors' gaps page: the redacted question still counts, the marker is no question
+    assert [q.text for q in unanswered_questions(sessions)] == [record_of(sessions, "tg-gap", "citizen").public_text]
+    assert "[phone]" in record_of(sessions, "tg-gap", "citizen").public_text
+
+    env = {"CITYDESK_DATA_DIR": str(settings.data_dir)}
+    emptied = city.outbox["failed"]
+    refused = runner.invoke(app, ["connector", "failed", "--retry", str(emptied)], env=env)
+    assert refused.exit_code == 1
+    assert " ".join(refused.output.split()) == (
+        f"outbox message {emptied} cannot be sent again: retention removed its text (it now reads "
+        f"'{REMOVED_TEXT}'); answer the citizen anew instead")
+    row = rows(sessions, OutboxMessage, [emptied])[emptied]
+    assert (row.text, row.failed_at is not None, row.attempts) == (REMOVED_TEXT, True, 1)
+    requeued = runner.invoke(app, ["connector", "failed", "--retry", str(recent_failure)], env=env)
+    assert requeued.exit_code == 0, requeued.output
+    row = rows(sessions, OutboxMessage, [recent_failure])[recent_failure]
+    assert (row.text, row.failed_at, row.attempts) == ("Lee, one more thing?", None, 0)
 
 
 def test_the_run_is_logged_per_kind_the_chain_verifies_and_a_second_run_removes_nothing(settings, sessions, city):
