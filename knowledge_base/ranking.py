@@ -106,6 +106,6 @@ def rank(parts: Sequence[tuple[Sequence[Candidate], Mapping[str, float] | None]]
 
 
 def _score(candidate: Candidate, classifier: Mapping[str, float] | None) -> float:
-    return entry_score(phrasing_vote=vote(candidate.phrasing_scores), answer=candidate.answer_score,
+    return entry_score(phrasing_scores=candidate.phrasing_scores, answer=candidate.answer_score,
                        lexical=candidate.lexical,
                        classifier=None if classifier is None else classifier.get(candidate.entry.id, 0.0))

@@ -16,14 +16,14 @@ from typing import Any
 
 import numpy as np
 
-from knowledge_base.entry import Entry
+from knowledge_base.entry import STORED, Entry
 from knowledge_base.ranking import shown_phrasing
 from knowledge_base.search.fusion import VOTE_SIZE, lexical_strength, vote
 from knowledge_base.search.protocol import Candidate, Filters, IndexedEntry
 
 DEFAULT_INDEX = "citydesk-kb"
 # Column weights of the BM25 fields, as in the embedded backend: question, alternative phrasings, answer.
-BM25_FIELDS = ("question^2.0", "alt_questions^1.5", "answer^0.5")
+BM25_FIELDS = ("question^2.0", "alt_questions^1.5", "answer^1.0")
 # Phrasings kNN returns per entry wanted: an entry's best vote is rarely outside its first few phrasings.
 KNN_PHRASINGS_PER_ENTRY = 4
 MAX_WINDOW = 10_000  # Elasticsearch's default index.max_result_window, and the largest num_candidates
@@ -128,15 +128,20 @@ def knn_body(vector: np.ndarray, *, limit: int, filters: Filters | None) -> dict
             "size": k, "_source": ["id", "phrasing_count"]}
 
 
-def bm25_body(text: str, *, limit: int, filters: Filters | None) -> dict[str, Any] | None:
-    """The `limit` allowed entries best matching the text's words, or None when it has no words."""
+def bm25_body(text: str, *, limit: int, filters: Filters | None,
+              entry_ids: Sequence[str] | None = None) -> dict[str, Any] | None:
+    """The `limit` allowed entries best matching the text's words (among `entry_ids` if given), or None when
+    it has no words."""
     words = list(dict.fromkeys(w.lower() for w in _WORD.findall(text)))[:MAX_QUERY_WORDS]
     if not words:
         return None
+    clauses = filter_clauses("entry", filters)
+    if entry_ids is not None:
+        clauses.append({"terms": {"id": list(entry_ids)}})
     # most_fields sums the fields' weighted scores, as FTS5's bm25() sums its columns'
     return {"query": {"bool": {"must": [{"multi_match": {"query": " ".join(words), "fields": list(BM25_FIELDS),
                                                          "type": "most_fields", "operator": "or"}}],
-                               "filter": filter_clauses("entry", filters)}},
+                               "filter": clauses}},
             "size": limit, "_source": ["id", "phrasing_count"]}
 
 
@@ -214,7 +219,8 @@ def answered_entries(response: Mapping[str, Any]) -> dict[str, tuple[Entry, floa
     result = {}
     for hit in hits(response):
         source = hit["_source"]
-        entry = Entry(**{field: source.get(field) for field in _ENTRY_FIELDS if field in source})
+        entry = Entry.model_validate({field: source.get(field) for field in _ENTRY_FIELDS if field in source},
+                                      context=STORED)
         result[entry.id] = (entry, float(hit["_score"]) - SCORE_OFFSET)
     return result
 
@@ -250,8 +256,14 @@ def search_with(msearch: MultiSearch, text: str, vector: np.ndarray, *, limit: i
     if not counts:
         return []
     batches = phrasing_batches(counts)
+    # the words count for every candidate, also those BM25 did not rank among its own `limit` best
+    unmatched = sorted(e for e in dense if e not in lexical)
+    words_body = bm25_body(text, limit=len(unmatched), filters=filters, entry_ids=unmatched) if unmatched else None
     evidence = msearch([*(phrasing_scores_body(vector, batch, size=sum(counts[e] for e in batch)) for batch in batches),
-                        entries_body(vector, sorted(counts))])
+                        entries_body(vector, sorted(counts)), *([words_body] if words_body else [])])
+    if words_body:
+        lexical = {**lexical, **lexical_entries(evidence[-1])[0]}
+        evidence = evidence[:-1]
     return candidates(dense=list(dense), lexical=lexical, limit=limit,
                       phrasings=best_phrasings(evidence[:-1]), entries=answered_entries(evidence[-1]))
 

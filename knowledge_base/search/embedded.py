@@ -14,8 +14,13 @@ from knowledge_base.search.fusion import VOTE_SIZE, lexical_strength
 from knowledge_base.search.protocol import Candidate, Filters, IndexedEntry
 
 # Column weights of bm25(): question, alternative phrasings, answer.
-BM25_WEIGHTS = (2.0, 1.5, 0.5)
+BM25_WEIGHTS = (2.0, 1.5, 1.0)
 _WORD = re.compile(r"\w+", re.UNICODE)
+# Left out of BM25 queries, as Elasticsearch's "_english_" stop filter leaves them out of the other backend's:
+# they carry no evidence, and each matched nearly every entry (most of a query's cost at 100,000 entries).
+STOP_WORDS = frozenset({
+    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is", "it", "no", "not", "of",
+    "on", "or", "such", "that", "the", "their", "then", "there", "these", "they", "this", "to", "was", "will", "with"})
 
 
 class EmbeddedBackend:
@@ -79,7 +84,9 @@ class EmbeddedBackend:
             allowed = self._allowed(filters)
             ranked = np.argsort(-np.where(allowed, votes, -np.inf), kind="stable")[:limit]
             positions = {int(p) for p in ranked if allowed[p]}
-            lexical = self._lexical_scores(text, limit=limit, filters=filters)
+            # the words count for every candidate, also those BM25 does not rank among its own `limit` best
+            lexical = self._lexical_scores(text, limit=limit, filters=filters,
+                                           also={self._order[p] for p in positions})
             positions.update(self._position[e] for e in lexical)
             order = sorted(positions, key=lambda p: (-votes[p], self._order[p]))
             answers = self._answers[order] @ vector if order else np.zeros(0)
@@ -145,8 +152,11 @@ class EmbeddedBackend:
             allowed &= self._states == filters.state
         return allowed
 
-    def _lexical_scores(self, text: str, *, limit: int, filters: Filters | None) -> dict[str, float]:
-        words = {w.lower() for w in _WORD.findall(text)}
+    def _lexical_scores(self, text: str, *, limit: int, filters: Filters | None,
+                        also: set[str] = frozenset()) -> dict[str, float]:
+        """BM25 strength of the `limit` entries best matching the text's words, and of the entries `also` that
+        match them at all."""
+        words = {w.lower() for w in _WORD.findall(text)} - STOP_WORDS
         if not words:
             return {}
         query = " OR ".join(f'"{w}"' for w in sorted(words))
@@ -157,7 +167,13 @@ class EmbeddedBackend:
             if value is not None:
                 conditions.append(f"{column} = ?")
                 parameters.append(value)
+        # the MATCH runs once (it is the costly part: common words match most entries); its scores then give
+        # both the `limit` best and those of the entries `also`
+        known = [self._rowids[e] for e in also if e in self._rowids]
         rows = self._fts.execute(
-            f"SELECT entry_id, -bm25(fts, 0, 0, 0, 0, {weights}) AS score FROM fts WHERE {' AND '.join(conditions)}"
-            " ORDER BY score DESC LIMIT ?", (*parameters, limit)).fetchall()
+            f"WITH scored AS MATERIALIZED (SELECT rowid, entry_id, -bm25(fts, 0, 0, 0, 0, {weights}) AS score"
+            f" FROM fts WHERE {' AND '.join(conditions)})"
+            " SELECT * FROM (SELECT entry_id, score FROM scored ORDER BY score DESC LIMIT ?)"
+            f" UNION SELECT entry_id, score FROM scored WHERE rowid IN ({', '.join('?' * len(known))})",
+            (*parameters, limit, *known)).fetchall()
         return {entry_id: lexical_strength(score) for entry_id, score in rows}

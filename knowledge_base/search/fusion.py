@@ -14,10 +14,13 @@ LEXICAL_HALF_SCORE = 8.0
 # An entry's phrasings vote: the mean cosine of its VOTE_SIZE closest phrasings, so that one stray
 # phrasing close to the question counts for less than several that agree.
 VOTE_SIZE = 3
-# Weights beside the phrasing vote (weight 1) of the other evidence.
+# Weights beside the phrasing vote (weight 1) of the other evidence, for an entry whose vote is the mean of
+# VOTE_SIZE phrasings or more. An entry with fewer (a city FAQ has only its question) has a vote that says
+# less: it leans more on its answer and its words, FEW_PHRASINGS_BOOST times more with a single phrasing.
 ANSWER_WEIGHT = 0.3
 LEXICAL_WEIGHT = 0.2
 CLASSIFIER_WEIGHT = 0.2
+FEW_PHRASINGS_BOOST = 2.0
 # How much the lead over the best other entry adds to (or its deficit takes from) the confidence.
 MARGIN_WEIGHT = 0.5
 # A long message: its score is the mean of the whole message's and of its best sentence's (or the whole's, if
@@ -36,10 +39,18 @@ def vote(phrasing_scores: Sequence[float]) -> float:
     return sum(best) / len(best) if best else 0.0
 
 
-def entry_score(*, phrasing_vote: float, answer: float, lexical: float, classifier: float | None) -> float:
+def evidence_weights(phrasings: int) -> tuple[float, float]:
+    """The answer's and the words' weights for an entry whose vote is the mean of `phrasings` phrasings."""
+    missing = max(0, VOTE_SIZE - max(phrasings, 1)) / (VOTE_SIZE - 1)  # 0 with VOTE_SIZE or more, 1 with one
+    factor = 1.0 + (FEW_PHRASINGS_BOOST - 1.0) * missing
+    return ANSWER_WEIGHT * factor, LEXICAL_WEIGHT * factor
+
+
+def entry_score(*, phrasing_scores: Sequence[float], answer: float, lexical: float, classifier: float | None) -> float:
     """The weighted mean of an entry's evidence; `classifier` is None when the knowledge base has none."""
-    total = phrasing_vote + ANSWER_WEIGHT * answer + LEXICAL_WEIGHT * lexical
-    weight = 1.0 + ANSWER_WEIGHT + LEXICAL_WEIGHT
+    answer_weight, lexical_weight = evidence_weights(len(phrasing_scores))
+    total = vote(phrasing_scores) + answer_weight * answer + lexical_weight * lexical
+    weight = 1.0 + answer_weight + lexical_weight
     if classifier is not None:
         total += CLASSIFIER_WEIGHT * classifier
         weight += CLASSIFIER_WEIGHT

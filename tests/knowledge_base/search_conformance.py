@@ -149,6 +149,20 @@ class SearchBackendConformance:
         assert {e for e, c in found.items() if c.lexical > 0} == {"c-ticket", "c-permit"}
         assert all(0.0 <= c.lexical < 1.0 for c in found.values())
 
+    def test_every_candidate_carries_its_lexical_strength_also_past_bm25s_own_limit(self, loaded, query):
+        """A candidate the vectors found keeps the words it shares with the question, even when BM25 ranks it
+        below its own `limit` best: without them it lost to entries that did match by words."""
+        text = "plowed parking recycling"  # BM25 finds c-snow, c-ticket, c-permit, c-recycling …
+        everything = {c.entry.id: c.lexical for c in loaded.search(*query(text), limit=LIMIT)}
+        matched = {e for e, strength in everything.items() if strength > 0}
+        assert {"c-snow", "c-ticket", "c-recycling"} <= matched
+        for limit in (1, 2):  # … but with a small limit only its best one or two on its own
+            found = {c.entry.id: c.lexical for c in loaded.search(*query(text), limit=limit)}
+            assert len(found) > limit
+            assert {e: s for e, s in found.items() if e in matched} == pytest.approx(
+                {e: everything[e] for e in found if e in matched})
+            assert all(found[e] == 0.0 for e in found if e not in matched)
+
     def test_candidates_come_best_vote_first(self, loaded, query):
         found = loaded.search(*query("my dog needs a license"), limit=LIMIT)
         votes = [vote(c.phrasing_scores) for c in found]

@@ -360,3 +360,14 @@ def test_vectors_that_are_not_unit_length_are_refused(corpus):
     doubled = type(item)(entry=item.entry, vectors=item.vectors * 2, answer_vector=item.answer_vector)
     with pytest.raises(ValueError, match="not normalised"):
         ElasticsearchBackend(client=None).upsert([doubled])
+
+
+def test_the_words_of_the_entries_the_vectors_found_are_scored_in_the_second_round_trip(over_http, fake_es, embedder):
+    vector = embedder.embed(["library card"])[0]
+    fake_es.requests.clear()
+    found = {c.entry.id: c for c in over_http.search("library parking", vector, limit=1)}
+    assert found["c-library"].lexical > 0  # found by its vectors; its words are scored as well
+    second = fake_es.requests[1].body[1::2]  # header, body, header, body …
+    restricted = [body for body in second if "multi_match" in json.dumps(body)]
+    assert len(restricted) == 1
+    assert {"terms": {"id": ["c-library"]}} in restricted[0]["query"]["bool"]["filter"]

@@ -10,10 +10,13 @@ from knowledge_base.entry import Entry
 from knowledge_base.search.fusion import (
     ANSWER_WEIGHT,
     CLASSIFIER_WEIGHT,
+    FEW_PHRASINGS_BOOST,
     LEXICAL_WEIGHT,
     MARGIN_WEIGHT,
+    VOTE_SIZE,
     confidences,
     entry_score,
+    evidence_weights,
     long_message_score,
     vote,
 )
@@ -39,11 +42,24 @@ def test_vote_is_the_mean_of_the_three_best_phrasings():
 
 
 def test_entry_score_is_the_weighted_mean_of_the_evidence():
-    assert entry_score(phrasing_vote=0.8, answer=0.5, lexical=0.4, classifier=None) == pytest.approx(
+    three = (0.9, 0.8, 0.7)  # VOTE_SIZE phrasings: the base weights
+    assert entry_score(phrasing_scores=three, answer=0.5, lexical=0.4, classifier=None) == pytest.approx(
         (0.8 + ANSWER_WEIGHT * 0.5 + LEXICAL_WEIGHT * 0.4) / (1 + ANSWER_WEIGHT + LEXICAL_WEIGHT))
-    assert entry_score(phrasing_vote=0.8, answer=0.5, lexical=0.4, classifier=0.9) == pytest.approx(
+    assert entry_score(phrasing_scores=three, answer=0.5, lexical=0.4, classifier=0.9) == pytest.approx(
         (0.8 + ANSWER_WEIGHT * 0.5 + LEXICAL_WEIGHT * 0.4 + CLASSIFIER_WEIGHT * 0.9)
         / (1 + ANSWER_WEIGHT + LEXICAL_WEIGHT + CLASSIFIER_WEIGHT))
+
+
+def test_an_entry_with_fewer_phrasings_leans_more_on_its_answer_and_words():
+    answer, words = ANSWER_WEIGHT * FEW_PHRASINGS_BOOST, LEXICAL_WEIGHT * FEW_PHRASINGS_BOOST
+    assert evidence_weights(1) == pytest.approx((answer, words))
+    assert evidence_weights(VOTE_SIZE) == evidence_weights(VOTE_SIZE + 5) == (ANSWER_WEIGHT, LEXICAL_WEIGHT)
+    assert ANSWER_WEIGHT < evidence_weights(2)[0] < answer
+    assert entry_score(phrasing_scores=(0.8,), answer=0.5, lexical=0.4, classifier=None) == pytest.approx(
+        (0.8 + answer * 0.5 + words * 0.4) / (1 + answer + words))
+    # a FAQ entry with only its question: a strong answer now outweighs a slightly closer question
+    one_question = entry_score(phrasing_scores=(0.60,), answer=0.75, lexical=0.0, classifier=None)
+    assert one_question > entry_score(phrasing_scores=(0.63,), answer=0.55, lexical=0.0, classifier=None)
 
 
 def test_confidence_adds_the_lead_over_the_runner_up_and_takes_the_deficit():
@@ -75,7 +91,8 @@ def test_rank_orders_by_fused_score_and_fuses_lexical_and_answer_evidence():
     hits = ranking.rank([([candidate(A, 0.6), candidate(B, 0.6, lexical=0.9), candidate(C, 0.6, answer=0.5)],
                           None)], top_k=3)
     assert [h.entry.id for h in hits] == ["b", "c", "a"]
-    assert hits[0].score == pytest.approx(entry_score(phrasing_vote=0.6, answer=0.0, lexical=0.9, classifier=None))
+    assert hits[0].score == pytest.approx(entry_score(phrasing_scores=(0.6,), answer=0.0, lexical=0.9,
+                                                      classifier=None))
     assert [h.confidence for h in hits] == sorted((h.confidence for h in hits), reverse=True)
 
 

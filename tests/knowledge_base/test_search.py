@@ -9,7 +9,7 @@ from knowledge_base import ranking
 from knowledge_base.entry import Entry
 from knowledge_base.search import Filters, IndexedEntry
 from knowledge_base.search.embedded import EmbeddedBackend
-from knowledge_base.search.fusion import ANSWER_WEIGHT, LEXICAL_WEIGHT, VOTE_SIZE, vote
+from knowledge_base.search.fusion import VOTE_SIZE, evidence_weights, vote
 from tests.conftest import SMALL_ENTRIES
 
 BY_ID = {e.id: e for e in SMALL_ENTRIES}
@@ -291,8 +291,9 @@ def test_a_lexical_match_is_found_and_raises_the_fused_score():
     assert 0.0 < found["word"].lexical < 1.0
     hits = ranking.rank([(list(found.values()), None)], top_k=2)
     assert ids(hits) == ["word", "other"]
-    assert hits[0].score == pytest.approx((1.0 + LEXICAL_WEIGHT * found["word"].lexical)
-                                          / (1 + ANSWER_WEIGHT + LEXICAL_WEIGHT), abs=1e-6)
+    answer_weight, lexical_weight = evidence_weights(1)  # one phrasing each
+    assert hits[0].score == pytest.approx((1.0 + lexical_weight * found["word"].lexical)
+                                          / (1 + answer_weight + lexical_weight), abs=1e-6)
 
 
 def test_backend_upsert_replaces_vectors_and_delete_forgets():
