@@ -16,7 +16,7 @@ pytestmark = pytest.mark.e2e
 DEMO = {e["id"]: e for e in map(json.loads, DEMO_KB_FILE.read_text().splitlines())}
 # Three demo entries rank close together for this question, all below the calibrated answer threshold.
 AMBIGUOUS = "how long after a storm do i have to clear my walk"
-OFFERED = ["demo-0089", "demo-0094", "demo-0088"]
+OFFERED = ["demo-0089", "demo-0088", "demo-0094"]
 FEEDBACK_BUTTONS = [  # under the answer of OFFERED[0] (version 1): the vote names it
     {"title": "Yes", "payload": f'/feedback{{"helpful":true,"kb_entry_id":"{OFFERED[0]}","kb_entry_version":1}}'},
     {"title": "No", "payload": f'/feedback{{"helpful":false,"kb_entry_id":"{OFFERED[0]}","kb_entry_version":1}}'}]
