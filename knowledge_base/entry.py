@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
@@ -10,6 +11,7 @@ MAX_QUESTION_CHARS = 1_000
 MAX_ANSWER_CHARS = 20_000
 MAX_ALT_QUESTIONS = 200
 MAX_URL_CHARS = 2_048
+LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")  # BCP 47 as written in practice: en, es, pt-BR
 # model_validate(data, context=STORED): content already in the database is read as it was saved, even if saved
 # before a rule existed (an old source URL that is not a web address must not make the entry unreadable)
 STORED = {"stored": True}
@@ -85,6 +87,13 @@ class Entry(BaseModel):
     @classmethod
     def _default_language(cls, value: object) -> object:
         return "en" if value is None or (isinstance(value, str) and not value.strip()) else value
+
+    @field_validator("language")
+    @classmethod
+    def _check_language(cls, value: str, info: ValidationInfo) -> str:
+        if not (info.context or {}).get("stored") and not LANGUAGE_CODE.match(value):
+            raise ValueError(f"{value!r} is not a language code; write e.g. en, es or ko")
+        return value
 
     @property
     def phrasings(self) -> tuple[str, ...]:

@@ -14,7 +14,6 @@ LABELS = {"id": "The entry's id", "question": "The question", "alt_questions": "
           "answer": "The answer", "department": "The department", "topic": "The topic", "url": "The source URL",
           "language": "The language", "note": "The change note"}
 MAX_NOTE_CHARS = 1_000
-LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
 
 @dataclass
@@ -48,15 +47,12 @@ def to_entry(form: EntryForm, *, entry_id: str, category: str | None = None) -> 
     form.errors.clear()
     if not form.note.strip():
         form.errors["note"] = "Write a change note: what changed and why (it is kept in the history)."
-    if form.language.strip() and not LANGUAGE.match(form.language.strip()):
-        form.errors["language"] = (f"The language {form.language.strip()!r} is not a language code; "
-                                   "write e.g. en, es or ko.")
     if len(form.note) > MAX_NOTE_CHARS:
         form.errors["note"] = f"The change note is {len(form.note):,} characters long; at most {MAX_NOTE_CHARS:,}."
     try:
         entry = Entry(id=entry_id, question=form.question, alt_questions=form.phrasings, answer=form.answer,
                       department=form.department, topic=form.topic, category=category, url=form.url.strip(),
-                      language=form.language)
+                      language=form.language.strip())
     except ValidationError as error:
         for problem in error.errors():
             name = str(problem["loc"][0]) if problem["loc"] else "form"

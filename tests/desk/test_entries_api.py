@@ -139,6 +139,14 @@ def test_errors_are_clear(eddie):
     assert eddie.get("/api/kb/entries", params={"state": "archived"}).status_code == 422
 
 
+def test_a_language_that_is_not_a_language_code_is_refused_and_nothing_is_saved(eddie):
+    created = eddie.post("/api/kb/entries", json={"entry": {**POTHOLE, "id": "t-bad-lang", "language": "Spanish"}})
+    assert created.status_code == 422
+    assert created.json()["detail"][0]["loc"][-1] == "language"
+    assert "'Spanish' is not a language code" in created.json()["detail"][0]["msg"]
+    assert eddie.get("/api/kb/entries/t-bad-lang").status_code == 404
+
+
 def test_a_source_url_that_is_not_a_web_address_is_refused_and_nothing_is_saved(eddie):
     created = eddie.post("/api/kb/entries", json={"entry": {**POTHOLE, "id": "t-bad-url", "url": "not a url"}})
     assert created.status_code == 422

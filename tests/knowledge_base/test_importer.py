@@ -242,6 +242,13 @@ def test_jsonl_url_longer_than_the_limit_is_rejected(tmp_path):
     assert_error(path, 1, "url is 3,020 characters long; at most 2,048 characters")
 
 
+def test_jsonl_language_that_is_not_a_language_code_names_its_line_and_reason(tmp_path):
+    path = write_bytes(tmp_path / "kb.jsonl", jsonl_lines(
+        json.dumps({"id": "a", "question": "q?", "answer": "y", "language": "pt-BR"}),
+        json.dumps({"id": "b", "question": "q?", "answer": "y", "language": "English"})))
+    assert_error(path, 2, "language 'English' is not a language code; write e.g. en, es or ko")
+
+
 # ---------------------------------------------------------------- CSV failures
 
 
