@@ -156,8 +156,8 @@ def apply_retention_command(
 ) -> None:
     """Remove citizens' text older than CITYDESK_ORIGINALS_RETENTION_DAYS from every table that keeps it; log it.
 
-    Transcript originals, closed cases' contact data and text, delivered replies, decisions and inbound messages;
-    open cases and undelivered replies keep theirs.
+    Transcript originals, closed cases' contact data and text, delivered replies, decisions, inbound messages and
+    the assistant's own (Rasa) conversation events; open cases and undelivered replies keep theirs.
     """
     from datetime import UTC, datetime
 
@@ -171,7 +171,8 @@ def apply_retention_command(
                           "originals_removed": report.originals_removed, "first_record_id": report.first_record_id,
                           "last_record_id": report.last_record_id, "cases_cleared": report.cases_cleared,
                           "case_events_cleared": report.case_events_cleared, "outbox_cleared": report.outbox_cleared,
-                          "decisions_cleared": report.decisions_cleared, "inbound_cleared": report.inbound_cleared}))
+                          "decisions_cleared": report.decisions_cleared, "inbound_cleared": report.inbound_cleared,
+                          "tracker_events_removed": report.tracker_events_removed}))
         return
     verb = "Would remove" if dry_run else "Removed"
     span = (f" (records {report.first_record_id} to {report.last_record_id})" if report.originals_removed else "")
@@ -182,7 +183,8 @@ def apply_retention_command(
                          ("case history entries", report.case_events_cleared),
                          ("delivered or abandoned replies (outbox)", report.outbox_cleared),
                          ("message decisions", report.decisions_cleared),
-                         ("inbound messages", report.inbound_cleared)):
+                         ("inbound messages", report.inbound_cleared),
+                         ("the assistant's conversation events (Rasa tracker store)", report.tracker_events_removed)):
         console.print(f"  {count:>9,}  {label}", highlight=False)
     console.print("Nothing was changed." if dry_run
                   else f"Logged as retention run {report.run_id}; the public records are unchanged.")

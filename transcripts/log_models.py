@@ -59,3 +59,4 @@ class RetentionRun(Base):
     outbox_cleared: Mapped[int] = mapped_column(Integer, default=0)
     decisions_cleared: Mapped[int] = mapped_column(Integer, default=0)
     inbound_cleared: Mapped[int] = mapped_column(Integer, default=0)
+    tracker_events_removed: Mapped[int] = mapped_column(Integer, default=0)

@@ -11,6 +11,9 @@ Copies and what happens to them once older than the cutoff (an open case, its re
   reason, entry, confidence and case stay.
 - inbound_messages (finished before the cutoff): text, its fingerprint and the shared location blanked; the
   platform message id, sender, times and state stay (de-duplication needs only those, and only for minutes).
+- events (Rasa's SQL tracker store, in the same database when it is there): events older than the cutoff are
+  deleted. They hold every message as written; the assistant needs only a conversation's recent ones, and the
+  transcript is the record.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, not_, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, column, delete, func, inspect, not_, or_, select, table, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.dedupe import FINISHED_STATES
@@ -35,6 +38,8 @@ from transcripts.public_view import public_view
 CONTACT_FIELDS = ("first_name", "last_name", "email", "phone", "device_id", "account_id")
 LOCATION_FIELDS = ("address", "lat", "long")
 REMOVED_TEXT = "[removed after the retention period]"
+# Rasa's SQL tracker store (endpoints.yml): created by Rasa, not by our migrations; `timestamp` is Unix seconds
+TRACKER_EVENTS = table("events", column("id"), column("timestamp"))
 CHUNK = 200  # rows changed per round of queries (their texts' digests stay far below SQLite's parameter limit)
 
 
@@ -51,13 +56,15 @@ class RetentionReport:
     outbox_cleared: int
     decisions_cleared: int
     inbound_cleared: int
+    tracker_events_removed: int
     run_id: int | None  # None on a dry run: nothing was changed or logged
 
     def counts(self) -> dict[str, int]:
         """How many rows of each kind were (or, on a dry run, would be) cleared."""
         return {"originals": self.originals_removed, "cases": self.cases_cleared,
                 "case_events": self.case_events_cleared, "outbox": self.outbox_cleared,
-                "decisions": self.decisions_cleared, "inbound": self.inbound_cleared}
+                "decisions": self.decisions_cleared, "inbound": self.inbound_cleared,
+                "tracker_events": self.tracker_events_removed}
 
 
 def apply_retention(sessions: sessionmaker, *, retention_days: int, now: datetime,
@@ -86,7 +93,8 @@ def apply_retention(sessions: sessionmaker, *, retention_days: int, now: datetim
                       last_case_id=case_ids[-1][1] if case_ids else None, case_events_cleared=events,
                       outbox_cleared=_count(session, OutboxMessage, expired.outbox),
                       decisions_cleared=len(decision_ids),
-                      inbound_cleared=_count(session, InboundRecord, expired.inbound))
+                      inbound_cleared=_count(session, InboundRecord, expired.inbound),
+                      tracker_events_removed=_count_tracker_events(session, cutoff))
         if dry_run:
             session.rollback()
             return RetentionReport(**report, run_id=None)
@@ -103,8 +111,18 @@ def apply_retention(sessions: sessionmaker, *, retention_days: int, now: datetim
         _bulk(session, update(OutboxMessage).where(expired.outbox).values(text=REMOVED_TEXT))
         _bulk(session, update(InboundRecord).where(expired.inbound)
               .values(text=None, text_hash=None, lat=None, long=None))
+        if report["tracker_events_removed"]:
+            _bulk(session, delete(TRACKER_EVENTS).where(TRACKER_EVENTS.c.timestamp < cutoff.timestamp()))
         run_id = run.id
     return RetentionReport(**report, run_id=run_id)
+
+
+def _count_tracker_events(session: Session, cutoff: datetime) -> int:
+    """Rasa's tracker events older than the cutoff (0 when its tracker store is elsewhere)."""
+    if not inspect(session.connection()).has_table("events"):
+        return 0
+    return session.scalar(select(func.count()).select_from(TRACKER_EVENTS)
+                          .where(TRACKER_EVENTS.c.timestamp < cutoff.timestamp())) or 0
 
 
 class _Selections:

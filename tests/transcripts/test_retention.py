@@ -89,7 +89,8 @@ def test_old_originals_are_removed_logged_and_the_public_record_stays(settings, 
     assert json.loads(dry.output) | {"cutoff": None} == {
         "dry_run": True, "run_id": None, "cutoff": None, "originals_removed": len(old_ids),
         "first_record_id": old_ids[0], "last_record_id": old_ids[-1], "cases_cleared": 1,
-        "case_events_cleared": 1, "outbox_cleared": 0, "decisions_cleared": 0, "inbound_cleared": 0}
+        "case_events_cleared": 1, "outbox_cleared": 0, "decisions_cleared": 0, "inbound_cleared": 0,
+        "tracker_events_removed": 0}
     assert originals(sessions).keys() == kept.keys() and all(o.text for o in originals(sessions).values())
 
     done = cli(settings, "apply-retention")
@@ -453,3 +454,40 @@ def test_revision_0011_goes_down_and_up_again_and_keeps_the_log_append_only(sett
                       "DELETE FROM transcript_retention_runs"):
         with pytest.raises(DBAPIError, match="append-only"), sessions.begin() as session:
             session.execute(text(statement))
+
+
+# Rasa's SQLTrackerStore table (rasa/core/tracker_store.py SQLEvent), in the desk's database as endpoints.yml says
+RASA_EVENTS = ("CREATE TABLE events (id INTEGER NOT NULL PRIMARY KEY, sender_id VARCHAR(255) NOT NULL,"
+               " type_name VARCHAR(255) NOT NULL, timestamp FLOAT, intent_name VARCHAR(255),"
+               " action_name VARCHAR(255), data TEXT)")
+
+
+def test_the_assistants_own_conversation_events_older_than_the_period_are_deleted(settings, sessions):
+    now = datetime.now().astimezone()
+    old, recent = (now - timedelta(days=31)).timestamp(), (now - timedelta(days=29)).timestamp()
+    with sessions.begin() as session:
+        session.execute(text(RASA_EVENTS))
+        for sender, moment, words in (("web-a", old, "my phone is 555-201-7788"), ("web-a", old, "pothole on elm"),
+                                      ("web-a", recent, "any news?"), ("web-b", recent, "hi")):
+            data = json.dumps({"event": "user", "text": words, "timestamp": moment})
+            session.execute(text("INSERT INTO events (sender_id, type_name, timestamp, intent_name, data)"
+                                 " VALUES (:sender, 'user', :moment, 'report_problem', :data)"),
+                            {"sender": sender, "moment": moment, "data": data})
+    dry = cli(settings, "apply-retention", "--dry-run", "--json")
+    assert dry.exit_code == 0, dry.output
+    assert json.loads(dry.output)["tracker_events_removed"] == 2
+    run = cli(settings, "apply-retention", "--json")
+    assert run.exit_code == 0, run.output
+    assert json.loads(run.output)["tracker_events_removed"] == 2
+    with sessions() as session:
+        kept = session.execute(text("SELECT sender_id, data FROM events ORDER BY id")).all()
+        assert session.scalars(select(RetentionRun)).one().tracker_events_removed == 2
+    assert [(sender, json.loads(data)["text"]) for sender, data in kept] == [("web-a", "any news?"), ("web-b", "hi")]
+    again = cli(settings, "apply-retention", "--json")
+    assert again.exit_code == 0 and json.loads(again.output)["tracker_events_removed"] == 0
+
+
+def test_without_the_assistants_tracker_table_nothing_is_counted_for_it(settings, sessions):
+    run = cli(settings, "apply-retention", "--json")
+    assert run.exit_code == 0, run.output
+    assert json.loads(run.output)["tracker_events_removed"] == 0
