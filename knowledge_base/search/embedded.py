@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 
 import numpy as np
 
@@ -153,7 +153,7 @@ class EmbeddedBackend:
         return allowed
 
     def _lexical_scores(self, text: str, *, limit: int, filters: Filters | None,
-                        also: set[str] = frozenset()) -> dict[str, float]:
+                        also: Set[str] = frozenset()) -> dict[str, float]:
         """BM25 strength of the `limit` entries best matching the text's words, and of the entries `also` that
         match them at all."""
         words = {w.lower() for w in _WORD.findall(text)} - STOP_WORDS
