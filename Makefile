@@ -37,7 +37,7 @@ validate: setup  ## rasa data validate
 	$(RASA) data validate --domain bot/domain.yml --data bot/data --config config.yml --fail-on-warnings
 
 test-stories: model  ## Rasa's test stories against the trained model (intents too: --e2e)
-	$(RASA) test core --stories bot/tests --model "$$($(VENV)/bin/python -c 'from desk.bot_model import model_path; from desk.settings import Settings; print(model_path(Settings()))')" --out results/rasa-core --e2e --fail-on-prediction-errors --no-plot
+	$(RASA) test core --stories bot/tests --model "$$($(VENV)/bin/python -c 'from desk.bot_model import model_path; from settings import Settings; print(model_path(Settings()))')" --out results/rasa-core --e2e --fail-on-prediction-errors --no-plot
 
 test: setup model lint validate  ## Every test: unit, action, browser, end-to-end, Rasa test stories
 	scripts/setup-browser.sh

@@ -21,7 +21,7 @@ from sqlalchemy.orm import sessionmaker
 from connectors.message import OutboundMessage
 from connectors.pipeline import outbound_of
 from handoff.models import OutboxMessage
-from transcripts.retention import REMOVED_TEXT
+from privacy import REMOVED_TEXT
 
 log = logging.getLogger(__name__)
 

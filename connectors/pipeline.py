@@ -66,9 +66,9 @@ class HandleResult:
 class Pipeline:
     """De-duplicate, record, ask Rasa, record and queue replies, for one channel."""
 
-    def __init__(self, sessions: sessionmaker, *, channel: str, rasa_url: str, duplicate_window_s: float = 600,
-                 numbered_choices: bool = False, rasa_timeout_s: float = 30.0, service_phone: str = "311",
-                 writer: TranscriptWriter | None = None,
+    def __init__(self, sessions: sessionmaker, *, channel: str, rasa_url: str, writer: TranscriptWriter,
+                 duplicate_window_s: float = 600, numbered_choices: bool = False, rasa_timeout_s: float = 30.0,
+                 service_phone: str = "311",
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.sessions = sessions
         self.channel = channel
@@ -76,7 +76,7 @@ class Pipeline:
         self.duplicate_window_s = duplicate_window_s
         self.numbered_choices = numbered_choices
         self.service_phone = service_phone
-        self.writer = writer or TranscriptWriter(sessions)
+        self.writer = writer
         self.clock = clock
         self.on_queued: Callable[[], None] | None = None
         self.rasa_timeout_s = rasa_timeout_s

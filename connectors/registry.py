@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from desk.settings import Settings
+from settings import Settings
 
 
 @dataclass(frozen=True)

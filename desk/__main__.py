@@ -5,7 +5,7 @@ import logging
 import uvicorn
 
 from desk.app import create_app
-from desk.settings import Settings
+from settings import Settings
 
 
 def main() -> None:

@@ -9,17 +9,18 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+import database
 from connectors.pipeline import Pipeline
-from database import create_db_engine, session_factory
 from desk.api import cases, chat, conversations, entries, feedback, health, kb, messages, open311
 from desk.api import disclosure as disclosure_api
 from desk.escalation import escalating
 from desk.kb_refresh import refreshing
-from desk.settings import Settings
 from desk.web import auth, editor, editor_insights, inbox, pages
 from desk.web import disclosure as disclosure_pages
 from desk.web import transcripts as transcript_pages
 from desk.web.templates import STATIC_DIR
+from disclosure.public import build_disclosure
+from disclosure.staff_review import TranscriptDesk
 from handoff.categories import CategoryClassifier
 from handoff.directory import load_directory
 from handoff.intake import Intake
@@ -33,7 +34,9 @@ from knowledge_base.feedback import FeedbackStore
 from knowledge_base.gaps import GapFinder
 from knowledge_base.importer import read_entries
 from knowledge_base.store import EmbeddingCache
-from transcripts.redactions import TranscriptDesk
+from privacy import build_redactor
+from settings import Settings
+from transcripts.writer import TranscriptWriter
 
 log = logging.getLogger("citydesk.desk")
 
@@ -54,8 +57,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             report = knowledge_base.import_entries(read_entries(settings.seed_kb_file))
             log.info("Loaded %d entries from %s", report.created, settings.seed_kb_file)
         app.state.knowledge_base = knowledge_base
-        sessions = session_factory(create_db_engine(settings.resolved_database_url))
-        case_desk = CaseDesk(sessions, load_directory(settings.directory_file), settings.city_timezone)
+        sessions = database.open(settings, migrate=False)  # build_knowledge_base migrated it
+        redactor = build_redactor(settings)
+        app.state.redactor = redactor
+        writer = TranscriptWriter(sessions, redact=redactor.public_text)
+        case_desk = CaseDesk(sessions, load_directory(settings.directory_file), settings.city_timezone,
+                             transcript=writer)
         app.state.cases = case_desk
         app.state.intake = Intake(knowledge_base=knowledge_base, cases=case_desk,
                                   classifier=CategoryClassifier(case_desk.directory, knowledge_base.embedder),
@@ -64,12 +71,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.feedback = FeedbackStore(sessions)
         app.state.entry_editor = EntryEditor(knowledge_base)
         app.state.unanswered = UnansweredQuestions(sessions)
-        app.state.gap_finder = GapFinder(knowledge_base.embedder,
-                                         EmbeddingCache(sessions, settings.embedding_model))
+        app.state.gap_finder = GapFinder(knowledge_base.embedder, EmbeddingCache(sessions, settings.embedding_model),
+                                         redact=redactor.public_text)
         app.state.response_templates = load_templates(directory=case_desk.directory)
-        app.state.disclosure = disclosure_api.build_disclosure(settings, sessions, case_desk.directory)
-        app.state.transcripts = TranscriptDesk(sessions)
-        app.state.chat_pipeline = Pipeline(sessions, channel="web", rasa_url=settings.rasa_url,
+        app.state.disclosure = build_disclosure(settings, sessions, case_desk.directory, redactor)
+        app.state.transcripts = TranscriptDesk(sessions, redactor=redactor)
+        app.state.chat_pipeline = Pipeline(sessions, channel="web", rasa_url=settings.rasa_url, writer=writer,
                                            duplicate_window_s=settings.duplicate_window_s,
                                            rasa_timeout_s=settings.rasa_timeout_s)
         async with escalating(case_desk, settings.escalation_interval_s), \

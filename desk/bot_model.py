@@ -7,7 +7,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from desk.settings import PROJECT_ROOT, Settings
+from settings import PROJECT_ROOT, Settings
 
 TRAINING_FILES = ("config.yml", "bot/domain.yml")
 TRAINING_DIRS = ("bot/data",)

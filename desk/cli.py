@@ -13,9 +13,9 @@ from rich.progress import Progress
 from rich.table import Table
 
 from desk.kb_cli import add_entry_commands
-from desk.settings import DEMO_KB_FILE, Settings
 from desk.staff_cli import ensure_demo_accounts, print_demo_accounts, staff_app
 from desk.transcripts_cli import transcripts_app
+from settings import DEMO_KB_FILE, Settings
 
 app = typer.Typer(help="CityDesk: the city's social-media desk.", no_args_is_help=True)
 kb_app = typer.Typer(help="Knowledge base: import, search, evaluate.", no_args_is_help=True)
@@ -322,7 +322,7 @@ def bot_evaluate(
 ) -> None:
     """Send each message to the running assistant as a new conversation; measure what it did (shared/EVAL.md)."""
     from desk import bot_eval
-    from desk.secrets import read_secret
+    from settings.secrets import read_secret
 
     settings = Settings(**({"data_dir": data_dir} if data_dir else {}))
     token = ((settings.internal_token.get_secret_value() if settings.internal_token else None)

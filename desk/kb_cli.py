@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from desk.settings import Settings
+from settings import Settings
 
 console = Console()
 errors = Console(stderr=True)

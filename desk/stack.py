@@ -17,7 +17,7 @@ import httpx
 from dotenv import dotenv_values
 
 from desk.bot_model import model_path
-from desk.settings import PROJECT_ROOT, Settings
+from settings import PROJECT_ROOT, Settings
 
 COMPONENTS = ("desk", "actions", "rasa")
 

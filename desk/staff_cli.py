@@ -10,8 +10,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from desk.settings import Settings
 from handoff.staff import ROLES, DemoAccount, StaffAccounts, StaffError
+from settings import Settings
 
 staff_app = typer.Typer(help="Staff accounts of the inbox: add, list.", no_args_is_help=True)
 console = Console()

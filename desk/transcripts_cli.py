@@ -9,7 +9,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from desk.settings import Settings
+from privacy import build_redactor
+from settings import Settings
 
 transcripts_app = typer.Typer(help="Transcripts: verify the chain, redaction, disclosure exports.",
                               no_args_is_help=True)
@@ -58,7 +59,7 @@ def redaction_eval(
     """Precision and recall of the redaction of personal data, per kind, on a labelled corpus."""
     from rich.table import Table
 
-    from transcripts.redaction_eval import DEFAULT_CORPUS, CorpusError, evaluate, load_corpus
+    from privacy.evaluation import DEFAULT_CORPUS, CorpusError, evaluate, load_corpus
 
     path = corpus or DEFAULT_CORPUS
     try:
@@ -66,7 +67,7 @@ def redaction_eval(
     except (OSError, CorpusError) as exc:
         errors.print(f"[red]Cannot read the corpus:[/red] {exc}")
         raise typer.Exit(2) from exc
-    report = evaluate(messages)
+    report = evaluate(messages, build_redactor(Settings()))
     if json_output:
         print(report.to_json())
         return
@@ -87,10 +88,11 @@ def _share(value: float | None) -> str:
 
 
 def _disclosure(settings: Settings):
-    from desk.api.disclosure import build_disclosure
+    from disclosure.public import build_disclosure
     from handoff.directory import load_directory
 
-    return build_disclosure(settings, transcript_sessions(settings), load_directory(settings.directory_file))
+    return build_disclosure(settings, transcript_sessions(settings), load_directory(settings.directory_file),
+                            build_redactor(settings))
 
 
 @transcripts_app.command("export")
@@ -109,9 +111,9 @@ def export(
     """The public disclosure as CSV or JSON: what /api/disclosure serves, with the same filters."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    from desk.api.disclosure import export_meta, make_filter
-    from transcripts.disclosure import DisclosureError
-    from transcripts.export import FORMATS, csv_chunks, json_chunks
+    from desk.api.disclosure import export_meta
+    from disclosure.export import FORMATS, csv_chunks, json_chunks
+    from disclosure.public import DisclosureError, make_filter
 
     if export_format not in FORMATS:
         errors.print(f"[red]Unknown format {export_format!r}; one of: {', '.join(FORMATS)}.")
@@ -161,7 +163,7 @@ def apply_retention_command(
     """
     from datetime import UTC, datetime
 
-    from transcripts.retention import apply_retention
+    from disclosure.retention import apply_retention
 
     settings = Settings(**({"data_dir": data_dir} if data_dir else {}))
     report = apply_retention(transcript_sessions(settings), retention_days=settings.originals_retention_days,

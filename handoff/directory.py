@@ -9,7 +9,9 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, model_validator
 
-DEFAULT_DIRECTORY_FILE = Path(__file__).resolve().parent / "departments.yml"
+from settings import DEFAULT_DIRECTORY_FILE as SETTINGS_DIRECTORY_FILE
+
+DEFAULT_DIRECTORY_FILE = SETTINGS_DIRECTORY_FILE
 
 
 class SLA(StrEnum):

@@ -15,7 +15,7 @@ from handoff.deadlines import describe_deadline, is_overdue
 from handoff.directory import SLA, Category, Directory
 from handoff.models import Case
 from handoff.places import block_address
-from transcripts.redaction import redact
+from privacy import Redactor
 
 ANSWERED_WITHIN = {SLA.SIMPLE: "within 3 hours", SLA.REVIEW: "within 3 days", SLA.POLICY: "within 5 days",
                    SLA.EMERGENCY: "at once"}
@@ -87,34 +87,34 @@ def service_notice(case: Case, directory: Directory, now: datetime, timezone: st
     return f"{department} has it and will answer {when}."
 
 
-def request_of(case: Case, directory: Directory, now: datetime, timezone: str) -> ServiceRequest:
+def request_of(case: Case, directory: Directory, now: datetime, timezone: str, *, redactor: Redactor) -> ServiceRequest:
     zone = ZoneInfo(timezone)
 
     def local(moment: datetime) -> datetime:
         return moment.astimezone(zone).replace(microsecond=0)
 
     return ServiceRequest(service_request_id=case.service_request_id, status=case.status,
-                          status_notes=public_text(case.status_notes), service_name=case.service_name,
-                          service_code=case.service_code, description=public_text(case.description) or "",
+                          status_notes=public_text(case.status_notes, redactor), service_name=case.service_name,
+                          service_code=case.service_code, description=public_text(case.description, redactor) or "",
                           agency_responsible=department_name(directory, case.agency_responsible),
                           service_notice=service_notice(case, directory, now, timezone),
                           requested_datetime=local(case.requested_datetime),
                           updated_datetime=local(case.updated_datetime),
                           expected_datetime=local(case.expected_datetime),
-                          address=public_address(case.address), lat=public_coordinate(case.lat),
+                          address=public_address(case.address, redactor), lat=public_coordinate(case.lat),
                           long=public_coordinate(case.long))
 
 
-def public_text(text: str | None) -> str | None:
+def public_text(text: str | None, redactor: Redactor) -> str | None:
     """A citizen's or staff's text as the public reads it: redacted exactly as the transcripts are."""
-    return redact(text).text if text else text
+    return redactor.public_text(text) if text else text
 
 
-def public_address(address: str | None) -> str | None:
+def public_address(address: str | None, redactor: Redactor) -> str | None:
     """The address at block level, any other personal data in it (a name, a phone) redacted; what the redactor
     still reads as an address after the house numbers went becomes its placeholder."""
-    block = block_address(redact(address, keep=("address",)).text) if address else None
-    return public_text(block) if block else None
+    block = block_address(redactor.redact(address, keep=("address",)).text) if address else None
+    return public_text(block, redactor) if block else None
 
 
 def public_coordinate(value: float | None) -> float | None:

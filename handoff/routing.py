@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from handoff.directory import Category, Department, Directory
-
-# Entries matched this weakly say nothing about the department.
-MIN_ENTRY_CONFIDENCE = 0.35
-ENTRIES_CONSIDERED = 3
+from knowledge_base.department_vote import vote_department
 
 
 class RoutingError(ValueError):
@@ -43,14 +39,3 @@ def route_case(*, directory: Directory, category: Category | None = None,
         return Assignment(directory.department(directory.fallback_department), "fallback inbox")
     except KeyError:
         raise RoutingError(f"fallback department {directory.fallback_department!r} does not exist") from None
-
-
-def vote_department(entry_matches: Sequence[tuple[str | None, float]],
-                    accept: Callable[[str], str | None] = lambda name: name) -> str | None:
-    """The department the best entries vote for, weighted by confidence; `accept` names it or rejects it."""
-    votes: dict[str, float] = defaultdict(float)
-    for name, confidence in entry_matches[:ENTRIES_CONSIDERED]:
-        key = accept(name) if name else None
-        if key is not None and confidence >= MIN_ENTRY_CONFIDENCE:
-            votes[key] += confidence
-    return max(votes, key=lambda key: (votes[key], key)) if votes else None

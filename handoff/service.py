@@ -48,15 +48,14 @@ def case_number(case_id: int, requested: datetime) -> str:
 class CaseDesk:
     """Keyword-only operations; each is one transaction and leaves an event in the case's history."""
 
-    def __init__(self, sessions: sessionmaker, directory: Directory, timezone: str,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 transcript: TranscriptWriter | None = None) -> None:
+    def __init__(self, sessions: sessionmaker, directory: Directory, timezone: str, *, transcript: TranscriptWriter,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self._sessions = sessions
         self.directory = directory
         self.timezone = timezone
         self._clock = clock
         # Staff messages and case notices go into the conversation's transcript in the same transaction
-        self.transcript = transcript or TranscriptWriter(sessions, clock=clock)
+        self.transcript = transcript
 
     def now(self) -> datetime:
         return self._clock()

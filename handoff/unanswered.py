@@ -19,7 +19,7 @@ from sqlalchemy.orm import sessionmaker
 
 from handoff.decide import Route
 from handoff.models import Case, MessageDecision
-from transcripts.retention import REMOVED_TEXT
+from privacy import REMOVED_TEXT
 
 QUESTION_INTENTS = ("ask_question", "nlu_fallback")
 MAX_QUESTIONS = 2_000  # the newest; grouping compares every pair

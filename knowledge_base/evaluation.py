@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from knowledge_base.department_vote import vote_department
 from knowledge_base.factory import build_knowledge_base
 from knowledge_base.importer import read_entries
 from knowledge_base.service import (
@@ -62,8 +63,6 @@ def read_questions(path: Path) -> list[Question]:
 
 def routed_department(answer: Answer) -> str | None:
     """The department a hand-off would reach: the hand-off's own vote of the best-matching entries."""
-    from handoff.routing import vote_department  # the hand-off builds on the knowledge base, not the reverse
-
     return vote_department([(hit.entry.department, hit.confidence) for hit in answer.results])
 
 

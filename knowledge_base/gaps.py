@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,12 +11,14 @@ from scipy.cluster.hierarchy import fcluster, linkage
 
 from knowledge_base.embedder import Embedder
 from knowledge_base.store import EmbeddingCache
-from transcripts.redaction import redact
 
 # Average cosine within a group. 0.55 keeps "when does the pool open" with "swimming pool opening hours" and
 # apart from "when is the library open" (all-MiniLM-L6-v2; tests/knowledge_base/test_gaps.py).
 DEFAULT_SIMILARITY = 0.55
 MAX_EXAMPLES = 3
+
+# What editors see of a citizen's text: personal data redacted (editors copy examples into public answers).
+Redact = Callable[[str], str]
 
 
 @dataclass(frozen=True)
@@ -36,11 +38,6 @@ class Gap:
     examples: tuple[str, ...]
 
 
-def shown_text(text: str) -> str:
-    """A citizen's text as editors see it: personal data redacted (editors copy it into public answers)."""
-    return redact(text).text
-
-
 def group(vectors: np.ndarray, similarity: float = DEFAULT_SIMILARITY) -> list[int]:
     """A group number per row: average-linkage clusters of normalised vectors whose mean cosine is >= similarity.
 
@@ -57,7 +54,8 @@ def group(vectors: np.ndarray, similarity: float = DEFAULT_SIMILARITY) -> list[i
     return [int(label) for label in labels]
 
 
-def gaps_of(questions: Sequence[Question], vectors: np.ndarray, similarity: float = DEFAULT_SIMILARITY) -> list[Gap]:
+def gaps_of(questions: Sequence[Question], vectors: np.ndarray, *, redact: Redact,
+            similarity: float = DEFAULT_SIMILARITY) -> list[Gap]:
     """The groups of `questions` (one vector per question), the group with the newest question first."""
     members: dict[int, list[Question]] = {}
     for question, label in zip(questions, group(vectors, similarity), strict=True):
@@ -65,7 +63,7 @@ def gaps_of(questions: Sequence[Question], vectors: np.ndarray, similarity: floa
     gaps = []
     for found in members.values():
         found.sort(key=lambda q: q.at, reverse=True)
-        examples = list(dict.fromkeys(shown_text(q.text) for q in found))[:MAX_EXAMPLES]
+        examples = list(dict.fromkeys(redact(q.text) for q in found))[:MAX_EXAMPLES]
         gaps.append(Gap(count=len(found), newest=found[0].at, examples=tuple(examples)))
     gaps.sort(key=lambda g: (g.newest, g.count, g.examples), reverse=True)
     return gaps
@@ -74,7 +72,9 @@ def gaps_of(questions: Sequence[Question], vectors: np.ndarray, similarity: floa
 class GapFinder:
     """Groups questions with the embedding model; a text's vector is stored once (the knowledge base's cache)."""
 
-    def __init__(self, embedder: Embedder, cache: EmbeddingCache, similarity: float = DEFAULT_SIMILARITY) -> None:
+    def __init__(self, embedder: Embedder, cache: EmbeddingCache, *, redact: Redact,
+                 similarity: float = DEFAULT_SIMILARITY) -> None:
+        self.redact = redact
         self.embedder = embedder
         self.similarity = similarity
         self._cache = cache
@@ -89,4 +89,5 @@ class GapFinder:
             fresh = dict(zip(missing, self.embedder.embed(missing), strict=True))
             self._cache.put_many(fresh)
             vectors.update(fresh)
-        return gaps_of(questions, np.vstack([vectors[q.text] for q in questions]), self.similarity)
+        return gaps_of(questions, np.vstack([vectors[q.text] for q in questions]), redact=self.redact,
+                       similarity=self.similarity)

@@ -24,11 +24,12 @@ from rich.console import Console
 from rich.progress import Progress
 
 from database import create_db_engine, session_factory, upgrade
-from desk.settings import PROJECT_ROOT, Settings
 from desk.stack import Stack, free_port
 from handoff.directory import SLA, load_directory
 from handoff.routing import route_case
 from handoff.service import CaseDesk
+from privacy import build_redactor
+from settings import PROJECT_ROOT, Settings
 from transcripts.writer import TranscriptWriter
 
 console = Console()
@@ -46,7 +47,7 @@ def seed(settings: Settings, conversations: int, records_each: int) -> int:
     sessions = session_factory(create_db_engine(settings.resolved_database_url))
     start = datetime.now(UTC) - timedelta(days=2)
     clock = {"now": start}
-    writer = TranscriptWriter(sessions, clock=lambda: clock["now"])
+    writer = TranscriptWriter(sessions, redact=build_redactor(settings).public_text, clock=lambda: clock["now"])
     cases = CaseDesk(sessions, load_directory(settings.directory_file), settings.city_timezone,
                      clock=lambda: clock["now"], transcript=writer)
     pothole = cases.directory.category("pothole")

@@ -19,10 +19,11 @@ from typing import Annotated
 import typer
 
 from database import create_db_engine, session_factory, upgrade
-from desk.settings import PROJECT_ROOT
 from knowledge_base.embedder import DEFAULT_MODEL, Embedder, get_embedder
 from knowledge_base.gaps import GapFinder, Question
 from knowledge_base.store import EmbeddingCache
+from privacy import Redactor
+from settings import PROJECT_ROOT
 
 DEFAULT_QUESTIONS = PROJECT_ROOT.parent / "shared" / "eval" / "clinc150" / "questions-val.jsonl"
 
@@ -43,7 +44,8 @@ def _measure(embedder: Embedder, texts: list[str], size: int, start: datetime, f
     batch = [Question(text=texts[i % len(texts)], at=start - timedelta(minutes=i)) for i in range(size)]
     url = f"sqlite:///{folder}/gaps-{size}.db"
     upgrade(url)
-    finder = GapFinder(embedder, EmbeddingCache(session_factory(create_db_engine(url)), DEFAULT_MODEL))
+    finder = GapFinder(embedder, EmbeddingCache(session_factory(create_db_engine(url)), DEFAULT_MODEL),
+                       redact=Redactor().public_text)
     began = time.perf_counter()
     gaps = finder.gaps(batch)
     cold = time.perf_counter() - began

@@ -29,9 +29,9 @@ from sqlalchemy import select
 import database
 from connectors.models import InboundRecord
 from desk.bot_model import ensure_trained
-from desk.settings import DEMO_KB_FILE, PROJECT_ROOT, Settings
 from desk.stack import Stack, child_environment, free_port
 from handoff.models import OutboxMessage
+from settings import DEMO_KB_FILE, PROJECT_ROOT, Settings
 
 QUESTIONS = DEMO_KB_FILE.parent / "demo_questions.jsonl"
 

@@ -20,8 +20,8 @@ import numpy as np
 import typer
 
 from desk.bot_model import ensure_trained
-from desk.settings import DEMO_KB_FILE, Settings
 from desk.stack import Stack, free_port
+from settings import DEMO_KB_FILE, Settings
 
 QUESTIONS = DEMO_KB_FILE.parent / "demo_questions.jsonl"
 

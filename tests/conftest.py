@@ -11,6 +11,8 @@ from knowledge_base.embedder import DEFAULT_MODEL, get_embedder
 from knowledge_base.entry import Entry
 from knowledge_base.factory import build_knowledge_base
 from knowledge_base.service import KnowledgeBase
+from privacy import Redactor
+from transcripts.writer import TranscriptWriter
 
 DEMO_DIR = Path(__file__).resolve().parents[1] / "knowledge_base" / "demo"
 
@@ -61,6 +63,15 @@ def make_kb(tmp_path, embedder):
 @pytest.fixture
 def small_kb(make_kb) -> KnowledgeBase:
     return make_kb(SMALL_ENTRIES)
+
+
+# The redactor with the default settings' phone regions, built once, as the desk builds its own at start-up.
+REDACTOR = Redactor()
+
+
+def writer_for(sessions, clock=None) -> TranscriptWriter:
+    """The transcript writer a process builds at start-up, redacting with REDACTOR (and this clock, if given)."""
+    return TranscriptWriter(sessions, redact=REDACTOR.public_text, **({"clock": clock} if clock else {}))
 
 
 def write_jsonl(path: Path, rows: list[dict]) -> Path:

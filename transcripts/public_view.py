@@ -23,14 +23,8 @@ def span_digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def default_redact(text: str) -> str:
-    from transcripts.redaction import redact  # late: the recognisers take a moment to build
-
-    return redact(text).text
-
-
 def public_view(public_text: str, original: str | None, log: Iterable[RedactionLogRow], *,
-                redact: Redact = default_redact) -> str:
+                redact: Redact) -> str:
     """The record's stored public text, with supervisor-approved un-redactions and then manual redactions applied.
 
     Un-redactions need the original: while it is kept the view is computed from it (every part but the revealed
@@ -40,7 +34,13 @@ def public_view(public_text: str, original: str | None, log: Iterable[RedactionL
     rows = list(log)
     reveal = [r for r in rows if r.action == UNREDACT]
     text = _reveal(original, reveal, redact) if reveal and original is not None else public_text
-    for row in rows:
+    return stored_public_view(text, rows)
+
+
+def stored_public_view(public_text: str, log: Iterable[RedactionLogRow]) -> str:
+    """The stored public text with the manual redactions applied: the view once the original is gone."""
+    text = public_text
+    for row in log:
         if row.action != REDACT:
             continue
         if row.text_sha256 is None:

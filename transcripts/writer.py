@@ -27,16 +27,10 @@ class TranscriptRef:
     at: datetime
 
 
-def default_redact(text: str) -> str:
-    from transcripts.redaction import redact  # imported late: building the recognisers takes a moment
-
-    return redact(text).text
-
-
 class TranscriptWriter:
     """Appends records; writers in several processes are serialised by the database (see TranscriptHead)."""
 
-    def __init__(self, sessions: sessionmaker, *, redact: Redact = default_redact,
+    def __init__(self, sessions: sessionmaker, *, redact: Redact,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self._sessions = sessions
         self._redact = redact

@@ -18,7 +18,9 @@ from connectors.outbox import OutboxSender, PartSent, PermanentFailure, RetryLat
 from connectors.pipeline import Pipeline
 from connectors.telegram import render
 from connectors.telegram.normalize import CHANNEL, chat_of, conversation_of, inbound_of
-from desk.settings import Settings
+from privacy import build_redactor
+from settings import Settings
+from transcripts.writer import TranscriptWriter
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +64,8 @@ class TelegramConnector:
                              "a secret token so that forged deliveries can be refused")
         self.settings = settings
         self.sessions = database.session_factory(database.create_db_engine(settings.resolved_database_url))
-        self.pipeline = Pipeline(self.sessions, channel=CHANNEL, rasa_url=settings.rasa_url,
+        writer = TranscriptWriter(self.sessions, redact=build_redactor(settings).public_text)
+        self.pipeline = Pipeline(self.sessions, channel=CHANNEL, rasa_url=settings.rasa_url, writer=writer,
                                  duplicate_window_s=settings.duplicate_window_s, rasa_timeout_s=settings.rasa_timeout_s)
         self.sender = OutboxSender(self.sessions, channel=CHANNEL, deliver=self.deliver)
         self.pipeline.on_queued = self.sender.nudge

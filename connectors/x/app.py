@@ -18,7 +18,9 @@ from connectors.x.normalise import CHANNEL
 from connectors.x.poller import XPoller, call_x
 from connectors.x.sender import XSender
 from connectors.x.state import XState
-from desk.settings import Settings
+from privacy import build_redactor
+from settings import Settings
+from transcripts.writer import TranscriptWriter
 
 log = logging.getLogger(__name__)
 
@@ -69,10 +71,12 @@ async def build_connector(settings: Settings, *, sessions: sessionmaker | None =
         account_id = str(me.data.id)
         log.info("X connector for @%s (%s)", me.data.username, account_id)
     state = XState(sessions)
+    redactor = build_redactor(settings)
     pipeline = Pipeline(sessions, channel=CHANNEL, rasa_url=settings.rasa_url,
+                        writer=TranscriptWriter(sessions, redact=redactor.public_text),
                         duplicate_window_s=settings.duplicate_window_s, numbered_choices=True,
                         rasa_timeout_s=settings.rasa_timeout_s)
-    sender = OutboxSender(sessions, channel=CHANNEL, deliver=XSender(client, sessions, state))
+    sender = OutboxSender(sessions, channel=CHANNEL, deliver=XSender(client, sessions, state, redactor=redactor))
     pipeline.on_queued = sender.nudge
     bearer = settings.x_bearer_token is not None and bool(settings.x_bearer_token.get_secret_value())
     poller = XPoller(client, state, pipeline.handle, account_id=account_id, app_auth_reads=bearer)

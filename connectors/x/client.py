@@ -5,7 +5,7 @@ from __future__ import annotations
 import requests
 import tweepy
 
-from desk.settings import Settings
+from settings import Settings
 
 # tweepy builds every URL from one of these hosts; X_BASE_URL replaces it (a local fake in tests)
 TWEEPY_HOSTS = ("https://api.twitter.com", "https://api.x.com")

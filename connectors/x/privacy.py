@@ -10,19 +10,18 @@ from sqlalchemy.orm import sessionmaker
 from connectors.message import OutboundMessage
 from connectors.models import InboundRecord
 from handoff.models import Case, OutboxMessage
+from privacy import Redactor
 from transcripts.models import TranscriptRecord
 
 CASE_NUMBER = re.compile(r"\bCD-\d{4}-\d{6}\b")  # handoff.service.case_number's format
 
 
-def personal_data_kinds(text: str) -> list[str]:
+def personal_data_kinds(text: str, redactor: Redactor) -> list[str]:
     """The kinds of personal data (phone, email, ...) in `text`, by the transcripts' redaction rules."""
-    from transcripts.redaction import redact
-
-    return sorted({finding.kind for finding in redact(text).findings})
+    return sorted({finding.kind for finding in redactor.find(text)})
 
 
-def reason_to_answer_privately(sessions: sessionmaker, message: OutboundMessage) -> str | None:
+def reason_to_answer_privately(sessions: sessionmaker, message: OutboundMessage, redactor: Redactor) -> str | None:
     """Why this reply to a public conversation must go by direct message instead; None: it may be public."""
     if message.case_id is not None:
         return "a staff answer about the citizen's case"
@@ -43,7 +42,7 @@ def reason_to_answer_privately(sessions: sessionmaker, message: OutboundMessage)
                                                              InboundRecord.platform_message_id == message.reply_to))
         if inbound is None:
             return None
-        if kinds := personal_data_kinds(inbound.text or ""):
+        if kinds := personal_data_kinds(inbound.text or "", redactor):
             return f"the citizen's post contains personal data ({', '.join(kinds)})"
         if inbound.transcript_id is not None:
             turn = session.scalars(select(TranscriptRecord).where(

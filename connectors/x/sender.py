@@ -22,6 +22,7 @@ from connectors.x.privacy import public_post_of_case, reason_to_answer_privately
 from connectors.x.state import XState
 from connectors.x.text import TWEET_LIMIT, split_thread, with_choices
 from handoff.models import OutboxMessage
+from privacy import Redactor
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +42,11 @@ def thread_parts(text: str) -> list[str]:
 class XSender:
     """The `deliver` coroutine of the X channel's OutboxSender (connectors/outbox.py)."""
 
-    def __init__(self, client: tweepy.Client, sessions: sessionmaker, state: XState) -> None:
+    def __init__(self, client: tweepy.Client, sessions: sessionmaker, state: XState, *, redactor: Redactor) -> None:
         self.client = client
         self.sessions = sessions
         self.state = state
+        self.redactor = redactor
 
     async def __call__(self, message: OutboundMessage, part_sent: PartSent) -> str:
         try:
@@ -57,7 +59,8 @@ class XSender:
     async def _deliver(self, message: OutboundMessage, part_sent: PartSent) -> str:
         text = with_choices(message.text, message.buttons)
         public_post = await asyncio.to_thread(self._public_post, message)
-        reason = await asyncio.to_thread(reason_to_answer_privately, self.sessions, message) if public_post else None
+        reason = await asyncio.to_thread(reason_to_answer_privately, self.sessions, message,
+                                           self.redactor) if public_post else None
         if public_post and reason is None:
             return await self._post_thread(message, thread_parts(text), public_post, part_sent)
         if reason:

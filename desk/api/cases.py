@@ -6,11 +6,12 @@ import re
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 
-from desk.api.deps import get_cases
+from desk.api.deps import get_cases, get_redactor
 from desk.api.internal_auth import require_internal_token
 from desk.api.messages import CaseSummary, case_summary
 from handoff.georeport import public_text
 from handoff.service import CaseDesk
+from privacy import Redactor
 
 # Internal: it reveals citizens' cases; only our own processes call it.
 router = APIRouter(prefix="/api/cases", tags=["cases"], dependencies=[Depends(require_internal_token)])
@@ -22,7 +23,7 @@ CASE_NUMBER = re.compile(r"\b([A-Z]{2})-?(\d{4})-?(\d{3,6})\b", re.IGNORECASE)
 def case_status(conversation_id: str = Query(min_length=1, max_length=200),
                 text: str | None = Query(default=None, max_length=4000,
                                          description="The citizen's message; a case number in it is looked up."),
-                cases: CaseDesk = Depends(get_cases)) -> list[CaseSummary]:
+                cases: CaseDesk = Depends(get_cases), redactor: Redactor = Depends(get_redactor)) -> list[CaseSummary]:
     """The case a number in the message names, else the conversation's cases, newest first.
 
     Anyone can type a case number, so another conversation's case is told as the public sees it (Open311):
@@ -37,6 +38,6 @@ def case_status(conversation_id: str = Query(min_length=1, max_length=200),
             raise HTTPException(status_code=404, detail=f"There is no case {number}.") from None
         summary = case_summary(case, cases)
         if case.conversation_id != conversation_id:
-            summary.status_notes = public_text(summary.status_notes)
+            summary.status_notes = public_text(summary.status_notes, redactor)
         return [summary]
     return [case_summary(c, cases) for c in cases.for_conversation(conversation_id)]

@@ -2,11 +2,12 @@
 
 from fastapi import Request
 
-from desk.settings import Settings
 from handoff.intake import Intake
 from handoff.service import CaseDesk
 from knowledge_base.editor import EntryEditor
 from knowledge_base.service import KnowledgeBase
+from privacy import Redactor
+from settings import Settings
 
 
 def get_knowledge_base(request: Request) -> KnowledgeBase:
@@ -27,3 +28,8 @@ def get_intake(request: Request) -> Intake:
 
 def get_settings(request: Request) -> Settings:
     return request.app.state.settings
+
+
+def get_redactor(request: Request) -> Redactor:
+    """The one redactor, built from settings at start-up: whatever the public reads passes through it."""
+    return request.app.state.redactor

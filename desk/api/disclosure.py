@@ -6,42 +6,15 @@ from datetime import UTC, date, datetime
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
-from sqlalchemy.orm import sessionmaker
 
-from desk.settings import Settings
-from handoff.directory import Directory
-from transcripts.disclosure import STATUSES, Disclosure, DisclosureError, DisclosureFilter
-from transcripts.export import csv_chunks, json_chunks
+from disclosure.export import csv_chunks, json_chunks
+from disclosure.public import STATUSES, Disclosure, DisclosureError, DisclosureFilter, make_filter
 
 router = APIRouter(prefix="/api/disclosure", tags=["disclosure"])
 
 
-def build_disclosure(settings: Settings, sessions: sessionmaker, directory: Directory) -> Disclosure:
-    """The disclosure as the settings configure it (delay, pseudonym key) with the directory's department names."""
-    return Disclosure(sessions, pseudonym_key=settings.resolved_pseudonym_key,
-                      delay_hours=settings.disclosure_delay_hours,
-                      department_names={d.code: d.name for d in directory.departments})
-
-
 def get_disclosure(request: Request) -> Disclosure:
     return request.app.state.disclosure
-
-
-def make_filter(*, q: str | None = None, department: str | None = None, topic: str | None = None,
-                status: str | None = None, date_from: str | None = None,
-                date_to: str | None = None) -> DisclosureFilter:
-    """The filters from query strings ('' means none); DisclosureError says what is wrong."""
-    return DisclosureFilter(q=(q or "").strip(), department=department or None, topic=topic or None,
-                            status=status or None, date_from=_date(date_from, "from"), date_to=_date(date_to, "to"))
-
-
-def _date(value: str | None, name: str) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise DisclosureError(f"the date {name} is not a date (YYYY-MM-DD): {value!r}") from None
 
 
 def query_filter(q: str | None = Query(default=None, max_length=200, description="Text in the public messages."),

@@ -7,9 +7,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from desk.api.deps import get_settings
 from desk.api.internal_auth import require_internal_token
-from desk.settings import Settings
 from desk.web.auth import LoginRequired, get_staff_accounts, logged_in_user
 from handoff.staff import StaffAccounts
+from settings import Settings
 
 EDITOR_ROLE = "editor"
 INTERNAL_EDITOR = "internal"

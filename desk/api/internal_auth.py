@@ -8,7 +8,7 @@ from fastapi import Depends, HTTPException, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from desk.api.deps import get_settings
-from desk.settings import Settings
+from settings import Settings
 
 _bearer = HTTPBearer(auto_error=False, description="The internal token (CITYDESK_INTERNAL_TOKEN, or the file "
                                                    "internal_token in the desk's data folder).")

@@ -18,11 +18,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from desk.api.deps import get_cases, get_intake, get_settings
-from desk.settings import Settings
+from desk.api.deps import get_cases, get_intake, get_redactor, get_settings
 from handoff.georeport import Service, ServiceRequest, request_of, service_notice, service_of
 from handoff.intake import IncomingMessage, Intake
 from handoff.service import CaseDesk
+from privacy import Redactor
+from settings import Settings
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
 log = logging.getLogger("citydesk.open311")
@@ -78,7 +79,8 @@ def list_requests(
                                                          "default: 90 days before end_date (or now)."),
         end_date: str | None = Query(None, description="ISO 8601 with a time zone; default: no limit."),
         jurisdiction_id: str | None = Query(None, description="Accepted and ignored: the desk serves one city."),
-        cases: CaseDesk = Depends(get_cases)) -> list[ServiceRequest] | JSONResponse:
+        cases: CaseDesk = Depends(get_cases),
+        redactor: Redactor = Depends(get_redactor)) -> list[ServiceRequest] | JSONResponse:
     """Service requests, newest first, at most 1000; the last 90 days unless dates are given."""
     if (response := wrong_format("requests", fmt)) is not None:
         return response
@@ -104,12 +106,13 @@ def list_requests(
         if start is None:
             start = (end or now) - DEFAULT_WINDOW
         found = cases.requests(service_codes=codes, statuses=statuses, start=start, end=end, limit=MAX_REQUESTS)
-    return [request_of(c, cases.directory, now, cases.timezone) for c in found]
+    return [request_of(c, cases.directory, now, cases.timezone, redactor=redactor) for c in found]
 
 
 @router.get("/requests/{service_request_id}.{fmt}", response_model=list[ServiceRequest], responses=ERRORS)
 def one_request(service_request_id: str, fmt: str,
-                cases: CaseDesk = Depends(get_cases)) -> list[ServiceRequest] | JSONResponse:
+                cases: CaseDesk = Depends(get_cases),
+        redactor: Redactor = Depends(get_redactor)) -> list[ServiceRequest] | JSONResponse:
     """One service request, as a one-element list (as GeoReport v2 does)."""
     if (response := wrong_format(f"requests/{service_request_id}", fmt)) is not None:
         return response
@@ -117,7 +120,7 @@ def one_request(service_request_id: str, fmt: str,
         case = cases.get(service_request_id)
     except LookupError:
         return error(404, f"There is no service request {service_request_id}.")
-    return [request_of(case, cases.directory, cases.now(), cases.timezone)]
+    return [request_of(case, cases.directory, cases.now(), cases.timezone, redactor=redactor)]
 
 
 class NewRequest(BaseModel):

@@ -15,10 +15,10 @@ from fastapi.routing import APIRoute
 from starlette.middleware.sessions import SessionMiddleware
 
 from desk.api.deps import get_settings
-from desk.settings import Settings
 from desk.web.templates import templates
 from handoff.models import StaffUser
 from handoff.staff import INBOX_ROLES, StaffAccounts
+from settings import Settings
 
 SESSION_COOKIE = "citydesk_session"
 SESSION_MAX_AGE_S = 12 * 60 * 60  # a working day; then log in again

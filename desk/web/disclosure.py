@@ -9,11 +9,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from desk.api.deps import get_settings
-from desk.api.disclosure import get_disclosure, make_filter
-from desk.settings import Settings
+from desk.api.disclosure import get_disclosure
 from desk.web.formatting import local_time
 from desk.web.templates import templates
-from transcripts.disclosure import STATUSES, Disclosure, DisclosureError, DisclosureFilter, PublicConversation
+from disclosure.public import STATUSES, Disclosure, DisclosureError, DisclosureFilter, PublicConversation, make_filter
+from settings import Settings
 
 router = APIRouter(prefix="/disclosure", include_in_schema=False)
 

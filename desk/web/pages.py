@@ -5,8 +5,8 @@ from fastapi.responses import HTMLResponse
 
 from desk.api.chat import MAX_MESSAGE_CHARS
 from desk.api.deps import get_settings
-from desk.settings import Settings
 from desk.web.templates import templates
+from settings import Settings
 
 router = APIRouter(include_in_schema=False)
 

@@ -9,20 +9,20 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from desk.api.deps import get_settings
-from desk.settings import Settings
 from desk.web.auth import INBOX_PATH, PageError, PageRoute, csrf_protected, flash, logged_in_user, page_context
 from desk.web.formatting import local_time
 from desk.web.templates import templates
-from handoff.models import StaffUser
-from handoff.staff import actor_of
-from transcripts.log_models import REDACT
-from transcripts.redactions import (
+from disclosure.staff_review import (
     OriginalsRefused,
     RedactionRefused,
     StaffTranscript,
     TranscriptDesk,
     TranscriptNotFound,
 )
+from handoff.models import StaffUser
+from handoff.staff import actor_of
+from settings import Settings
+from transcripts.log_models import REDACT
 
 router = APIRouter(prefix=INBOX_PATH, include_in_schema=False, route_class=PageRoute)
 post_router = APIRouter(prefix=INBOX_PATH, include_in_schema=False, route_class=PageRoute,

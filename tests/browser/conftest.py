@@ -15,7 +15,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 
-from desk.settings import PROJECT_ROOT
+from settings import PROJECT_ROOT
 
 SETUP_SCRIPT = PROJECT_ROOT / "scripts" / "setup-browser.sh"
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -15,13 +15,13 @@ from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.wait import WebDriverWait
 
 from desk.app import create_app
-from desk.settings import DEMO_KB_FILE, Settings
 from desk.stack import free_port
 from desk.web.auth import LOGIN_FAILED
 from handoff.directory import SLA
 from handoff.intake import IncomingMessage
 from handoff.models import Case
 from handoff.service import CaseDesk
+from settings import DEMO_KB_FILE, Settings
 from tests.browser.conftest import ServedApp
 from tests.desk.inbox_support import PASSWORD, desk_at, open_case
 

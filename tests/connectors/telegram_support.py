@@ -12,7 +12,7 @@ import httpx
 from pydantic import SecretStr
 
 from connectors.telegram.bot import TelegramConnector
-from desk.settings import Settings
+from settings import Settings
 from tests.fakes.telegram_api import FakeTelegramApi
 
 

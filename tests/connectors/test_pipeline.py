@@ -15,6 +15,7 @@ from handoff.directory import SLA, load_directory
 from handoff.models import Case
 from handoff.routing import route_case
 from handoff.service import CaseDesk
+from tests.conftest import writer_for
 from tests.connectors.pipeline_support import db_url, inbound, outbox, rasa, sessions, transcript  # noqa: F401
 
 T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -26,7 +27,7 @@ def message(text: str | None, pid: str, *, conversation: str = "x-42", at: datet
 
 
 def make_pipeline(sessions, rasa, **options) -> Pipeline:  # noqa: F811
-    return Pipeline(sessions, channel="x", rasa_url=rasa.url, **options)
+    return Pipeline(sessions, channel="x", rasa_url=rasa.url, writer=writer_for(sessions), **options)
 
 
 def run(coroutine):
@@ -127,7 +128,7 @@ def test_other_kinds_get_a_polite_reply_without_the_assistant(sessions, rasa, ki
 
 
 def test_a_location_is_kept_on_the_open_case_and_passed_to_the_assistant(sessions, rasa):  # noqa: F811
-    cases = CaseDesk(sessions, load_directory(), "America/New_York")
+    cases = CaseDesk(sessions, load_directory(), "America/New_York", transcript=writer_for(sessions))
     directory = cases.directory
     category = directory.categories[0]
     case = cases.open_case(description="Streetlight out", channel="x", conversation_id="x-42", sla=SLA.SIMPLE,
@@ -191,7 +192,7 @@ def test_a_message_of_another_channel_is_refused(sessions, rasa):  # noqa: F811
 def test_a_case_opened_after_a_location_was_sent_gets_that_location(sessions, rasa):  # noqa: F811
     pipeline = make_pipeline(sessions, rasa)
     run(pipeline.handle(message(None, "t1", kind="location", lat=40.7, long=-74.0)))
-    cases = CaseDesk(sessions, load_directory(), "America/New_York")
+    cases = CaseDesk(sessions, load_directory(), "America/New_York", transcript=writer_for(sessions))
     category = cases.directory.categories[0]
     case = cases.open_case(description="Streetlight out here", channel="x", conversation_id="x-42",
                            sla=SLA.SIMPLE, category=category,

@@ -24,11 +24,12 @@ from sqlalchemy import select
 
 import database
 from connectors.models import InboundRecord
-from desk.settings import DEMO_KB_FILE, PROJECT_ROOT
 from desk.stack import child_environment, free_port
 from handoff.directory import load_directory
 from handoff.models import Case, OutboxMessage
 from handoff.service import Actor, CaseDesk
+from settings import DEMO_KB_FILE, PROJECT_ROOT
+from tests.conftest import writer_for
 from tests.e2e.conftest import stack  # noqa: F401  (the module's assistant stack)
 from tests.fakes.telegram_api import FakeTelegramApi
 from transcripts.models import TranscriptRecord
@@ -159,7 +160,7 @@ def test_a_staff_answer_reaches_the_telegram_chat_once(stack, fake, sessions, tm
         assert case is not None and case.channel == "telegram", texts(fake, chat)
         assert any(case.service_request_id in text for text in texts(fake, chat))
         before = len(texts(fake, chat))
-        cases = CaseDesk(sessions, load_directory(), stack.settings.city_timezone)
+        cases = CaseDesk(sessions, load_directory(), stack.settings.city_timezone, transcript=writer_for(sessions))
         cases.reply(service_request_id=case.service_request_id, actor=Actor("pw.officer", "supervisor"),
                     text="A crew will fill it tomorrow morning.")
         assert fake.wait_for(lambda: len(texts(fake, chat)) > before, timeout=30)

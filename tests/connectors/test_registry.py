@@ -8,8 +8,8 @@ from pydantic import SecretStr
 from typer.testing import CliRunner
 
 from desk.cli import app
-from desk.settings import Settings
 from desk.stack import Stack
+from settings import Settings
 
 
 def test_the_telegram_connector_starts_only_with_a_token(tmp_path):

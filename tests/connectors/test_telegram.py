@@ -18,9 +18,9 @@ from connectors import replies
 from connectors.telegram.render import MAX_MESSAGE_CHARS, split_text
 from connectors.telegram.webhook import REJECTED_CONVERSATION, SECRET_HEADER
 from desk.cli import app
-from desk.settings import Settings
 from desk.stack import free_port
 from handoff.models import OutboxMessage
+from settings import Settings
 from tests.connectors.pipeline_support import db_url, outbox, rasa, sessions, transcript  # noqa: F401
 from tests.connectors.telegram_support import running_connector, telegram_settings
 from tests.fakes.telegram_api import FakeTelegramApi

@@ -26,11 +26,12 @@ from connectors.models import ButtonChoice, InboundRecord
 from connectors.x.app import XConnector, build_connector
 from connectors.x.sender import DM_NOTE, DUPLICATE_MARK, STAFF_NOTE, thread_parts
 from connectors.x.text import TWEET_LIMIT, weighted_length
-from desk.settings import DEMO_KB_FILE, PROJECT_ROOT, Settings
 from desk.stack import child_environment
 from handoff.directory import load_directory
 from handoff.models import Case, OutboxMessage
 from handoff.service import Actor, CaseDesk
+from settings import DEMO_KB_FILE, PROJECT_ROOT, Settings
+from tests.conftest import writer_for
 from tests.e2e.conftest import stack  # noqa: F401  (the module's assistant stack)
 from tests.fakes.x_api import FakeXApi
 
@@ -228,7 +229,8 @@ def test_a_case_from_a_mention_and_its_staff_answer_reach_the_citizen_by_dm_once
     sessions = database.session_factory(database.create_db_engine(x_settings.resolved_database_url))
     with sessions() as session:
         case = session.scalar(select(Case).where(Case.conversation_id == f"x-{user}"))
-    desk = CaseDesk(sessions, load_directory(x_settings.directory_file), x_settings.city_timezone)
+    desk = CaseDesk(sessions, load_directory(x_settings.directory_file), x_settings.city_timezone,
+                    transcript=writer_for(sessions))
     desk.reply(service_request_id=case.service_request_id, actor=Actor("pw.staff", "staff", "public-works"),
                text="A crew will fill it tomorrow morning.")
     with_connector(x_settings, poll_and_deliver)

@@ -12,7 +12,7 @@ from connectors.registry import plan_connectors
 from connectors.x.client import build_client, missing_credentials
 from connectors.x.normalise import DM_EVENT_FIELDS, TWEET_FIELDS, dm_to_message, mention_to_message
 from connectors.x.poller import call_x
-from desk.settings import Settings
+from settings import Settings
 from tests.fakes.x_api import FakeXApi
 
 CITIZEN = "4242"

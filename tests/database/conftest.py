@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from desk.settings import PROJECT_ROOT
 from desk.stack import free_port
+from settings import PROJECT_ROOT
 
 SETUP_SCRIPT = PROJECT_ROOT / "scripts" / "setup-postgres.sh"
 SKIP_REASON = ("no PostgreSQL server on this machine, and scripts/setup-postgres.sh could not install it (it needs "

@@ -6,8 +6,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from desk.app import create_app
-from desk.settings import DEMO_KB_FILE, Settings
 from desk.stack import free_port
+from settings import DEMO_KB_FILE, Settings
 
 
 @pytest.fixture(scope="module")

@@ -6,12 +6,13 @@ import re
 from datetime import datetime, timedelta
 
 from database import create_db_engine, session_factory
-from desk.settings import Settings
 from handoff.directory import SLA, Directory, load_directory
 from handoff.models import Case
 from handoff.routing import route_case
 from handoff.service import CaseDesk
 from handoff.staff import StaffAccounts
+from settings import Settings
+from tests.conftest import writer_for
 
 PASSWORD = "a long enough password"
 # username: (display name, role, department)
@@ -30,7 +31,8 @@ def add_users(accounts: StaffAccounts) -> None:
 def desk_at(settings: Settings, moment: datetime) -> CaseDesk:
     """A case desk on the settings' database whose clock stands at `moment`: cases opened in the past."""
     sessions = session_factory(create_db_engine(settings.resolved_database_url))
-    return CaseDesk(sessions, load_directory(settings.directory_file), settings.city_timezone, clock=lambda: moment)
+    return CaseDesk(sessions, load_directory(settings.directory_file), settings.city_timezone,
+                    transcript=writer_for(sessions, clock=lambda: moment), clock=lambda: moment)
 
 
 def open_case(cases: CaseDesk, *, category: str | None, text: str, conversation_id: str,

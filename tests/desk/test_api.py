@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from desk.api.chat import MAX_MESSAGE_CHARS
-from desk.settings import DEMO_KB_FILE
 from knowledge_base.service import MAX_QUERY_CHARS
+from settings import DEMO_KB_FILE
 
 DEMO_ENTRY_COUNT = sum(1 for line in DEMO_KB_FILE.read_text().splitlines() if line.strip())
 DEMO = {e["id"]: e for e in map(json.loads, DEMO_KB_FILE.read_text().splitlines())}
@@ -28,9 +28,9 @@ def test_health_counts_only_published_entries_as_answering(tmp_path):
     from fastapi.testclient import TestClient
 
     from desk.app import create_app
-    from desk.settings import Settings
     from desk.stack import free_port
     from knowledge_base.editor import EntryEditor
+    from settings import Settings
     from tests.conftest import SMALL_ENTRIES, write_jsonl
 
     seed = write_jsonl(tmp_path / "seed.jsonl", [e.model_dump(mode="json") for e in SMALL_ENTRIES])

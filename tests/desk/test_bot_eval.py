@@ -140,8 +140,8 @@ def test_read_messages_skips_blank_lines_and_names_a_bad_line(tmp_path):
 
 
 def test_the_demo_message_set_is_valid_and_covers_every_route():
-    from desk.settings import DEMO_KB_FILE, PROJECT_ROOT
     from handoff.directory import default_directory
+    from settings import DEMO_KB_FILE, PROJECT_ROOT
 
     messages = read_messages(PROJECT_ROOT / "bot" / "eval" / "demo_messages.jsonl")
     entry_ids = {json.loads(line)["id"] for line in DEMO_KB_FILE.read_text().splitlines() if line.strip()}

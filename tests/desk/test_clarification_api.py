@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from desk.settings import DEMO_KB_FILE
 from handoff.intake import CHOSEN_REASON
+from settings import DEMO_KB_FILE
 
 DEMO = {e["id"]: e for e in map(json.loads, DEMO_KB_FILE.read_text().splitlines())}
 # Two demo entries rank close together for this message, both below the calibrated answer threshold.

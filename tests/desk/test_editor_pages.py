@@ -9,9 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from desk.app import create_app
-from desk.settings import DEMO_KB_FILE, Settings
 from desk.stack import free_port
 from desk.web.auth import FORM_REJECTED
+from settings import DEMO_KB_FILE, Settings
 from tests.desk.inbox_support import CSRF, PASSWORD, add_users
 
 ENTRY_ROWS = re.compile(r'<tr class="entry" data-entry="([^"]+)" data-state="([^"]+)"')

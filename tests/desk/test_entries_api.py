@@ -8,8 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from desk.app import create_app
-from desk.settings import Settings
 from desk.stack import free_port
+from settings import Settings
 from tests.conftest import SMALL_ENTRIES, write_jsonl
 from tests.desk.inbox_support import CSRF, PASSWORD, add_users
 

@@ -11,12 +11,12 @@ from fastapi.testclient import TestClient
 
 from database import upgrade
 from desk.app import create_app
-from desk.settings import Settings
 from desk.stack import free_port
 from desk.web.auth import FORM_REJECTED, LOGIN_FAILED, SESSION_COOKIE
 from handoff.directory import SLA
 from handoff.models import Case
 from handoff.service import SYSTEM, CaseDesk
+from settings import Settings
 from tests.desk.inbox_support import CSRF, PASSWORD, add_users, desk_at, now_minus, open_case
 
 ROWS = re.compile(r'<tr class="(case[^"]*)" data-case="([^"]+)" data-department="([^"]+)"')

@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from desk.api.conversations import NO_DECISION_REASON
 from desk.api.internal_auth import MISSING, WRONG
 from desk.app import create_app
-from desk.secrets import load_or_create_secret, read_secret
-from desk.settings import DEMO_KB_FILE, Settings
+from settings import DEMO_KB_FILE, Settings
+from settings.secrets import load_or_create_secret, read_secret
 
 DEMO = {e["id"]: e for e in map(json.loads, DEMO_KB_FILE.read_text().splitlines())}
 POTHOLE = "There's a huge pothole on Main St near 5th, nearly wrecked my bike"

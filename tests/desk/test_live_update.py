@@ -9,8 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from desk.cli import app
-from desk.settings import Settings
 from desk.stack import Stack, free_port
+from settings import Settings
 from tests.conftest import SMALL_ENTRIES, write_jsonl
 
 NEW = {"id": "t-pothole", "question": "How do I report a pothole?", "alt_questions": ["hole in the road"],

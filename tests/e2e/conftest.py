@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from desk.bot_model import ensure_trained
-from desk.settings import DEMO_KB_FILE, Settings
 from desk.stack import Stack, free_port
+from settings import DEMO_KB_FILE, Settings
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,9 @@ import uuid
 import httpx
 import pytest
 
-from desk.settings import DEMO_KB_FILE
 from desk.stack import Stack
+from settings import DEMO_KB_FILE
+from tests.conftest import writer_for
 
 pytestmark = pytest.mark.e2e
 
@@ -99,7 +100,7 @@ def test_a_pothole_report_is_handed_off_answered_by_staff_and_followed_up(stack)
 
     sessions = session_factory(create_db_engine(stack.settings.resolved_database_url))
     directory = load_directory(stack.settings.directory_file)
-    cases = CaseDesk(sessions, directory, stack.settings.city_timezone)
+    cases = CaseDesk(sessions, directory, stack.settings.city_timezone, transcript=writer_for(sessions))
     case = cases.get(number)
     assert (case.agency_responsible, case.sla, case.service_code) == ("public-works", "simple", "pothole")
     assert case.address == "Main St near 5th"

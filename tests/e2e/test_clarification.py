@@ -9,7 +9,7 @@ import uuid
 import httpx
 import pytest
 
-from desk.settings import DEMO_KB_FILE
+from settings import DEMO_KB_FILE
 
 pytestmark = pytest.mark.e2e
 

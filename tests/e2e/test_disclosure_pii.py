@@ -15,11 +15,11 @@ import httpx
 import pytest
 
 from desk.bot_model import ensure_trained
-from desk.settings import DEMO_KB_FILE, PROJECT_ROOT, Settings
 from desk.stack import Stack, free_port
+from settings import DEMO_KB_FILE, PROJECT_ROOT, Settings
 from transcripts.pseudonyms import pseudonym
 
-CORPUS = PROJECT_ROOT / "transcripts" / "data" / "pii_corpus.jsonl"
+CORPUS = PROJECT_ROOT / "privacy" / "data" / "pii_corpus.jsonl"
 SENDERS = 3  # citizens writing at once
 
 

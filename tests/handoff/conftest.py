@@ -9,6 +9,7 @@ import pytest
 from database import create_db_engine, session_factory, upgrade
 from handoff.directory import Category, Department, Directory, Person, default_directory
 from handoff.service import CaseDesk
+from tests.conftest import writer_for
 
 CITY_TIMEZONE = "America/New_York"
 # A Monday afternoon in the city (14:00 UTC = 9:00 AM EST).
@@ -61,4 +62,5 @@ def sessions(tmp_path):
 @pytest.fixture
 def desk(sessions, clock) -> CaseDesk:
     """A case desk on the city's real directory (handoff/departments.yml)."""
-    return CaseDesk(sessions, default_directory(), CITY_TIMEZONE, clock=clock)
+    return CaseDesk(sessions, default_directory(), CITY_TIMEZONE, transcript=writer_for(sessions, clock=clock),
+                    clock=clock)

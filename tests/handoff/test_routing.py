@@ -6,7 +6,8 @@ import pytest
 from pydantic import ValidationError
 
 from handoff.directory import Category
-from handoff.routing import ENTRIES_CONSIDERED, MIN_ENTRY_CONFIDENCE, RoutingError, route_case
+from handoff.routing import RoutingError, route_case
+from knowledge_base.department_vote import ENTRIES_CONSIDERED, MIN_ENTRY_CONFIDENCE
 from tests.handoff.conftest import small_directory
 
 DIRECTORY = small_directory()

@@ -12,6 +12,7 @@ from handoff.directory import SLA, default_directory
 from handoff.models import Case
 from handoff.routing import route_case
 from handoff.service import MAX_STAFF_TEXT_CHARS, SYSTEM, Actor, CaseDesk, CaseError
+from tests.conftest import writer_for
 from tests.handoff.conftest import CITY_TIMEZONE, START, FakeClock
 
 CITY_ZONE = ZoneInfo(CITY_TIMEZONE)
@@ -68,13 +69,14 @@ def test_case_numbers_count_up(desk):
 
 def test_the_case_number_carries_the_city_year(sessions):
     new_years_eve = datetime(2027, 1, 1, 3, 0, tzinfo=UTC)  # 10:00 PM on 31 December in the city
-    desk = CaseDesk(sessions, DIRECTORY, CITY_TIMEZONE, clock=FakeClock(new_years_eve))
+    desk = CaseDesk(sessions, DIRECTORY, CITY_TIMEZONE, transcript=writer_for(sessions), clock=FakeClock(new_years_eve))
     assert open_pothole(desk).service_request_id.startswith("CD-2026-")
 
 
 def test_datetimes_read_back_are_aware_utc_whatever_zone_the_clock_gives(sessions):
     local_clock = FakeClock(START.astimezone(CITY_ZONE))
-    desk = CaseDesk(sessions, DIRECTORY, CITY_TIMEZONE, clock=local_clock)
+    desk = CaseDesk(sessions, DIRECTORY, CITY_TIMEZONE, transcript=writer_for(sessions, clock=local_clock),
+                    clock=local_clock)
     case = desk.get(open_pothole(desk).service_request_id)
     assert case.requested_datetime == START
     assert case.requested_datetime.utcoffset() == timedelta(0)

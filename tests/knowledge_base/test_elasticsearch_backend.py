@@ -9,7 +9,6 @@ import uuid
 import numpy as np
 import pytest
 
-from desk.settings import Settings
 from knowledge_base import ranking
 from knowledge_base.embedder import DEFAULT_MODEL
 from knowledge_base.factory import build_knowledge_base, search_backend
@@ -32,6 +31,7 @@ from knowledge_base.search.elasticsearch import (
     stale_query,
 )
 from knowledge_base.search.embedded import BM25_WEIGHTS, EmbeddedBackend
+from settings import Settings
 from tests.conftest import SMALL_ENTRIES
 from tests.fakes.elasticsearch_api import FakeElasticsearch
 from tests.knowledge_base.search_conformance import (

@@ -11,6 +11,7 @@ from database import create_db_engine, session_factory, upgrade
 from knowledge_base.embedder import DEFAULT_MODEL
 from knowledge_base.gaps import GapFinder, Question, gaps_of, group
 from knowledge_base.store import EmbeddingCache
+from tests.conftest import REDACTOR
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 # (text, minutes after T0)
@@ -38,7 +39,7 @@ def cache(tmp_path) -> EmbeddingCache:
 
 @pytest.fixture
 def finder(embedder, cache) -> GapFinder:
-    return GapFinder(embedder, cache)
+    return GapFinder(embedder, cache, redact=REDACTOR.public_text)
 
 
 def questions() -> list[Question]:
@@ -75,7 +76,7 @@ def test_each_text_is_embedded_once_and_kept_in_the_cache(finder, cache, embedde
     assert np.allclose(stored["food truck permit application"], embedder.embed_one("food truck permit application"),
                        atol=1e-5)
     # a restarted desk (a new finder on the same database) finds the same groups from the stored vectors
-    assert GapFinder(embedder, cache).gaps(questions()) == first
+    assert GapFinder(embedder, cache, redact=REDACTOR.public_text).gaps(questions()) == first
 
 
 def test_at_most_three_examples_are_shown_for_a_large_group(finder):
@@ -95,4 +96,4 @@ def test_a_stricter_similarity_splits_groups():
 
 def test_no_questions_no_groups(finder):
     assert finder.gaps([]) == []
-    assert gaps_of([], np.zeros((0, 384), dtype=np.float32)) == []
+    assert gaps_of([], np.zeros((0, 384), dtype=np.float32), redact=REDACTOR.public_text) == []

@@ -13,10 +13,11 @@ from typer.testing import CliRunner
 
 from database import create_db_engine, session_factory, upgrade
 from desk.cli import app
-from desk.settings import Settings
 from handoff.directory import SLA, default_directory
 from handoff.routing import route_case
 from handoff.service import Actor, CaseDesk
+from settings import Settings
+from tests.conftest import writer_for
 from transcripts.chain import verify
 from transcripts.models import TranscriptOriginal, TranscriptRecord
 from transcripts.writer import TranscriptError, TranscriptWriter
@@ -94,7 +95,7 @@ def test_the_public_text_is_redacted_and_the_original_kept_beside_it(writer, ses
 
 
 def test_the_default_redaction_hides_an_email_address(sessions):
-    ref = TranscriptWriter(sessions).append(channel="web", conversation_id="web-9", author_role="citizen",
+    ref = writer_for(sessions).append(channel="web", conversation_id="web-9", author_role="citizen",
                                             text="write to ann.lee@example.org please")
     with sessions() as session:
         public = session.get(TranscriptRecord, ref.id).public_text

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from database import create_db_engine, session_factory
-from desk.settings import Settings
 from handoff.models import Case
 from handoff.service import Actor
+from settings import Settings
+from tests.conftest import writer_for
 from tests.desk.inbox_support import desk_at, open_case
 from transcripts.writer import TranscriptWriter
 
@@ -20,7 +21,7 @@ def at(days: float = DAYS_AGO, **delta: float) -> datetime:
 
 def writer_at(settings: Settings, moment: datetime) -> TranscriptWriter:
     sessions = session_factory(create_db_engine(settings.resolved_database_url))
-    return TranscriptWriter(sessions, clock=lambda: moment)
+    return writer_for(sessions, clock=lambda: moment)
 
 
 def say(settings: Settings, moment: datetime, conversation_id: str, role: str, text: str, *,

@@ -10,15 +10,15 @@ from datetime import timedelta
 import pytest
 
 from database import create_db_engine, session_factory, upgrade
-from desk.api.disclosure import build_disclosure, make_filter
-from desk.settings import Settings
+from disclosure.export import CSV_COLUMNS, csv_chunks, json_chunks
+from disclosure.public import Disclosure, DisclosureError, DisclosureFilter, build_disclosure, make_filter
+from disclosure.staff_review import TranscriptDesk
 from handoff.directory import load_directory
 from handoff.service import Actor
 from knowledge_base.store import EntryRow
-from tests.transcripts.disclosure_support import at, report, say
-from transcripts.disclosure import Disclosure, DisclosureError, DisclosureFilter
-from transcripts.export import CSV_COLUMNS, csv_chunks, json_chunks
-from transcripts.redactions import TranscriptDesk
+from settings import Settings
+from tests.conftest import REDACTOR
+from tests.disclosure.disclosure_support import at, report, say
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def sessions(settings):
 
 def disclosure(settings: Settings, sessions, delay_hours: float = 24) -> Disclosure:
     settings.disclosure_delay_hours = delay_hours
-    return build_disclosure(settings, sessions, load_directory(settings.directory_file))
+    return build_disclosure(settings, sessions, load_directory(settings.directory_file), REDACTOR)
 
 
 def seed(settings: Settings) -> dict[str, str]:
@@ -141,7 +141,7 @@ def test_manual_redactions_hide_text_from_the_page_the_exports_and_the_search(se
     public = disclosure(settings, sessions)
     assert [s.conversation_id for s in public.summaries(DisclosureFilter(q="lucky star"))] == ["tg-500"]
     record_id = 1
-    TranscriptDesk(sessions).redact(Actor("sam", "supervisor"), record_id=record_id, text="lucky star",
+    review(sessions).redact(Actor("sam", "supervisor"), record_id=record_id, text="lucky star",
                                     reason="the citizen asked on 2026-11-20: it is their shop")
     conversation = public.conversation(public.pseudonym("tg-500"))
     assert conversation.messages[0].text == "The dog behind the [redacted] bakery barks all night"
@@ -167,3 +167,8 @@ def test_the_csv_and_json_exports_carry_the_same_messages(settings, sessions):
     assert open_one["cases"][0]["expected_datetime"].endswith("Z")
     assert [m["author_role"] for m in open_one["messages"]] == ["citizen", "system"]
     assert at(4) - timedelta(minutes=1) < public.summaries()[0].last_at
+
+
+def review(sessions) -> TranscriptDesk:
+    """The staff side of the transcript, with the desk's default redactor."""
+    return TranscriptDesk(sessions, redactor=REDACTOR)

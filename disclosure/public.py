@@ -9,12 +9,15 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from handoff.directory import Directory
 from handoff.models import Case
 from knowledge_base.store import EntryRow
+from privacy import Redactor
+from settings import Settings
 from transcripts.log_models import UNREDACT, RedactionLogRow
 from transcripts.models import TranscriptOriginal, TranscriptRecord
 from transcripts.pseudonyms import PSEUDONYM, pseudonym
-from transcripts.public_view import Redact, default_redact, public_view
+from transcripts.public_view import Redact, public_view
 
 STATUSES = {"answered_automatically": "Answered automatically", "case_open": "Case open",
             "case_answered": "Case answered", "closed": "Closed"}
@@ -117,7 +120,7 @@ class Disclosure:
     """What the public may read: records older than the delay, in their public view, under pseudonyms."""
 
     def __init__(self, sessions: sessionmaker, *, pseudonym_key: str, delay_hours: float,
-                 department_names: dict[str, str] | None = None, redact: Redact = default_redact,
+                 redact: Redact, department_names: dict[str, str] | None = None,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self._sessions = sessions
         self._key = pseudonym_key
@@ -280,3 +283,28 @@ def _passes(summary: ConversationSummary, filters: DisclosureFilter) -> bool:
         return False
     return not (filters.date_to and summary.first_at >= datetime.combine(filters.date_to + timedelta(days=1),
                                                                            time.min, UTC))
+
+
+def build_disclosure(settings: Settings, sessions: sessionmaker, directory: Directory,
+                     redactor: Redactor) -> Disclosure:
+    """The disclosure as the settings configure it (delay, pseudonym key) with the directory's department names."""
+    return Disclosure(sessions, pseudonym_key=settings.resolved_pseudonym_key,
+                      delay_hours=settings.disclosure_delay_hours, redact=redactor.public_text,
+                      department_names={d.code: d.name for d in directory.departments})
+
+
+def make_filter(*, q: str | None = None, department: str | None = None, topic: str | None = None,
+                status: str | None = None, date_from: str | None = None,
+                date_to: str | None = None) -> DisclosureFilter:
+    """The filters from query strings ('' means none); DisclosureError says what is wrong."""
+    return DisclosureFilter(q=(q or "").strip(), department=department or None, topic=topic or None,
+                            status=status or None, date_from=_date(date_from, "from"), date_to=_date(date_to, "to"))
+
+
+def _date(value: str | None, name: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise DisclosureError(f"the date {name} is not a date (YYYY-MM-DD): {value!r}") from None

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
-from transcripts.disclosure import STATUSES, PublicConversation
+from disclosure.public import STATUSES, PublicConversation
 
 FORMATS = ("csv", "json")
 CSV_COLUMNS = ("conversation", "channel", "status", "departments", "topics", "cases", "pending_case_expected",

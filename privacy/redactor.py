@@ -1,6 +1,6 @@
 """Redaction of personal data for the public record: phones, e-mails, card and ID numbers, addresses, names.
 
-Each kind has its own recogniser (transcripts/pii/); where two overlap, the union is redacted under the
+Each kind has its own recogniser (privacy/pii/); where two overlap, the union is redacted under the
 kind of the stronger one, so that no character of either is published.
 """
 
@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
-from transcripts.pii.addresses import find_addresses
-from transcripts.pii.contact import PhoneFinder, find_emails
-from transcripts.pii.ids import find_cards, find_rrns, find_ssns
-from transcripts.pii.names import find_names, find_names_beside
+from privacy.pii.addresses import find_addresses
+from privacy.pii.contact import PhoneFinder, find_emails
+from privacy.pii.ids import find_cards, find_rrns, find_ssns
+from privacy.pii.names import find_names, find_names_beside
+from settings import Settings
 
 # The kinds, strongest first: a card number that libphonenumber also reads as a phone is a card, and a
 # resident registration number written YYMMDD-NNNNNNN is an ID number even when it passes the Luhn check.
@@ -64,6 +64,10 @@ class Redactor:
             last = f.end
         return Redaction(text="".join(out) + text[last:], findings=findings)
 
+    def public_text(self, text: str) -> str:
+        """`text` as the public may read it: every finding replaced by its placeholder."""
+        return self.redact(text).text
+
 
 def _national_ids(text: str) -> Iterator[tuple[int, int]]:
     yield from find_ssns(text)
@@ -86,14 +90,6 @@ def _merge(candidates: list[Finding]) -> Iterator[Finding]:
         yield current
 
 
-@lru_cache(maxsize=1)
-def default_redactor() -> Redactor:
-    """The redactor for the desk's settings (phone regions), built once."""
-    from desk.settings import Settings
-
-    return Redactor([region.strip() for region in Settings().phone_regions.split(",") if region.strip()])
-
-
-def redact(text: str, *, keep: Collection[str] = ()) -> Redaction:
-    """Redact `text` with the default redactor (findings of the kinds in `keep` left as written)."""
-    return default_redactor().redact(text, keep=keep)
+def build_redactor(settings: Settings) -> Redactor:
+    """The redactor for these settings (the phone regions), built once at start-up and passed to every publisher."""
+    return Redactor(settings.phone_region_list)

@@ -11,7 +11,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from transcripts.redaction import KINDS, Finding, Redactor, default_redactor
+from privacy.redactor import KINDS, Finding, Redactor
 
 DEFAULT_CORPUS = Path(__file__).resolve().parent / "data" / "pii_corpus.jsonl"
 
@@ -111,9 +111,8 @@ def _overlaps(a: Finding, b: Finding) -> bool:
     return a.start < b.end and b.start < a.end
 
 
-def evaluate(messages: list[LabelledMessage], redactor: Redactor | None = None) -> EvalReport:
-    """Score the redactor (default: the desk's) on the labelled messages."""
-    redactor = redactor or default_redactor()
+def evaluate(messages: list[LabelledMessage], redactor: Redactor) -> EvalReport:
+    """Score the redactor on the labelled messages."""
     kinds = {kind: KindScore(kind) for kind in KINDS}
     errors: list[Error] = []
     for message in messages:

@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from desk.cli import app
-from transcripts.redaction_eval import CorpusError, evaluate, load_corpus
+from privacy.evaluation import CorpusError, evaluate, load_corpus
 
 SMALL = [
     # a phone found, a name with no cue before it missed
