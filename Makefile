@@ -30,8 +30,10 @@ model: setup  ## Train the Rasa model if its training data changed
 run: setup model  ## Start the desk, the action server and Rasa on the demo knowledge base
 	$(CITYDESK) serve
 
-lint: setup  ## ruff
+lint: setup  ## ruff, the layers contract (import-linter) and mypy
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 validate: setup  ## rasa data validate
 	$(RASA) data validate --domain bot/domain.yml --data bot/data --config config.yml --fail-on-warnings

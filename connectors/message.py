@@ -17,13 +17,6 @@ def conversation_id_for(channel: str, platform_conversation: str | int) -> str:
 
 
 @dataclass(frozen=True)
-class Button:
-    title: str
-    payload: str
-    choice_id: int | None = None  # durable id (button_choices) for platforms that limit payload length
-
-
-@dataclass(frozen=True)
 class InboundMessage:
     """A citizen's message as it arrived, normalised; `raw` keeps a small part of the platform's message."""
 
@@ -46,21 +39,3 @@ class InboundMessage:
             raise ValueError(f"unknown message kind {self.kind!r}; one of {', '.join(KINDS)}")
         if not self.platform_message_id or not self.conversation_id:
             raise ValueError("a message needs a platform message id and a conversation id")
-
-
-@dataclass(frozen=True)
-class OutboundMessage:
-    """One reply to deliver, as the channel's sender receives it from the outbox."""
-
-    id: int
-    idempotency_key: str
-    channel: str
-    conversation_id: str
-    text: str
-    buttons: tuple[Button, ...] = ()
-    reply_to: str | None = None
-    public: bool = False
-    case_id: int | None = None
-    attempts: int = 0
-    parts_delivered: int = 0  # parts of a split text already sent (a restart continues after them)
-    platform_message_id: str | None = None  # the last part sent, for threading the next one

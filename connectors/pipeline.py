@@ -1,14 +1,14 @@
 """The one inbound pipeline every channel uses.
 
     normalise (the connector) → de-duplicate → record (transcript) → Rasa → record replies + queue them in the
-    outbox (one transaction) → the channel's OutboxSender delivers them (connectors/outbox.py).
+    outbox (one transaction) → the channel's OutboxSender delivers them (outbox/sender.py).
 
 How a connector uses it:
 
     sessions = database.session_factory(database.create_db_engine(settings.resolved_database_url))
     pipeline = Pipeline(sessions, channel="telegram", rasa_url=settings.rasa_url,
                         duplicate_window_s=settings.duplicate_window_s, numbered_choices=False)
-    sender = OutboxSender(sessions, channel="telegram", deliver=my_deliver)   # connectors/outbox.py
+    sender = OutboxSender(sessions, channel="telegram", deliver=my_deliver)   # outbox/sender.py
     pipeline.on_queued = sender.nudge           # deliver at once instead of at the next poll
     ...
     result = await pipeline.handle(InboundMessage(channel="telegram", platform_message_id=str(update_id),
@@ -42,9 +42,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors import dedupe, rasa, replies
-from connectors.message import Button, InboundMessage, OutboundMessage
+from connectors.message import InboundMessage
 from connectors.models import ButtonChoice, InboundRecord
-from handoff.models import Case, CaseEvent, OutboxMessage
+from handoff.locations import locate_new_case, locate_open_case
+from outbox import store as outbox
+from outbox.message import Button, OutboundMessage, outbound_of
 from transcripts.writer import TranscriptWriter
 
 log = logging.getLogger(__name__)
@@ -138,9 +140,7 @@ class Pipeline:
             if record is None:
                 return []
             original = record.duplicate_of or record.id
-            rows = session.scalars(select(OutboxMessage).where(OutboxMessage.inbound_id == original)
-                                   .order_by(OutboxMessage.id)).all()
-            return [outbound_of(row) for row in rows]
+        return outbox.replies_to(self.sessions, original)
 
     def button_payload(self, conversation_id: str, choice_id: int) -> str | None:
         """The payload of a button offered in this conversation, by its durable id."""
@@ -173,7 +173,8 @@ class Pipeline:
             text=record.text or "", platform_message_id=record.platform_message_id, meta=_inbound_meta(record))
         record.transcript_id, record.state, record.updated_at = ref.id, "recorded", self.clock()
         if record.kind == "location" and record.lat is not None and record.long is not None:
-            _keep_location_on_case(session, record, self.clock())
+            locate_open_case(session, conversation_id=record.conversation_id, lat=record.lat, long=record.long,
+                             channel=record.channel, now=self.clock())
 
     def _load(self, inbound_id: int) -> InboundRecord:
         with self.sessions() as session:
@@ -261,18 +262,14 @@ class Pipeline:
                           **({"buttons": offered} if offered else {}),
                           **{k: v for k, v in meta.items() if k not in ("entry_id", "entry_version", "case_id")}})
                 buttons = self._offer_buttons(session, record.conversation_id, key, answer.buttons, now)
-                row = OutboxMessage(idempotency_key=key, channel=record.channel,
-                                    conversation_id=record.conversation_id, text=answer.text, created_at=now,
-                                    attempts=0, parts_delivered=0, reply_to=record.reply_to, public=record.public,
-                                    buttons=buttons, inbound_id=record.id,
-                                    delivered_at=now if deliver_inline else None,
-                                    platform_message_id="inline" if deliver_inline else None)
-                session.add(row)
-                session.flush()
+                row = outbox.enqueue(session, key=key, channel=record.channel, conversation_id=record.conversation_id,
+                                     text=answer.text, now=now, reply_to=record.reply_to, public=record.public,
+                                     buttons=buttons, inbound_id=record.id, handed_over=deliver_inline)
                 queued.append(outbound_of(row))
             case_number = next((a.meta["case_id"] for a in answers if a.meta.get("case_id")), None)
             if case_number:
-                _locate_new_case(session, record.conversation_id, str(case_number), now)
+                locate_new_case(session, conversation_id=record.conversation_id, service_request_id=str(case_number),
+                                last_location=_last_location(session, record.conversation_id), now=now)
             record.state, record.updated_at, record.next_attempt_at = "answered", now, None
             return queued
 
@@ -308,38 +305,12 @@ class Pipeline:
         return replace(message, text=choice.payload, is_button=True, raw=raw)
 
 
-def outbound_of(row: OutboxMessage) -> OutboundMessage:
-    """The sender's view of an outbox row."""
-    return OutboundMessage(
-        id=row.id, idempotency_key=row.idempotency_key, channel=row.channel, conversation_id=row.conversation_id,
-        text=row.text, buttons=tuple(Button(b["title"], b["payload"], b.get("choice_id")) for b in row.buttons or []),
-        reply_to=row.reply_to, public=bool(row.public), case_id=row.case_id, attempts=row.attempts or 0,
-        parts_delivered=row.parts_delivered or 0, platform_message_id=row.platform_message_id)
-
-
-def _keep_location_on_case(session: Session, record: InboundRecord, now: datetime) -> None:
-    """A location sent in a conversation with an open case goes on that case (and its history)."""
-    case = session.scalar(select(Case).where(Case.conversation_id == record.conversation_id, Case.status == "open")
-                          .order_by(Case.id.desc()).limit(1))
-    if case is None:
-        return
-    case.lat, case.long, case.updated_datetime = record.lat, record.long, now
-    session.add(CaseEvent(case=case, at=now, actor="citizen", kind="location_added", text=None,
-                          data={"lat": record.lat, "long": record.long, "channel": record.channel}))
-
-
-def _locate_new_case(session: Session, conversation_id: str, service_request_id: str, now: datetime) -> None:
-    """A case opened in a conversation where the citizen had sent a location gets it, unless it has one."""
-    case = session.scalar(select(Case).where(Case.service_request_id == service_request_id.upper()))
-    if case is None or case.lat is not None or case.conversation_id != conversation_id:
-        return
+def _last_location(session: Session, conversation_id: str) -> tuple[float, float, str] | None:
+    """The latest location the citizen sent in this conversation: (lat, long, channel)."""
     located = session.scalar(select(InboundRecord).where(
         InboundRecord.conversation_id == conversation_id, InboundRecord.lat.is_not(None),
         InboundRecord.long.is_not(None)).order_by(InboundRecord.id.desc()).limit(1))
-    if located is not None:
-        case.lat, case.long, case.updated_datetime = located.lat, located.long, now
-        session.add(CaseEvent(case=case, at=now, actor="citizen", kind="location_added", text=None,
-                              data={"lat": located.lat, "long": located.long, "channel": located.channel}))
+    return None if located is None else (located.lat, located.long, located.channel)
 
 
 def _inbound_meta(record: InboundRecord) -> dict[str, Any]:

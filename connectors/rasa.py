@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from connectors.message import Button
+from outbox.message import Button
 
 
 class AssistantUnavailable(RuntimeError):

@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 import database
 from connectors.pipeline import Pipeline
-from desk.api import cases, chat, conversations, entries, feedback, health, kb, messages, open311
+from desk.api import cases, chat, conversations, entries, errors, feedback, health, kb, messages, open311
 from desk.api import disclosure as disclosure_api
 from desk.escalation import escalating
 from desk.kb_refresh import refreshing
@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             log.info("Loaded %d entries from %s", report.created, settings.seed_kb_file)
         app.state.knowledge_base = knowledge_base
         sessions = database.open(settings, migrate=False)  # build_knowledge_base migrated it
+        app.state.sessions = sessions
         redactor = build_redactor(settings)
         app.state.redactor = redactor
         writer = TranscriptWriter(sessions, redact=redactor.public_text)
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="CityDesk", version="0.1.0", lifespan=lifespan,
                   description="The city's social-media desk: knowledge base, web chat and (later) cases.")
     app.state.settings = settings
+    errors.register(app)
     app.include_router(health.router)
     app.include_router(kb.router)
     app.include_router(entries.router)

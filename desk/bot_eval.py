@@ -13,6 +13,8 @@ from typing import Literal
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from handoff.decide import Route
+
 ROUTES = ("answer", "case", "emergency", "smalltalk", "out_of_scope")
 REPORT_KEYS = ("n", "route_accuracy", "answer_top1", "department_accuracy", "sla_accuracy", "emergency_recall",
                "wrong_auto_answers", "clarify_rate", "answer_top1_with_choice", "confusion")
@@ -96,16 +98,17 @@ def _same_name(a: str | None, b: str | None) -> bool:
 
 def is_wrong_answer(message: EvalMessage, observed: Observed) -> bool:
     """An automatic answer that should not have been given, or gave the wrong entry."""
-    return observed.route == "answer" and (message.route != "answer" or observed.entry_id not in message.expected_ids)
+    return observed.route == Route.ANSWER and (message.route != Route.ANSWER
+                                               or observed.entry_id not in message.expected_ids)
 
 
 def is_correct(message: EvalMessage, observed: Observed) -> bool:
     """The right route, and for answers the right entry, for cases the right department and class."""
     if observed.route != message.route:
         return False
-    if message.route == "answer":
+    if message.route == Route.ANSWER:
         return observed.entry_id in message.expected_ids
-    if message.route == "case":
+    if message.route == Route.CASE:
         return ((message.department is None or _same_name(observed.department, message.department))
                 and (message.sla is None or observed.sla == message.sla))
     return True
@@ -141,10 +144,10 @@ def score(messages: Sequence[EvalMessage], observed: Sequence[Observed]) -> dict
     if len(messages) != len(observed):
         raise ValueError("one observation per message")
     pairs = list(zip(messages, observed, strict=True))
-    answers = [(m, o) for m, o in pairs if m.route == "answer"]
-    with_department = [(m, o) for m, o in pairs if m.route == "case" and m.department is not None]
-    with_sla = [(m, o) for m, o in pairs if m.route == "case" and m.sla is not None]
-    emergencies = [o for m, o in pairs if m.route == "emergency"]
+    answers = [(m, o) for m, o in pairs if m.route == Route.ANSWER]
+    with_department = [(m, o) for m, o in pairs if m.route == Route.CASE and m.department is not None]
+    with_sla = [(m, o) for m, o in pairs if m.route == Route.CASE and m.sla is not None]
+    emergencies = [o for m, o in pairs if m.route == Route.EMERGENCY]
     actual_routes = list(ROUTES) + sorted({o.route for o in observed} - set(ROUTES))
     confusion = {expected: dict.fromkeys(actual_routes, 0) for expected in ROUTES}
     for message, seen in pairs:
@@ -152,17 +155,17 @@ def score(messages: Sequence[EvalMessage], observed: Sequence[Observed]) -> dict
     return {
         "n": len(pairs),
         "route_accuracy": _share(sum(m.route == o.route for m, o in pairs), len(pairs)),
-        "answer_top1": _share(sum(o.route == "answer" and o.entry_id in m.expected_ids for m, o in answers),
+        "answer_top1": _share(sum(o.route == Route.ANSWER and o.entry_id in m.expected_ids for m, o in answers),
                               len(answers)),
         "department_accuracy": _share(sum(_same_name(o.department, m.department) for m, o in with_department),
                                       len(with_department)),
         "sla_accuracy": _share(sum(o.sla == m.sla for m, o in with_sla), len(with_sla)),
-        "emergency_recall": _share(sum(o.route == "emergency" for o in emergencies), len(emergencies)),
+        "emergency_recall": _share(sum(o.route == Route.EMERGENCY for o in emergencies), len(emergencies)),
         "wrong_auto_answers": sum(is_wrong_answer(m, o) for m, o in pairs),
-        "clarify_rate": _share(sum(o.route == "clarify" for o in observed), len(pairs)),
+        "clarify_rate": _share(sum(o.route == Route.CLARIFY for o in observed), len(pairs)),
         # answered with a right entry, or a right entry offered to choose from ("Did you mean …?")
-        "answer_top1_with_choice": _share(sum(o.entry_id in m.expected_ids if o.route == "answer" else
-                                              o.route == "clarify" and bool(set(o.options) & set(m.expected_ids))
+        "answer_top1_with_choice": _share(sum(o.entry_id in m.expected_ids if o.route == Route.ANSWER else
+                                              o.route == Route.CLARIFY and bool(set(o.options) & set(m.expected_ids))
                                               for m, o in answers), len(answers)),
         "confusion": confusion,
     }
@@ -192,7 +195,7 @@ class Assistant:
         case = body.get("case") or {}
         return Observed(route=body["route"], entry_id=body.get("entry_id"), department=case.get("department_name"),
                         sla=case.get("sla"),
-                        options=offered_entries(replies) if body["route"] == "clarify" else ())
+                        options=offered_entries(replies) if body["route"] == Route.CLARIFY else ())
 
     def _request(self, method: str, url: str, who: str, **kwargs: object) -> dict | list:
         try:

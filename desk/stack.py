@@ -43,6 +43,8 @@ def child_environment(settings: Settings) -> dict[str, str]:
         **os.environ,
         "PYTHONPATH": str(PROJECT_ROOT),
         "CITYDESK_DATA_DIR": str(settings.data_dir.resolve()),
+        # both names: DATABASE_URL, when the parent has one, would win over CITYDESK_DATABASE_URL in the children
+        "DATABASE_URL": settings.resolved_database_url,
         "CITYDESK_DATABASE_URL": settings.resolved_database_url,
         "CITYDESK_HOST": settings.host,
         "CITYDESK_DESK_PORT": str(settings.desk_port),
@@ -94,7 +96,7 @@ def plan(settings: Settings, components: Sequence[str] = COMPONENTS, connectors:
                         f"{settings.rasa_url}/webhooks/rest/", logs / "rasa.log"),
     }
     for name in connectors:
-        everything[name] = Process(name, [sys.executable, "-m", "connectors", name], None,
+        everything[name] = Process(name, [sys.executable, "-m", "desk.cli", "connector", name], None,
                                    logs / f"connector-{name}.log")
     return [everything[name] for name in (*components, *connectors)]
 

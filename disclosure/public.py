@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from handoff.directory import Directory
-from handoff.models import Case
+from handoff.models import Case, CaseStatus
 from knowledge_base.store import EntryRow
 from privacy import Redactor
 from settings import Settings
@@ -87,14 +87,14 @@ class ConversationSummary:
         if not self.cases:
             return "answered_automatically"
         latest = max(self.cases, key=lambda c: c.requested_datetime)
-        if latest.status == "closed":
+        if latest.status == CaseStatus.CLOSED:
             return "closed"
         return "case_answered" if latest.state == "answered" else "case_open"
 
     @property
     def open_case(self) -> PublicCase | None:
         """The pending case, if any: its status and expected date are published with the conversation."""
-        pending = [c for c in self.cases if c.status != "closed"]
+        pending = [c for c in self.cases if c.status != CaseStatus.CLOSED]
         return max(pending, key=lambda c: c.requested_datetime) if pending else None
 
 

@@ -29,7 +29,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.dedupe import FINISHED_STATES
 from connectors.models import InboundRecord
-from handoff.models import Case, CaseEvent, MessageDecision, OutboxMessage
+from handoff.models import Case, CaseEvent, CaseStatus, MessageDecision
+from outbox.models import OutboxMessage
 from privacy import REMOVED_TEXT
 from transcripts.chain import sha256_text
 from transcripts.log_models import RedactionLogRow, RetentionRun
@@ -130,10 +131,10 @@ class _Selections:
     """The rows past the cutoff that still hold personal text, per kind: what a run counts and then clears."""
 
     def __init__(self, cutoff: datetime) -> None:
-        open_cases = select(Case.id).where(Case.status != "closed")
+        open_cases = select(Case.id).where(Case.status != CaseStatus.CLOSED)
         self.originals = TranscriptOriginal.record_id.in_(
             select(TranscriptRecord.id).where(TranscriptRecord.at < cutoff)) & TranscriptOriginal.text.is_not(None)
-        self.cases = and_(Case.status == "closed", Case.updated_datetime < cutoff,
+        self.cases = and_(Case.status == CaseStatus.CLOSED, Case.updated_datetime < cutoff,
                           Case.personal_data_removed_at.is_(None))
         self.decisions = and_(MessageDecision.at < cutoff, MessageDecision.text_removed_at.is_(None),
                               _not_in_open_case(MessageDecision.case_id, open_cases))

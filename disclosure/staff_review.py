@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from handoff.models import Case
+from handoff.models import Case, Role
 from handoff.service import Actor
 from privacy import Redactor
 from transcripts.log_models import REDACT, UNREDACT, RedactionLogRow
@@ -60,9 +60,9 @@ class StaffTranscript:
 
 def may_read_originals(actor: Actor | None, cases: list[Case] | tuple[Case, ...]) -> bool:
     """Supervisors: every conversation. Department staff: those with a case in their department. Nobody else."""
-    if actor is None or actor.role not in ("staff", "supervisor"):
+    if actor is None or actor.role not in (Role.STAFF, Role.SUPERVISOR):
         return False
-    return actor.role == "supervisor" or any(actor.can_see(case) for case in cases)
+    return actor.role == Role.SUPERVISOR or any(actor.can_see(case) for case in cases)
 
 
 class TranscriptDesk:
@@ -124,7 +124,7 @@ class TranscriptDesk:
     def unredact(self, actor: Actor | None, *, record_id: int, start: int, end: int, reason: str) -> RedactionLogRow:
         """Publish one automatically redacted span of the original; supervisors only, while the original is kept."""
         reason = self._reason(reason)
-        if actor is None or actor.role != "supervisor":
+        if actor is None or actor.role != Role.SUPERVISOR:
             raise OriginalsRefused("un-redacting needs a supervisor")
         with self._sessions.begin() as session:
             record, original, _ = self._load(session, actor, record_id)
@@ -179,6 +179,6 @@ class TranscriptDesk:
 
     @staticmethod
     def _refusal(actor: Actor | None) -> str:
-        if actor is None or actor.role not in ("staff", "supervisor"):
+        if actor is None or actor.role not in (Role.STAFF, Role.SUPERVISOR):
             return "originals are for department staff and supervisors"
         return "this conversation has no case in your department: its originals are not yours to read"

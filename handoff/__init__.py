@@ -1,1 +1,1 @@
-"""Hand-off to departments: directory, routing, deadlines, cases, the outbox and the staff inbox."""
+"""Hand-off to departments: directory, routing, deadlines, cases, decisions and the staff accounts."""

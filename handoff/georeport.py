@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from handoff.deadlines import describe_deadline, is_overdue
 from handoff.directory import SLA, Category, Directory
-from handoff.models import Case
+from handoff.models import Case, CaseStatus
 from handoff.places import block_address
 from privacy import Redactor
 
@@ -76,7 +76,7 @@ def department_name(directory: Directory, code: str) -> str:
 def service_notice(case: Case, directory: Directory, now: datetime, timezone: str) -> str:
     """What happens next, in a sentence."""
     department = department_name(directory, case.agency_responsible)
-    if case.status == "closed":
+    if case.status == CaseStatus.CLOSED:
         return f"Closed by {department}."
     if case.is_emergency:
         return (f"Flagged as an emergency: the duty officer has been alerted and {department} has it. "

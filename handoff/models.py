@@ -1,14 +1,41 @@
-"""Cases (Open311 GeoReport v2 names where they mean the same), their history, the outbox, decisions."""
+"""Cases (Open311 GeoReport v2 names where they mean the same), their history, decisions, staff accounts."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from database import Base
 from database.types import UTCDateTime
+
+
+class CaseStatus(StrEnum):
+    """Open311's two statuses, as the public sees a case."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class CaseState(StrEnum):
+    """Where a case is in the department's work (Seoul's procedure: assign, answer, close)."""
+
+    NEW = "new"
+    ASSIGNED = "assigned"
+    WAITING_CITIZEN = "waiting_citizen"
+    ANSWERED = "answered"
+    CLOSED = "closed"
+
+
+class Role(StrEnum):
+    """Who acts: the desk itself, or a staff account's role."""
+
+    SYSTEM = "system"
+    STAFF = "staff"
+    SUPERVISOR = "supervisor"
+    EDITOR = "editor"
 
 
 class Case(Base):
@@ -19,8 +46,8 @@ class Case(Base):
     service_code: Mapped[str | None] = mapped_column(String(100))
     service_name: Mapped[str | None] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(20), default="open")  # Open311: open | closed
-    state: Mapped[str] = mapped_column(String(30), default="new")  # new, assigned, waiting_citizen, answered, closed
+    status: Mapped[CaseStatus] = mapped_column(String(20), default=CaseStatus.OPEN)  # Open311
+    state: Mapped[CaseState] = mapped_column(String(30), default=CaseState.NEW)
     status_notes: Mapped[str | None] = mapped_column(Text)
     agency_responsible: Mapped[str] = mapped_column(String(100), index=True)  # department code
     sla: Mapped[str] = mapped_column(String(20))
@@ -65,33 +92,6 @@ class CaseEvent(Base):
     data: Mapped[dict] = mapped_column(JSON, default=dict)
 
     case: Mapped[Case] = relationship(back_populates="events")
-
-
-class OutboxMessage(Base):
-    """A message to deliver to a citizen on their channel; delivered once (idempotency key)."""
-
-    __tablename__ = "outbox"
-    __table_args__ = (UniqueConstraint("idempotency_key"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    idempotency_key: Mapped[str] = mapped_column(String(200))
-    channel: Mapped[str] = mapped_column(String(30), index=True)
-    conversation_id: Mapped[str] = mapped_column(String(200), index=True)
-    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
-    text: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    # delivery with retries (connectors/outbox.py)
-    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    last_error: Mapped[str | None] = mapped_column(Text)
-    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # gave up after too many attempts
-    platform_message_id: Mapped[str | None] = mapped_column(String(200))  # the last part sent
-    parts_delivered: Mapped[int] = mapped_column(Integer, default=0)
-    reply_to: Mapped[str | None] = mapped_column(String(200))
-    public: Mapped[bool] = mapped_column(Boolean, default=False)
-    buttons: Mapped[list] = mapped_column(JSON, default=list)  # [{"title", "payload"}]
-    inbound_id: Mapped[int | None] = mapped_column(Integer, index=True)  # connectors' inbound_messages.id
 
 
 class MessageDecision(Base):

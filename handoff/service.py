@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from handoff.deadlines import expected_datetime
 from handoff.directory import SLA, Category, Directory
-from handoff.models import Case, CaseEvent, MessageDecision, OutboxMessage
+from handoff.models import Case, CaseEvent, CaseState, CaseStatus, MessageDecision, Role
 from handoff.routing import Assignment
+from outbox import store as outbox
 from transcripts.writer import TranscriptWriter
 
 MAX_STAFF_TEXT_CHARS = 4_000
@@ -30,11 +31,11 @@ class Actor:
     """Who acts: a staff member (with department), a supervisor, or the system/assistant."""
 
     username: str
-    role: str = "system"  # system | staff | supervisor
+    role: Role = Role.SYSTEM
     department: str | None = None
 
     def can_see(self, case: Case) -> bool:
-        return self.role in ("system", "supervisor") or case.agency_responsible == self.department
+        return self.role in (Role.SYSTEM, Role.SUPERVISOR) or case.agency_responsible == self.department
 
 
 SYSTEM = Actor("assistant")
@@ -57,6 +58,11 @@ class CaseDesk:
         # Staff messages and case notices go into the conversation's transcript in the same transaction
         self.transcript = transcript
 
+    @property
+    def sessions(self) -> sessionmaker:
+        """The desk's database sessions (the outbox and other owners read the same database)."""
+        return self._sessions
+
     def now(self) -> datetime:
         return self._clock()
 
@@ -71,7 +77,8 @@ class CaseDesk:
             case = Case(service_request_id=f"pending-{now.timestamp()}-{conversation_id}"[:40],
                         service_code=category.code if category else None,
                         service_name=category.name if category else None, description=description,
-                        status="open", state="new", agency_responsible=assignment.department.code, sla=sla.value,
+                        status=CaseStatus.OPEN, state=CaseState.NEW, agency_responsible=assignment.department.code,
+                        sla=sla.value,
                         requested_datetime=now, updated_datetime=now,
                         expected_datetime=expected_datetime(now, sla, self.timezone),
                         is_emergency=sla == SLA.EMERGENCY, channel=channel, conversation_id=conversation_id,
@@ -88,10 +95,9 @@ class CaseDesk:
                                         f" ({sla.value}), expected by {due:%Y-%m-%d %H:%M %Z}.")
             if case.is_emergency:
                 officer = self.directory.duty_officer
-                session.add(OutboxMessage(idempotency_key=f"event-{event.id}-duty", channel="email",
-                                          conversation_id=officer.email, case_id=case.id, created_at=now,
-                                          text=f"Emergency reported in case {case.service_request_id} "
-                                               f"({channel}): {description[:500]}"))
+                outbox.enqueue(session, key=f"event-{event.id}-duty", channel="email", conversation_id=officer.email,
+                               case_id=case.id, now=now, text=f"Emergency reported in case {case.service_request_id} "
+                                                              f"({channel}): {description[:500]}")
             return self._detached(session, case)
 
     def get(self, service_request_id: str, actor: Actor = SYSTEM) -> Case:
@@ -132,18 +138,18 @@ class CaseDesk:
         """The cases an actor may see, oldest deadline first; `department` narrows a supervisor's view."""
         with self._sessions() as session:
             query = select(Case).order_by(Case.expected_datetime, Case.id)
-            if actor.role not in ("system", "supervisor"):  # the same rule as Actor.can_see
+            if actor.role not in (Role.SYSTEM, Role.SUPERVISOR):  # the same rule as Actor.can_see
                 query = query.where(Case.agency_responsible == actor.department)
             if department is not None:
                 query = query.where(Case.agency_responsible == department)
             if not include_closed:
-                query = query.where(Case.status == "open")
+                query = query.where(Case.status == CaseStatus.OPEN)
             return [self._detached(session, c) for c in session.scalars(query)]
 
     def claim(self, *, service_request_id: str, actor: Actor) -> Case:
         with self._change(service_request_id, actor) as (session, case):
             case.assignee = actor.username
-            case.state = "assigned"
+            case.state = CaseState.ASSIGNED
             self._event(session, case, actor, "claimed", None, {})
         return self.get(service_request_id, actor)
 
@@ -151,7 +157,7 @@ class CaseDesk:
         """Answer the citizen on their channel; the case stays open until someone closes it."""
         text = self._staff_text(text)
         with self._change(service_request_id, actor) as (session, case):
-            case.state = "answered"
+            case.state = CaseState.ANSWERED
             case.status_notes = text
             case.assignee = case.assignee or actor.username
             event = self._event(session, case, actor, "replied", text, {})
@@ -161,7 +167,7 @@ class CaseDesk:
     def ask_details(self, *, service_request_id: str, actor: Actor, text: str) -> Case:
         text = self._staff_text(text)
         with self._change(service_request_id, actor) as (session, case):
-            case.state = "waiting_citizen"
+            case.state = CaseState.WAITING_CITIZEN
             event = self._event(session, case, actor, "asked_details", text, {})
             self._queue(session, case, event, f"{case.service_request_id}: {text}")
         return self.get(service_request_id, actor)
@@ -179,15 +185,15 @@ class CaseDesk:
             previous = case.agency_responsible
             case.agency_responsible = target.code
             case.assignee = None
-            case.state = "new"
+            case.state = CaseState.NEW
             self._event(session, case, actor, "reassigned", reason.strip(), {"from": previous, "to": target.code})
             self._notice(session, case, f"Case {case.service_request_id} passed to {target.name}.")
         return self.get(service_request_id, SYSTEM)
 
     def close(self, *, service_request_id: str, actor: Actor, note: str | None = None) -> Case:
         with self._change(service_request_id, actor) as (session, case):
-            case.status = "closed"
-            case.state = "closed"
+            case.status = CaseStatus.CLOSED
+            case.state = CaseState.CLOSED
             if note and note.strip():
                 case.status_notes = self._staff_text(note)
             self._event(session, case, actor, "closed", note, {})
@@ -199,16 +205,15 @@ class CaseDesk:
         now = self.now()
         escalated = []
         with self._sessions.begin() as session:
-            overdue = session.scalars(select(Case).where(Case.status == "open", Case.escalated_at.is_(None),
+            overdue = session.scalars(select(Case).where(Case.status == CaseStatus.OPEN, Case.escalated_at.is_(None),
                                                          Case.expected_datetime < now))
             for case in overdue:
                 case.escalated_at = now
                 head = self.directory.department(case.agency_responsible).head
                 event = self._event(session, case, SYSTEM, "escalated", None, {"notified": head.email})
-                session.add(OutboxMessage(idempotency_key=f"event-{event.id}", channel="email",
-                                          conversation_id=head.email, case_id=case.id, created_at=now,
-                                          text=f"Overdue: case {case.service_request_id} "
-                                               f"(due {case.expected_datetime.isoformat()})"))
+                outbox.enqueue(session, key=f"event-{event.id}", channel="email", conversation_id=head.email,
+                               case_id=case.id, now=now, text=f"Overdue: case {case.service_request_id} "
+                                                              f"(due {case.expected_datetime.isoformat()})")
                 escalated.append(case)
             return [self._detached(session, c) for c in escalated]
 
@@ -227,21 +232,6 @@ class CaseDesk:
             session.expunge_all()
             return list(rows)
 
-    def pending_messages(self, *, channel: str, conversation_id: str) -> list[OutboxMessage]:
-        with self._sessions() as session:
-            rows = session.scalars(select(OutboxMessage).where(
-                OutboxMessage.channel == channel, OutboxMessage.conversation_id == conversation_id,
-                OutboxMessage.delivered_at.is_(None)).order_by(OutboxMessage.id)).all()
-            session.expunge_all()
-            return list(rows)
-
-    def mark_delivered(self, message_ids: list[int]) -> None:
-        with self._sessions.begin() as session:
-            for row in session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(message_ids),
-                                                                   OutboxMessage.delivered_at.is_(None))):
-                row.delivered_at = self.now()
-                row.attempts += 1
-
     def _staff_text(self, text: str) -> str:
         text = text.strip()
         if not text:
@@ -257,7 +247,7 @@ class CaseDesk:
             case = session.scalar(select(Case).where(Case.service_request_id == service_request_id.upper()))
             if case is None or not actor.can_see(case):
                 raise LookupError(f"no case {service_request_id}")
-            if case.status == "closed":
+            if case.status == CaseStatus.CLOSED:
                 raise CaseError(f"case {case.service_request_id} is closed")
             case.updated_datetime = self.now()
             yield session, case
@@ -278,9 +268,8 @@ class CaseDesk:
         self.transcript.append_in(session, channel=case.channel, conversation_id=case.conversation_id,
                                   author_role="staff", author=event.actor, text=text,
                                   case_id=case.service_request_id)
-        session.add(OutboxMessage(idempotency_key=f"event-{event.id}", channel=case.channel,
-                                  conversation_id=case.conversation_id, case_id=case.id, text=text,
-                                  created_at=self.now()))
+        outbox.enqueue(session, key=f"event-{event.id}", channel=case.channel, conversation_id=case.conversation_id,
+                       case_id=case.id, text=text, now=self.now())
 
     @staticmethod
     def _detached(session: Session, case: Case) -> Case:

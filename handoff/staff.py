@@ -10,12 +10,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
 from handoff.directory import Directory
-from handoff.models import StaffUser
+from handoff.models import Role, StaffUser
 from handoff.passwords import DUMMY_HASH, hash_password, verify_password
 from handoff.service import Actor
 
-ROLES = ("staff", "supervisor", "editor")
-INBOX_ROLES = frozenset({"staff", "supervisor"})
+ROLES = (Role.STAFF, Role.SUPERVISOR, Role.EDITOR)  # of accounts (SYSTEM is the desk itself)
+INBOX_ROLES = frozenset({Role.STAFF, Role.SUPERVISOR})
 MIN_PASSWORD_CHARS = 10
 MAX_PASSWORD_CHARS = 1_000
 DEMO_DEPARTMENTS = ("public-works", "waste")
@@ -52,7 +52,7 @@ class StaffAccounts:
             raise StaffError("give the person's name (--name)")
         if role not in ROLES:
             raise StaffError(f"unknown role {role!r}; one of: {', '.join(ROLES)}")
-        if role == "staff" and not department:
+        if role == Role.STAFF and not department:
             raise StaffError("a staff member belongs to a department (--department)")
         if department is not None:
             try:
@@ -96,10 +96,10 @@ class StaffAccounts:
         codes = [d.code for d in self.directory.departments]
         # another city's directory may lack these two: then its first departments stand in
         chosen = ([c for c in DEMO_DEPARTMENTS if c in codes] + [c for c in codes if c not in DEMO_DEPARTMENTS])[:2]
-        plans = [(code.replace("-", ""), f"Demo officer, {self.directory.department(code).name}", "staff", code)
+        plans = [(code.replace("-", ""), f"Demo officer, {self.directory.department(code).name}", Role.STAFF, code)
                  for code in chosen]
-        plans.append(("supervisor", "Demo supervisor", "supervisor", None))
-        plans.append(("editor", "Demo editor", "editor", None))
+        plans.append(("supervisor", "Demo supervisor", Role.SUPERVISOR, None))
+        plans.append(("editor", "Demo editor", Role.EDITOR, None))
         accounts = []
         for username, name, role, department in plans:
             password = secrets.token_urlsafe(12)

@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/bench_pipeline.py [--conversations 8] [--messages 5]
 
-The path measured: the local Bot API (tests/fakes/telegram_api.py) → `python -m connectors telegram` (a real
+The path measured: the local Bot API (tests/fakes/telegram_api.py) → `python -m desk.cli connector telegram` (a real
 process: python-telegram-bot long polling) → de-duplicate → transcript → Rasa → action server → desk → replies
 recorded and queued → outbox sender → sendMessage to the local Bot API. A turn's latency runs from the update
 being available to getUpdates until every reply of that turn is marked delivered. It starts its own stack
@@ -30,7 +30,7 @@ import database
 from connectors.models import InboundRecord
 from desk.bot_model import ensure_trained
 from desk.stack import Stack, child_environment, free_port
-from handoff.models import OutboxMessage
+from outbox.models import OutboxMessage
 from settings import DEMO_KB_FILE, PROJECT_ROOT, Settings
 
 QUESTIONS = DEMO_KB_FILE.parent / "demo_questions.jsonl"
@@ -64,8 +64,9 @@ def main(conversations: Annotated[int, typer.Option(min=1, help="Concurrent Tele
             env = {**child_environment(settings), "TELEGRAM_BOT_TOKEN": fake.token,
                    "TELEGRAM_BASE_URL": fake.bot_base_url}
             with log.open("ab") as output:
-                connector = subprocess.Popen([sys.executable, "-m", "connectors", "telegram"], cwd=PROJECT_ROOT,
-                                             env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+                connector = subprocess.Popen([sys.executable, "-m", "desk.cli", "connector", "telegram"],
+                                             cwd=PROJECT_ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
+                                             start_new_session=True)
             try:
                 while "Telegram connector running" not in log.read_text(errors="replace"):
                     if connector.poll() is not None:

@@ -27,7 +27,7 @@ from sqlalchemy import func, select
 from connectors.x.app import build_connector
 from desk.bot_model import ensure_trained
 from desk.stack import Stack, free_port
-from handoff.models import OutboxMessage
+from outbox.models import OutboxMessage
 from settings import DEMO_KB_FILE, PROJECT_ROOT, Settings
 
 QUESTIONS = DEMO_KB_FILE.parent / "demo_questions.jsonl"

@@ -6,7 +6,7 @@ import re
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from connectors.message import Button
+from outbox.message import Button
 
 MAX_MESSAGE_CHARS = 4096  # Telegram's limit for one text message
 MAX_CALLBACK_BYTES = 64  # Telegram's limit for callback_data

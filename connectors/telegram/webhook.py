@@ -16,10 +16,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from telegram import Update
 
-from connectors.telegram.normalize import CHANNEL
+from connectors.telegram.normalise import CHANNEL
 
 if TYPE_CHECKING:
-    from connectors.telegram.bot import TelegramConnector
+    from connectors.telegram.app import TelegramConnector
 
 log = logging.getLogger(__name__)
 

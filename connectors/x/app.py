@@ -11,13 +11,13 @@ import tweepy
 from sqlalchemy.orm import sessionmaker
 
 import database
-from connectors.outbox import OutboxSender
 from connectors.pipeline import Pipeline
 from connectors.x.client import build_client
 from connectors.x.normalise import CHANNEL
 from connectors.x.poller import XPoller, call_x
 from connectors.x.sender import XSender
 from connectors.x.state import XState
+from outbox.sender import OutboxSender
 from privacy import build_redactor
 from settings import Settings
 from transcripts.writer import TranscriptWriter

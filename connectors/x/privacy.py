@@ -7,9 +7,10 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
-from connectors.message import OutboundMessage
 from connectors.models import InboundRecord
-from handoff.models import Case, OutboxMessage
+from handoff.models import Case
+from outbox.message import OutboundMessage
+from outbox.models import OutboxMessage
 from privacy import Redactor
 from transcripts.models import TranscriptRecord
 

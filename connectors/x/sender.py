@@ -15,13 +15,13 @@ import tweepy
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
-from connectors.message import OutboundMessage
-from connectors.outbox import PartSent, PermanentFailure, RetryLater
 from connectors.x.poller import rate_limit_wait
 from connectors.x.privacy import public_post_of_case, reason_to_answer_privately
 from connectors.x.state import XState
 from connectors.x.text import TWEET_LIMIT, split_thread, with_choices
-from handoff.models import OutboxMessage
+from outbox.message import OutboundMessage
+from outbox.models import OutboxMessage
+from outbox.sender import PartSent, PermanentFailure, RetryLater
 from privacy import Redactor
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ def thread_parts(text: str) -> list[str]:
 
 
 class XSender:
-    """The `deliver` coroutine of the X channel's OutboxSender (connectors/outbox.py)."""
+    """The `deliver` coroutine of the X channel's OutboxSender (outbox/sender.py)."""
 
     def __init__(self, client: tweepy.Client, sessions: sessionmaker, state: XState, *, redactor: Redactor) -> None:
         self.client = client

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from connectors.message import Button
+from outbox.message import Button
 
 TWEET_LIMIT = 280
 URL_WEIGHT = 23  # X shortens every link to t.co and counts it as 23 characters, whatever its length

@@ -4,15 +4,10 @@ from alembic import context
 
 from database.engine import Base, create_db_engine
 
-# Import every package's tables so that autogenerate sees them.
-import connectors.models  # noqa: F401  isort: skip
-import handoff.models  # noqa: F401  isort: skip
-import knowledge_base.feedback  # isort: skip
-import knowledge_base.store  # noqa: F401  isort: skip
-import transcripts.log_models  # isort: skip
-import transcripts.models  # noqa: F401  isort: skip
-
 config = context.config
+# The tables of whatever packages the running process imported: upgrades need none (each revision says what it
+# changes); autogenerate needs them all, and scripts/new_migration.py imports every package's models first. So the
+# database layer never imports the layers above it.
 target_metadata = Base.metadata
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, Query
 
 from desk.api.deps import get_cases, get_redactor
 from desk.api.internal_auth import require_internal_token
@@ -32,10 +32,7 @@ def case_status(conversation_id: str = Query(min_length=1, max_length=200),
     match = CASE_NUMBER.search(text or "")
     if match:
         number = f"{match.group(1).upper()}-{match.group(2)}-{int(match.group(3)):06d}"
-        try:
-            case = cases.get(number)
-        except LookupError:
-            raise HTTPException(status_code=404, detail=f"There is no case {number}.") from None
+        case = cases.get(number)  # none: 404 "There is no case CD-2026-000123." (desk.api.errors)
         summary = case_summary(case, cases)
         if case.conversation_id != conversation_id:
             summary.status_notes = public_text(summary.status_notes, redactor)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import sessionmaker
 
 from connectors.message import InboundMessage
 from connectors.pipeline import MAX_TEXT_CHARS, Pipeline
-from desk.api.deps import get_cases
-from handoff.service import CaseDesk
+from desk.api.deps import get_sessions
+from outbox import store as outbox
 
 router = APIRouter(prefix="/api/chat", tags=["web chat"])
 
@@ -70,8 +72,8 @@ class StaffMessage(BaseModel):
 
 @router.get("/updates", response_model=list[StaffMessage])
 def updates(sender: str = Query(min_length=1, max_length=100, pattern=SENDER_PATTERN),
-            cases: CaseDesk = Depends(get_cases)) -> list[StaffMessage]:
+            sessions: sessionmaker = Depends(get_sessions)) -> list[StaffMessage]:
     """Messages from city staff that arrived since the page last asked; each is shown once."""
-    pending = cases.pending_messages(channel="web", conversation_id=web_conversation(sender))
-    cases.mark_delivered([m.id for m in pending])
+    pending = outbox.waiting_for(sessions, channel="web", conversation_id=web_conversation(sender))
+    outbox.mark_fetched(sessions, [m.id for m in pending], datetime.now(UTC))
     return [StaffMessage(id=m.id, text=m.text) for m in pending]

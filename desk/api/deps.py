@@ -1,6 +1,7 @@
 """Shared request dependencies."""
 
 from fastapi import Request
+from sqlalchemy.orm import sessionmaker
 
 from handoff.intake import Intake
 from handoff.service import CaseDesk
@@ -8,6 +9,11 @@ from knowledge_base.editor import EntryEditor
 from knowledge_base.service import KnowledgeBase
 from privacy import Redactor
 from settings import Settings
+
+
+def get_sessions(request: Request) -> sessionmaker:
+    """Sessions on the desk's database (database.open at start-up)."""
+    return request.app.state.sessions
 
 
 def get_knowledge_base(request: Request) -> KnowledgeBase:

@@ -8,10 +8,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from desk.api.deps import get_settings
 from desk.api.internal_auth import require_internal_token
 from desk.web.auth import LoginRequired, get_staff_accounts, logged_in_user
+from handoff.models import Role
 from handoff.staff import StaffAccounts
 from settings import Settings
 
-EDITOR_ROLE = "editor"
+EDITOR_ROLE = Role.EDITOR
 INTERNAL_EDITOR = "internal"
 NOT_LOGGED_IN = ("The knowledge base API is for content editors: log in at /inbox/login with an editor account "
                  "(the session cookie), or send the internal token as 'Authorization: Bearer <token>'.")

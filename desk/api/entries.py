@@ -17,16 +17,11 @@ from knowledge_base.editor import MAX_NOTE_CHARS, EntryEditor
 from knowledge_base.entry import Entry
 from knowledge_base.exporter import render
 from knowledge_base.importer import EntryFileError
-from knowledge_base.lifecycle import (
-    EntryError,
-    EntryNotFound,
-    EntryRecord,
-    EntryVersion,
-    InvalidTransition,
-    VersionNotFound,
-)
+from knowledge_base.lifecycle import EntryNotFound, EntryRecord, EntryVersion
 from knowledge_base.service import MAX_QUERY_CHARS, KnowledgeBase
 
+# A refused change raises the knowledge base's error: desk.api.errors answers 404 (no such entry or version),
+# 409 (the state does not allow it) or 422 (anything else), with the error's message as the detail.
 router = APIRouter(prefix="/api/kb/entries", tags=["knowledge base entries"])
 
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024
@@ -108,12 +103,12 @@ def version_out(version: EntryVersion) -> VersionOut:
                       note=version.note, created_at=version.created_at)
 
 
-def _refused(error: EntryError) -> HTTPException:
-    if isinstance(error, EntryNotFound | VersionNotFound):
-        return HTTPException(status.HTTP_404_NOT_FOUND, detail=str(error))
-    if isinstance(error, InvalidTransition):
-        return HTTPException(status.HTTP_409_CONFLICT, detail=str(error))
-    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(error))
+def entry_exists(editor: EntryEditor, entry_id: str) -> bool:
+    try:
+        editor.get(entry_id)
+    except EntryNotFound:
+        return False
+    return True
 
 
 @router.get("", response_model=RecordPage, responses=ERRORS)
@@ -131,15 +126,10 @@ def list_entries(text: str | None = Query(default=None, max_length=MAX_QUERY_CHA
 def create_entry(body: EntryIn, editor_name: str = Depends(require_editor),
                  editor: EntryEditor = Depends(get_entry_editor)) -> RecordOut:
     """Create an entry as a draft (409 if the id exists)."""
-    try:
-        editor.get(body.entry.id)
-    except EntryNotFound:
-        try:
-            return record_out(editor.save(body.entry, editor=editor_name, note=body.note))
-        except EntryError as error:
-            raise _refused(error) from None
-    raise HTTPException(status.HTTP_409_CONFLICT, detail=f"there is already an entry {body.entry.id!r}: "
-                                                         "edit it with PUT")
+    if entry_exists(editor, body.entry.id):
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=f"there is already an entry {body.entry.id!r}: "
+                                                             "edit it with PUT")
+    return record_out(editor.save(body.entry, editor=editor_name, note=body.note))
 
 
 @router.get("/export", responses=ERRORS)
@@ -170,12 +160,10 @@ def import_entries(file: UploadFile = File(description="A .jsonl or .csv file of
         path.write_bytes(content)
         try:
             report = editor.import_file(path, editor=editor_name, draft=draft, source=name)
-        except EntryFileError as error:
+        except EntryFileError as error:  # it names the temporary copy: say the uploaded file's name
             where = f"{name}, line {error.line}" if error.line is not None else name
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                                 detail=f"{where}: {error.reason}; nothing was imported") from None
-        except EntryError as error:
-            raise _refused(error) from None
     return ImportReport(created=report.created, updated=report.updated, unchanged=report.unchanged)
 
 
@@ -201,10 +189,7 @@ def preview(body: QuestionIn, _: str = Depends(require_editor), editor: EntryEdi
 def get_entry(entry_id: str, _: str = Depends(require_editor),
               editor: EntryEditor = Depends(get_entry_editor)) -> RecordOut:
     """The entry's newest version with its state and version, and the published version."""
-    try:
-        return record_out(editor.get(entry_id))
-    except EntryError as error:
-        raise _refused(error) from None
+    return record_out(editor.get(entry_id))
 
 
 @router.put("/{entry_id}", response_model=RecordOut, responses=ERRORS)
@@ -214,21 +199,15 @@ def edit_entry(entry_id: str, body: EntryIn, editor_name: str = Depends(require_
     if body.entry.id != entry_id:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                             detail=f"the entry's id {body.entry.id!r} is not {entry_id!r}: ids cannot change")
-    try:
-        editor.get(entry_id)
-        return record_out(editor.save(body.entry, editor=editor_name, note=body.note))
-    except EntryError as error:
-        raise _refused(error) from None
+    editor.get(entry_id)  # 404 unless it exists
+    return record_out(editor.save(body.entry, editor=editor_name, note=body.note))
 
 
 @router.get("/{entry_id}/history", response_model=list[VersionOut], responses=ERRORS)
 def history(entry_id: str, _: str = Depends(require_editor),
             editor: EntryEditor = Depends(get_entry_editor)) -> list[VersionOut]:
     """Every version, newest first: content, state, editor, note and time."""
-    try:
-        return [version_out(v) for v in editor.history(entry_id)]
-    except EntryError as error:
-        raise _refused(error) from None
+    return [version_out(v) for v in editor.history(entry_id)]
 
 
 @router.post("/{entry_id}/publish", response_model=RecordOut, responses={**ERRORS, 409: {
@@ -236,10 +215,7 @@ def history(entry_id: str, _: str = Depends(require_editor),
 def publish(entry_id: str, body: ChangeIn, editor_name: str = Depends(require_editor),
             editor: EntryEditor = Depends(get_entry_editor)) -> RecordOut:
     """Publish the newest version: it answers citizens from now on."""
-    try:
-        return record_out(editor.publish(entry_id, editor=editor_name, note=body.note))
-    except EntryError as error:
-        raise _refused(error) from None
+    return record_out(editor.publish(entry_id, editor=editor_name, note=body.note))
 
 
 @router.post("/{entry_id}/retire", response_model=RecordOut, responses={**ERRORS, 409: {
@@ -247,17 +223,11 @@ def publish(entry_id: str, body: ChangeIn, editor_name: str = Depends(require_ed
 def retire(entry_id: str, body: ChangeIn, editor_name: str = Depends(require_editor),
            editor: EntryEditor = Depends(get_entry_editor)) -> RecordOut:
     """Stop the entry answering citizens; its history stays."""
-    try:
-        return record_out(editor.retire(entry_id, editor=editor_name, note=body.note))
-    except EntryError as error:
-        raise _refused(error) from None
+    return record_out(editor.retire(entry_id, editor=editor_name, note=body.note))
 
 
 @router.post("/{entry_id}/revert", response_model=RecordOut, responses=ERRORS)
 def revert(entry_id: str, body: RevertIn, editor_name: str = Depends(require_editor),
            editor: EntryEditor = Depends(get_entry_editor)) -> RecordOut:
     """A new version equal to `version`, content and state."""
-    try:
-        return record_out(editor.revert(entry_id, body.version, editor=editor_name, note=body.note))
-    except EntryError as error:
-        raise _refused(error) from None
+    return record_out(editor.revert(entry_id, body.version, editor=editor_name, note=body.note))

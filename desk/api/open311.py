@@ -57,6 +57,13 @@ def error(status: int, *descriptions: str) -> JSONResponse:
     return JSONResponse(status_code=status, content=[{"code": status, "description": d} for d in descriptions])
 
 
+def refusal(request: Request, refused: Exception, status: int) -> JSONResponse:
+    """A domain error raised by an Open311 route, in GeoReport v2's format (desk.api.errors sends them here)."""
+    if type(refused) is LookupError:  # CaseDesk.get: no such case
+        return error(status, f"There is no service request {request.path_params.get('service_request_id')}.")
+    return error(status, str(refused))
+
+
 def wrong_format(resource: str, fmt: str) -> JSONResponse | None:
     if fmt == "json":
         return None
@@ -116,10 +123,7 @@ def one_request(service_request_id: str, fmt: str,
     """One service request, as a one-element list (as GeoReport v2 does)."""
     if (response := wrong_format(f"requests/{service_request_id}", fmt)) is not None:
         return response
-    try:
-        case = cases.get(service_request_id)
-    except LookupError:
-        return error(404, f"There is no service request {service_request_id}.")
+    case = cases.get(service_request_id)  # none: LookupError, answered by `refusal`
     return [request_of(case, cases.directory, cases.now(), cases.timezone, redactor=redactor)]
 
 

@@ -15,9 +15,12 @@ from fastapi.routing import APIRoute
 from starlette.middleware.sessions import SessionMiddleware
 
 from desk.api.deps import get_settings
+from desk.api.errors import DOMAIN_ERRORS, status_of
 from desk.web.templates import templates
-from handoff.models import StaffUser
+from disclosure.staff_review import OriginalsRefused, TranscriptNotFound
+from handoff.models import Role, StaffUser
 from handoff.staff import INBOX_ROLES, StaffAccounts
+from knowledge_base.lifecycle import EntryNotFound
 from settings import Settings
 
 SESSION_COOKIE = "citydesk_session"
@@ -43,7 +46,7 @@ class PageError(Exception):
 
 
 class PageRoute(APIRoute):
-    """Turns LoginRequired into a redirect to the login page and PageError into an HTML page."""
+    """Turns LoginRequired into a redirect to the login page, and PageError or a domain error into the error page."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -58,8 +61,46 @@ class PageRoute(APIRoute):
                 return RedirectResponse(f"{LOGIN_PATH}?next={quote(back)}", status_code=303)
             except PageError as error:
                 return error_page(request, error)
+            except DOMAIN_ERRORS as error:
+                page = domain_page(request, error)
+                if page is None:
+                    raise
+                return error_page(request, page)
 
         return guarded
+
+
+def domain_page(request: Request, error: Exception) -> PageError | None:
+    """A domain error as the staff error page: its status from desk.api.errors, in the staff's words.
+
+    A refusal of what a form asked (a case already closed, a redaction without a reason) is not shown here but
+    on the page the form was on, by the page's own route.
+    """
+    status = status_of(error)
+    if status is None:
+        return None
+    params = request.path_params
+    if isinstance(error, EntryNotFound):
+        return PageError(status, "Entry not found", f"There is no knowledge base entry {error.entry_id!r}.")
+    if isinstance(error, TranscriptNotFound):  # a message (the redaction forms), else a conversation
+        if "record_id" in params:
+            return PageError(status, "Message not found", sentence(error))
+        return PageError(status, "Conversation not found", f"There is no conversation {params.get('conversation_id')}.")
+    if isinstance(error, OriginalsRefused):  # a change (the redaction forms), else reading the originals
+        if "record_id" in params:
+            return PageError(status, "Not allowed", f"Nothing was changed: {error}.")
+        return PageError(status, "Not your conversation", f"You cannot read these originals: {error}.")
+    if isinstance(error, LookupError) and "service_request_id" in params:
+        # the same page whether the case does not exist or is another department's: no case numbers leak
+        return PageError(status, "Case not found",
+                         f"There is no case {params['service_request_id'].upper()} in your inbox.")
+    return PageError(status, {404: "Not found", 403: "Not allowed"}.get(status, "Not possible"), sentence(error))
+
+
+def sentence(error: Exception) -> str:
+    """The domain's messages are phrases in lower case (they follow 'because'); on a page they stand alone."""
+    text = str(error)
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
 def section_of(path: str) -> str:
@@ -69,7 +110,7 @@ def section_of(path: str) -> str:
 
 def home_of(user: StaffUser) -> str:
     """Where a user works: editors in the editor, staff and supervisors in the inbox."""
-    return EDITOR_PATH if user.role == "editor" else INBOX_PATH
+    return EDITOR_PATH if user.role == Role.EDITOR else INBOX_PATH
 
 
 def add_sessions(app: FastAPI, settings: Settings) -> None:
@@ -136,7 +177,7 @@ def logged_in_user(request: Request, accounts: StaffAccounts = Depends(get_staff
 
 def current_editor(user: StaffUser = Depends(logged_in_user)) -> StaffUser:
     """The logged-in content editor; anyone else is refused (no login: the login page)."""
-    if user.role != "editor":
+    if user.role != Role.EDITOR:
         raise PageError(403, "No editor for this account",
                         f"The knowledge base editor is for content editors; {user.username}'s role is {user.role}.")
     return user

@@ -10,8 +10,9 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from desk.api.deps import get_entry_editor
+from desk.api.entries import entry_exists
 from desk.api.feedback import get_feedback
-from desk.web.auth import EDITOR_PATH, PageError, PageRoute, csrf_protected, current_editor, flash, page_context
+from desk.web.auth import EDITOR_PATH, PageRoute, csrf_protected, current_editor, flash, page_context, sentence
 from desk.web.editor_form import EntryForm, new_entry_id, to_entry
 from desk.web.formatting import local_time
 from desk.web.templates import templates
@@ -37,13 +38,6 @@ def editor_context(request: Request, user: StaffUser, **values: Any) -> dict[str
     timezone = request.app.state.settings.city_timezone
     return page_context(request, user, departments=[d.name for d in directory.departments], states=STATES,
                         when=lambda moment: local_time(moment, timezone) if moment else "—", **values)
-
-
-def _record(editor: EntryEditor, entry_id: str) -> EntryRecord:
-    try:
-        return editor.get(entry_id)
-    except EntryNotFound:
-        raise PageError(404, "Entry not found", f"There is no knowledge base entry {entry_id!r}.") from None
 
 
 @router.get("", response_class=HTMLResponse)
@@ -87,13 +81,13 @@ def new_entry(request: Request, question: str = "", alt: list[str] = Query(defau
 def entry_page(request: Request, entry_id: str, user: StaffUser = Depends(current_editor),
                editor: EntryEditor = Depends(get_entry_editor),
                feedback: FeedbackStore = Depends(get_feedback)) -> HTMLResponse:
-    return _entry_page(request, user, editor, feedback, _record(editor, entry_id))
+    return _entry_page(request, user, editor, feedback, editor.get(entry_id))
 
 
 @router.get("/entries/{entry_id}/edit", response_class=HTMLResponse)
 def edit_entry(request: Request, entry_id: str, user: StaffUser = Depends(current_editor),
                editor: EntryEditor = Depends(get_entry_editor)) -> HTMLResponse:
-    record = _record(editor, entry_id)
+    record = editor.get(entry_id)
     return _form_page(request, user, EntryForm.of(record.entry), record=record)
 
 
@@ -142,7 +136,7 @@ async def create_entry(request: Request, action: str = Form("save"), checked_que
 async def save_entry(request: Request, entry_id: str, action: str = Form("save"), checked_question: str = Form(""),
                      user: StaffUser = Depends(current_editor),
                      editor: EntryEditor = Depends(get_entry_editor)) -> Response:
-    record = _record(editor, entry_id)
+    record = editor.get(entry_id)
     form = await _submitted(request)
     form.id = record.entry.id  # the id is not editable
     return _submit(request, user, editor, form, entry_id=record.entry.id, action=action,
@@ -179,29 +173,16 @@ def _submit(request: Request, user: StaffUser, editor: EntryEditor, form: EntryF
     return RedirectResponse(f"{EDITOR_PATH}/entries/{saved.entry.id}", status_code=303)
 
 
-def entry_exists(editor: EntryEditor, entry_id: str) -> bool:
-    try:
-        editor.get(entry_id)
-    except EntryNotFound:
-        return False
-    return True
-
-
-def sentence(error: Exception) -> str:
-    """The life cycle's messages start in lower case; on a page they stand alone."""
-    text = str(error)
-    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
-
-
 def _change(request: Request, user: StaffUser, editor: EntryEditor, feedback: FeedbackStore, entry_id: str,
             change: Any, done: str) -> Response:
-    """Publish, retire or revert; a refused change shows the entry page with the reason, nothing changed."""
-    record = _record(editor, entry_id)
+    """Publish, retire or revert; a refused change shows the entry page with the reason, nothing changed
+    (no such entry: the error page)."""
+    record = editor.get(entry_id)
     try:
         changed = change()
-    except EntryNotFound:
-        raise PageError(404, "Entry not found", f"There is no knowledge base entry {entry_id!r}.") from None
     except EntryError as error:
+        if isinstance(error, EntryNotFound):
+            raise
         return _entry_page(request, user, editor, feedback, record, error=sentence(error), status_code=409)
     flash(request, done.format(version=changed.version))
     return RedirectResponse(f"{EDITOR_PATH}/entries/{entry_id}", status_code=303)
@@ -230,7 +211,7 @@ def revert(request: Request, entry_id: str, version: str = Form(""), note: str =
            user: StaffUser = Depends(current_editor), editor: EntryEditor = Depends(get_entry_editor),
            feedback: FeedbackStore = Depends(get_feedback)) -> Response:
     if not version.isdigit():
-        return _entry_page(request, user, editor, feedback, _record(editor, entry_id),
+        return _entry_page(request, user, editor, feedback, editor.get(entry_id),
                            error="Choose the version to go back to.", status_code=400)
     return _change(request, user, editor, feedback, entry_id,
                    lambda: editor.revert(entry_id, int(version), editor=user.username,

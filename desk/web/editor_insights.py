@@ -9,9 +9,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from desk.api.deps import get_entry_editor
+from desk.api.entries import entry_exists
 from desk.api.feedback import get_feedback
 from desk.web.auth import EDITOR_PATH, PageRoute, current_editor
-from desk.web.editor import editor_context, entry_exists
+from desk.web.editor import editor_context
 from desk.web.templates import templates
 from handoff.models import StaffUser
 from handoff.unanswered import UnansweredQuestions

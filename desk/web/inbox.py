@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from desk.api.deps import get_cases
-from desk.web.auth import INBOX_PATH, PageError, PageRoute, csrf_protected, current_user, flash, page_context
+from desk.web.auth import (
+    INBOX_PATH,
+    PageError,
+    PageRoute,
+    csrf_protected,
+    current_user,
+    flash,
+    page_context,
+    sentence,
+)
 from desk.web.formatting import as_utc, deadline_status, local_time
 from desk.web.templates import templates
-from handoff.models import Case, StaffUser
+from handoff.models import Case, CaseStatus, Role, StaffUser
 from handoff.replies import ResponseTemplates, fill
 from handoff.service import MAX_STAFF_TEXT_CHARS, CaseDesk, CaseError
 from handoff.staff import actor_of
@@ -30,23 +40,12 @@ def get_templates(request: Request) -> ResponseTemplates:
     return request.app.state.response_templates
 
 
-def not_found(service_request_id: str) -> PageError:
-    # the same page whether the case does not exist or belongs to another department: no case numbers leak
-    return PageError(404, "Case not found", f"There is no case {service_request_id.upper()} in your inbox.")
-
-
-def sentence(error: Exception) -> str:
-    """The procedure's reasons are written to follow 'because'; on a page they stand alone."""
-    text = str(error)
-    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
-
-
 def _row(case: Case, cases: CaseDesk) -> dict[str, Any]:
     now = cases.now()
     return {"case": case, "department": cases.directory.department(case.agency_responsible).name,
             "deadline": local_time(case.expected_datetime, cases.timezone),
             "deadline_status": deadline_status(case.expected_datetime, now),
-            "overdue": as_utc(now) > as_utc(case.expected_datetime) and case.status == "open"}
+            "overdue": as_utc(now) > as_utc(case.expected_datetime) and case.status == CaseStatus.OPEN}
 
 
 @router.get("", response_class=HTMLResponse)
@@ -55,7 +54,7 @@ def inbox(request: Request, department: str | None = None, user: StaffUser = Dep
     """Staff: their department's open cases. Supervisors: every department's, or one department's."""
     error, status_code = None, 200
     department = department or None
-    if user.role != "supervisor":
+    if user.role != Role.SUPERVISOR:
         department = None
     elif department is not None and department not in {d.code for d in cases.directory.departments}:
         error, status_code, department = f"There is no department {department!r}; showing all departments.", 400, None
@@ -81,10 +80,8 @@ def _case_page(request: Request, user: StaffUser, cases: CaseDesk, case: Case, *
 
 
 def _load(cases: CaseDesk, service_request_id: str, user: StaffUser) -> Case:
-    try:
-        return cases.get(service_request_id, actor_of(user))
-    except LookupError:
-        raise not_found(service_request_id) from None
+    """The case, if the user may see it; else LookupError: "Case not found" (desk.web.auth.domain_page)."""
+    return cases.get(service_request_id, actor_of(user))
 
 
 @router.get("/cases/{service_request_id}", response_class=HTMLResponse)
@@ -94,16 +91,17 @@ def case_page(request: Request, service_request_id: str, user: StaffUser = Depen
 
 
 def _act(request: Request, user: StaffUser, cases: CaseDesk, service_request_id: str, form: str,
-         typed: dict[str, str], action: Any, done: str) -> Response:
-    """Run one action; on success back to the case page with a notice, else the page with the error."""
+         typed: dict[str, str], action: Callable[[], Case], done: str | Callable[[Case], Response]) -> Response:
+    """Run one action; on success back to the case page with a notice (or `done`'s response), else the page
+    with the refusal beside the form and what was typed (no case, or not the user's: the error page)."""
     try:
-        action()
-    except LookupError:
-        raise not_found(service_request_id) from None
+        case = action()
     except CaseError as error:
-        case = _load(cases, service_request_id, user)
-        return _case_page(request, user, cases, case, forms=typed, errors={form: sentence(error)},
-                          status_code=409 if case.status == "closed" else 400)
+        current = _load(cases, service_request_id, user)
+        return _case_page(request, user, cases, current, forms=typed, errors={form: sentence(error)},
+                          status_code=409 if current.status == CaseStatus.CLOSED else 400)
+    if callable(done):
+        return done(case)
     flash(request, done)
     return RedirectResponse(f"{INBOX_PATH}/cases/{service_request_id.upper()}", status_code=303)
 
@@ -146,23 +144,21 @@ def ask_details(request: Request, service_request_id: str, text: str = Form(""),
 @post_router.post("/cases/{service_request_id}/reassign")
 def reassign(request: Request, service_request_id: str, department: str = Form(""), reason: str = Form(""),
              user: StaffUser = Depends(current_user), cases: CaseDesk = Depends(get_cases)) -> Response:
-    typed = {"department": department, "reason": reason}
-    try:
+    def action() -> Case:
         if not department:
             raise CaseError("choose the department the case goes to")
-        case = cases.reassign(service_request_id=service_request_id, actor=actor_of(user),
-                              department=department, reason=reason)
-    except LookupError:
-        raise not_found(service_request_id) from None
-    except CaseError as error:
-        current = _load(cases, service_request_id, user)
-        return _case_page(request, user, cases, current, forms=typed, errors={"reassign": sentence(error)},
-                          status_code=409 if current.status == "closed" else 400)
-    target = cases.directory.department(case.agency_responsible).name
-    flash(request, f"Case {case.service_request_id} is now with {target}.")
-    if actor_of(user).can_see(case):
-        return RedirectResponse(f"{INBOX_PATH}/cases/{case.service_request_id}", status_code=303)
-    return RedirectResponse(INBOX_PATH, status_code=303)  # it left the officer's department
+        return cases.reassign(service_request_id=service_request_id, actor=actor_of(user), department=department,
+                              reason=reason)
+
+    def done(case: Case) -> Response:
+        target = cases.directory.department(case.agency_responsible).name
+        flash(request, f"Case {case.service_request_id} is now with {target}.")
+        if actor_of(user).can_see(case):
+            return RedirectResponse(f"{INBOX_PATH}/cases/{case.service_request_id}", status_code=303)
+        return RedirectResponse(INBOX_PATH, status_code=303)  # it left the officer's department
+
+    return _act(request, user, cases, service_request_id, "reassign", {"department": department, "reason": reason},
+                action, done)
 
 
 @post_router.post("/cases/{service_request_id}/close")
@@ -177,7 +173,7 @@ def close(request: Request, service_request_id: str, note: str = Form(""), user:
 def escalate(request: Request, user: StaffUser = Depends(current_user),
              cases: CaseDesk = Depends(get_cases)) -> RedirectResponse:
     """Supervisors: escalate every overdue case now (the desk also does it every minute)."""
-    if user.role != "supervisor":
+    if user.role != Role.SUPERVISOR:
         raise PageError(403, "Supervisors only", "Only a supervisor can escalate overdue cases.")
     escalated = cases.escalate_overdue()
     if escalated:

@@ -9,17 +9,11 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from desk.api.deps import get_settings
-from desk.web.auth import INBOX_PATH, PageError, PageRoute, csrf_protected, flash, logged_in_user, page_context
+from desk.web.auth import INBOX_PATH, PageRoute, csrf_protected, flash, logged_in_user, page_context
 from desk.web.formatting import local_time
 from desk.web.templates import templates
-from disclosure.staff_review import (
-    OriginalsRefused,
-    RedactionRefused,
-    StaffTranscript,
-    TranscriptDesk,
-    TranscriptNotFound,
-)
-from handoff.models import StaffUser
+from disclosure.staff_review import RedactionRefused, StaffTranscript, TranscriptDesk
+from handoff.models import Role, StaffUser
 from handoff.staff import actor_of
 from settings import Settings
 from transcripts.log_models import REDACT
@@ -35,15 +29,6 @@ def get_transcripts(request: Request) -> TranscriptDesk:
 
 def conversation_path(conversation_id: str) -> str:
     return f"{INBOX_PATH}/conversations/{quote(conversation_id, safe='')}"
-
-
-def _load(desk: TranscriptDesk, user: StaffUser, conversation_id: str) -> StaffTranscript:
-    try:
-        return desk.conversation(actor_of(user), conversation_id)
-    except TranscriptNotFound:
-        raise PageError(404, "Conversation not found", f"There is no conversation {conversation_id}.") from None
-    except OriginalsRefused as refused:
-        raise PageError(403, "Not your conversation", f"You cannot read these originals: {refused}.") from None
 
 
 def _log_rows(transcript: StaffTranscript, timezone: str) -> list[dict[str, Any]]:
@@ -64,12 +49,12 @@ def _log_rows(transcript: StaffTranscript, timezone: str) -> list[dict[str, Any]
 def _page(request: Request, user: StaffUser, desk: TranscriptDesk, settings: Settings, conversation_id: str, *,
           error: tuple[int, str] | None = None, typed: dict[str, str] | None = None,
           status_code: int = 200) -> HTMLResponse:
-    transcript = _load(desk, user, conversation_id)
+    transcript = desk.conversation(actor_of(user), conversation_id)  # refused: the error page (PageRoute)
     tz = settings.city_timezone
     return templates.TemplateResponse(request, "transcript.html", page_context(
         request, user, transcript=transcript, path=conversation_path(conversation_id),
         records=[{"r": r, "at": local_time(r.record.at, tz)} for r in transcript.records],
-        log=_log_rows(transcript, tz), error=error, typed=typed or {}, is_supervisor=user.role == "supervisor"),
+        log=_log_rows(transcript, tz), error=error, typed=typed or {}, is_supervisor=user.role == Role.SUPERVISOR),
         status_code=status_code)
 
 
@@ -84,11 +69,7 @@ def transcript_page(request: Request, conversation_id: str, user: StaffUser = De
 def _change(request: Request, user: StaffUser, desk: TranscriptDesk, settings: Settings, record_id: int,
             conversation_id: str, typed: dict[str, str], action: Any, done: str) -> Response:
     try:
-        action()
-    except TranscriptNotFound:
-        raise PageError(404, "Message not found", f"There is no message {record_id}.") from None
-    except OriginalsRefused as refused:
-        raise PageError(403, "Not allowed", f"Nothing was changed: {refused}.") from None
+        action()  # no such message, or not the user's: the error page (PageRoute)
     except RedactionRefused as refused:
         return _page(request, user, desk, settings, conversation_id, error=(record_id, f"{refused}."),
                      typed=typed, status_code=400)

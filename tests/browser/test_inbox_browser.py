@@ -21,6 +21,7 @@ from handoff.directory import SLA
 from handoff.intake import IncomingMessage
 from handoff.models import Case
 from handoff.service import CaseDesk
+from outbox.store import waiting_for
 from settings import DEMO_KB_FILE, Settings
 from tests.browser.conftest import ServedApp
 from tests.desk.inbox_support import PASSWORD, desk_at, open_case
@@ -177,7 +178,7 @@ def test_claim_pick_a_template_and_reply_the_reply_reaches_the_citizens_web_chat
     last = browser.find_elements(By.CSS_SELECTOR, "#history li")[-1]
     assert last.get_attribute("data-kind") == "replied"
     assert "Replied to the citizen by pw.officer" in last.text and text in last.text
-    assert [m.text for m in desk.cases.pending_messages(channel="web", conversation_id="web-pothole")] == [
+    assert [m.text for m in waiting_for(desk.cases.sessions, channel="web", conversation_id="web-pothole")] == [
         f"{case.service_request_id}: {text}"]
     updates = httpx.get(f"{desk.url}/api/chat/updates", params={"sender": "web-pothole"})
     assert updates.status_code == 200

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 import database
 from connectors.models import InboundRecord
-from handoff.models import OutboxMessage
+from outbox.models import OutboxMessage
 from tests.fakes.rasa_rest import FakeRasa
 from transcripts.models import TranscriptRecord
 

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 import httpx
 from pydantic import SecretStr
 
-from connectors.telegram.bot import TelegramConnector
+from connectors.telegram.app import TelegramConnector, build_connector
 from settings import Settings
 from tests.fakes.telegram_api import FakeTelegramApi
 
@@ -24,7 +24,7 @@ def telegram_settings(base: Settings, fake: FakeTelegramApi, **changes) -> Setti
 @contextmanager
 def running_connector(settings: Settings, *, ready_url: str | None = None) -> Iterator[TelegramConnector]:
     """The connector's run() in its own event loop and thread; stopped (as by SIGTERM) on exit."""
-    connector = TelegramConnector(settings)
+    connector = build_connector(settings)
     started = threading.Event()
     state: dict = {}
 

@@ -26,8 +26,9 @@ import database
 from connectors.models import InboundRecord
 from desk.stack import child_environment, free_port
 from handoff.directory import load_directory
-from handoff.models import Case, OutboxMessage
+from handoff.models import Case
 from handoff.service import Actor, CaseDesk
+from outbox.models import OutboxMessage
 from settings import DEMO_KB_FILE, PROJECT_ROOT
 from tests.conftest import writer_for
 from tests.e2e.conftest import stack  # noqa: F401  (the module's assistant stack)
@@ -54,11 +55,11 @@ def sessions(stack):  # noqa: F811
 
 @contextmanager
 def connector_process(stack, fake: FakeTelegramApi, log: Path, **env: str):  # noqa: F811
-    """`python -m connectors telegram` (what `citydesk connector telegram` runs) against the local Bot API."""
+    """`python -m desk.cli connector telegram` (what `citydesk connector telegram` runs) against the local Bot API."""
     environment = {**child_environment(stack.settings), "TELEGRAM_BOT_TOKEN": fake.token,
                    "TELEGRAM_BASE_URL": fake.bot_base_url, **env}
     with log.open("ab") as output:
-        process = subprocess.Popen([sys.executable, "-m", "connectors", "telegram"], cwd=PROJECT_ROOT,
+        process = subprocess.Popen([sys.executable, "-m", "desk.cli", "connector", "telegram"], cwd=PROJECT_ROOT,
                                    env=environment, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.monotonic() + 60

@@ -18,7 +18,7 @@ def test_the_telegram_connector_starts_only_with_a_token(tmp_path):
     assert without.skipped["telegram"] == "TELEGRAM_BOT_TOKEN is not set"
     with_token = Stack(Settings(data_dir=tmp_path, telegram_bot_token=SecretStr("123:abc")))
     [telegram] = [p for p in with_token.processes if p.name == "telegram"]
-    assert telegram.command == [sys.executable, "-m", "connectors", "telegram"]
+    assert telegram.command == [sys.executable, "-m", "desk.cli", "connector", "telegram"]
     assert telegram.ready_url is None and "telegram" not in with_token.skipped
 
 

@@ -19,7 +19,8 @@ from connectors.telegram.render import MAX_MESSAGE_CHARS, split_text
 from connectors.telegram.webhook import REJECTED_CONVERSATION, SECRET_HEADER
 from desk.cli import app
 from desk.stack import free_port
-from handoff.models import OutboxMessage
+from outbox.models import OutboxMessage
+from outbox.store import enqueue
 from settings import Settings
 from tests.connectors.pipeline_support import db_url, outbox, rasa, sessions, transcript  # noqa: F401
 from tests.connectors.telegram_support import running_connector, telegram_settings
@@ -138,7 +139,8 @@ def test_a_429_is_waited_out(settings, fake):
 
 
 def test_sending_is_retried_with_backoff_and_a_poison_message_is_given_up(settings, fake, sessions):  # noqa: F811
-    from connectors.outbox import OutboxSender, failed_messages
+    from outbox.sender import OutboxSender
+    from outbox.store import failed_messages
 
     fake.fail_sends = True
     with running_connector(settings) as connector:
@@ -167,8 +169,8 @@ def test_staff_answers_from_the_outbox_are_delivered_once(settings, fake, sessio
     from datetime import UTC, datetime
 
     with sessions.begin() as session:
-        session.add(OutboxMessage(idempotency_key="event-1", channel="telegram", conversation_id=f"tg-{CHAT}",
-                                  text="CD-2026-000001: the pothole was filled.", created_at=datetime.now(UTC)))
+        enqueue(session, key="event-1", channel="telegram", conversation_id=f"tg-{CHAT}",
+                text="CD-2026-000001: the pothole was filled.", now=datetime.now(UTC))
     with running_connector(settings):
         assert fake.wait_for(lambda: len(fake.sent) == 1, timeout=30)
     with running_connector(settings):
@@ -207,10 +209,10 @@ def test_webhook_mode_checks_the_secret(settings, fake, sessions, rasa):  # noqa
 
 
 def test_webhook_mode_without_a_secret_is_refused(settings):
-    from connectors.telegram.bot import TelegramConnector
+    from connectors.telegram.app import build_connector
 
     with pytest.raises(ValueError, match="TELEGRAM_WEBHOOK_SECRET"):
-        TelegramConnector(settings.model_copy(update={"telegram_webhook_url": "https://city.example/tg"}))
+        build_connector(settings.model_copy(update={"telegram_webhook_url": "https://city.example/tg"}))
 
 
 def test_split_text_keeps_short_texts_whole_and_cuts_unbroken_words():

@@ -28,8 +28,9 @@ from connectors.x.sender import DM_NOTE, DUPLICATE_MARK, STAFF_NOTE, thread_part
 from connectors.x.text import TWEET_LIMIT, weighted_length
 from desk.stack import child_environment
 from handoff.directory import load_directory
-from handoff.models import Case, OutboxMessage
+from handoff.models import Case
 from handoff.service import Actor, CaseDesk
+from outbox.models import OutboxMessage
 from settings import DEMO_KB_FILE, PROJECT_ROOT, Settings
 from tests.conftest import writer_for
 from tests.e2e.conftest import stack  # noqa: F401  (the module's assistant stack)
@@ -244,9 +245,9 @@ def test_a_case_from_a_mention_and_its_staff_answer_reach_the_citizen_by_dm_once
 
 
 def start_connector_process(settings: Settings, log_path) -> subprocess.Popen:
-    """`python -m connectors x` (what `citydesk connector x` and `citydesk serve` run), polling twice a second."""
+    """`python -m desk.cli connector x` (what `citydesk serve` runs), polling twice a second."""
     env = {**child_environment(settings), "CITYDESK_X_POLL_INTERVAL_S": "0.5"}
-    return subprocess.Popen([sys.executable, "-m", "connectors", "x"], cwd=PROJECT_ROOT, env=env,
+    return subprocess.Popen([sys.executable, "-m", "desk.cli", "connector", "x"], cwd=PROJECT_ROOT, env=env,
                             stdout=log_path.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
 
 

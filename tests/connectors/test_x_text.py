@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from connectors.message import Button
 from connectors.x.text import TWEET_LIMIT, split_thread, weighted_length, with_choices
+from outbox.message import Button
 
 LONG_URL = "https://www.alderbrook.example/waste/bulk-pickup/booking?source=x&campaign=spring-cleaning-2026"
 

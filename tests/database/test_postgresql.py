@@ -19,6 +19,7 @@ from knowledge_base.embedder import DEFAULT_MODEL
 from knowledge_base.entry import Entry
 from knowledge_base.factory import build_knowledge_base
 from knowledge_base.store import EmbeddingRow, EntryStore
+from outbox.store import waiting_for
 from tests.conftest import SMALL_ENTRIES
 from transcripts.chain import verify
 from transcripts.models import TranscriptRecord
@@ -81,7 +82,7 @@ def test_a_case_is_opened_answered_and_listed_with_aware_deadlines(sessions):
     officer = Actor("pat", role="staff", department=case.agency_responsible)
     assert case.service_request_id in [c.service_request_id for c in desk.inbox(officer)]
     desk.reply(service_request_id=case.service_request_id, actor=officer, text="Filled today.")
-    assert [m.text for m in desk.pending_messages(channel="web", conversation_id="web-pg-case")] == \
+    assert [m.text for m in waiting_for(desk.sessions, channel="web", conversation_id="web-pg-case")] == \
         [f"{case.service_request_id}: Filled today."]
     assert desk.get(case.service_request_id).state == "answered"
 

@@ -117,3 +117,15 @@ def test_eval_of_a_missing_file_is_a_clear_error(runner, tmp_path, kb_file):
     result = runner.invoke(app, ["kb", "eval", "--kb", str(kb_file), "--questions", str(tmp_path / "nope.jsonl")])
     assert result.exit_code == 2
     assert "Cannot evaluate" in flat(result.output)
+
+
+def test_data_dir_is_a_separate_desk_even_when_database_url_is_set(monkeypatch, tmp_path):
+    from desk.cli.options import settings_for
+
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://city@db.example/citydesk")
+    assert settings_for().resolved_database_url == "postgresql+psycopg://city@db.example/citydesk"
+    separate = settings_for(tmp_path)
+    assert separate.resolved_database_url == f"sqlite:///{(tmp_path / 'citydesk.db').resolve()}"
+    assert separate.data_dir == tmp_path
+    explicit = settings_for(tmp_path, "sqlite:////elsewhere/other.db")
+    assert explicit.resolved_database_url == "sqlite:////elsewhere/other.db"

@@ -16,6 +16,7 @@ from desk.web.auth import FORM_REJECTED, LOGIN_FAILED, SESSION_COOKIE
 from handoff.directory import SLA
 from handoff.models import Case
 from handoff.service import SYSTEM, CaseDesk
+from outbox.store import waiting_for
 from settings import Settings
 from tests.desk.inbox_support import CSRF, PASSWORD, add_users, desk_at, now_minus, open_case
 
@@ -79,7 +80,7 @@ def history(cases: CaseDesk, case: Case) -> list[tuple[str, str, str | None]]:
 
 
 def outbox(cases: CaseDesk, conversation_id: str) -> list[str]:
-    return [m.text for m in cases.pending_messages(channel="web", conversation_id=conversation_id)]
+    return [m.text for m in waiting_for(cases.sessions, channel="web", conversation_id=conversation_id)]
 
 
 def post(client: TestClient, case: Case, path: str, **fields: str):
@@ -408,7 +409,7 @@ def test_only_supervisors_escalate_overdue_cases_and_the_head_is_notified(app, c
     stored = cases.get(overdue.service_request_id)
     assert stored.escalated_at is not None
     assert (stored.events[-1].kind, stored.events[-1].data) == ("escalated", {"notified": PUBLIC_WORKS_HEAD})
-    mails = [m.text for m in cases.pending_messages(channel="email", conversation_id=PUBLIC_WORKS_HEAD)]
+    mails = [m.text for m in waiting_for(cases.sessions, channel="email", conversation_id=PUBLIC_WORKS_HEAD)]
     assert any(m.startswith(f"Overdue: case {overdue.service_request_id} ") for m in mails)
     sam.post("/inbox/escalate", data={"csrf_token": token(sam.get("/inbox"))})
     assert element(sam.get("/inbox"), "flash") == "No overdue case was waiting to be escalated."
@@ -424,5 +425,5 @@ def test_the_desk_escalates_overdue_cases_by_itself_when_it_starts(tmp_path):
         stored = app.state.cases.get(late.service_request_id)
         assert stored.escalated_at is not None
         assert [e.kind for e in stored.events] == ["opened", "escalated"]
-        mails = app.state.cases.pending_messages(channel="email", conversation_id=PUBLIC_WORKS_HEAD)
+        mails = waiting_for(app.state.cases.sessions, channel="email", conversation_id=PUBLIC_WORKS_HEAD)
         assert [m.case_id for m in mails] == [late.id]

@@ -21,6 +21,7 @@ from handoff.georeport import public_address
 from handoff.models import Case
 from handoff.routing import route_case
 from handoff.service import Actor, CaseDesk
+from outbox.store import waiting_for
 from settings import DEMO_KB_FILE, Settings
 from tests.conftest import REDACTOR, writer_for
 
@@ -140,7 +141,7 @@ def test_emergency_wording_in_a_filed_request_alerts_the_duty_officer(client, ca
                                        "Utilities has it. If anyone is in danger, call the emergency number now.")
     case = cases.get(filed["service_request_id"])
     assert (case.is_emergency, case.sla, case.agency_responsible) == (True, "emergency", "water")
-    alerts = cases.pending_messages(channel="email", conversation_id=DIRECTORY.duty_officer.email)
+    alerts = waiting_for(cases.sessions, channel="email", conversation_id=DIRECTORY.duty_officer.email)
     assert [a.case_id for a in alerts] == [case.id]
 
 

@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from desk.cli import app
 from privacy.evaluation import CorpusError, evaluate, load_corpus
+from tests.conftest import REDACTOR
 
 SMALL = [
     # a phone found, a name with no cue before it missed
@@ -28,7 +29,7 @@ def write(path, rows):
 
 
 def test_scores_per_kind_and_leaked_characters(tmp_path):
-    report = evaluate(load_corpus(write(tmp_path / "c.jsonl", SMALL)))
+    report = evaluate(load_corpus(write(tmp_path / "c.jsonl", SMALL)), REDACTOR)
     phone, name, national_id = report.kinds["phone"], report.kinds["name"], report.kinds["national_id"]
     assert (phone.gold, phone.found, phone.predicted, phone.correct) == (2, 1, 2, 1)
     assert (phone.recall, phone.precision) == (0.5, 0.5)

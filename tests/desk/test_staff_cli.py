@@ -8,7 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from desk.cli import app
-from desk.staff_cli import ensure_demo_accounts, print_demo_accounts, staff_accounts
+from desk.cli.serve import ensure_demo_accounts, print_demo_accounts
+from desk.cli.staff import staff_accounts
 from settings import Settings
 from tests.desk.test_cli import flat
 

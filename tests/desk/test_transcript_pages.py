@@ -178,3 +178,22 @@ def test_the_case_page_links_to_the_conversations_transcript(app, sessions):
         number = session.scalar(text("SELECT service_request_id FROM cases WHERE conversation_id = 'tg-777'"))
     page = client_of(app, "rosa").get(f"/inbox/cases/{number}")
     assert 'id="case-transcript" href="/inbox/conversations/tg-777"' in page.text
+
+
+def error_page(response) -> tuple[int, str, str]:
+    title, message = (html.unescape(re.search(rf'id="error-{part}"[^>]*>(.*?)</', response.text, re.DOTALL).group(1))
+                      for part in ("title", "message"))
+    return response.status_code, title, message
+
+
+def test_a_missing_or_forbidden_conversation_or_message_gets_the_error_page_that_says_which(app, sessions):
+    rosa, record_id = client_of(app, "rosa"), citizen_record(sessions)
+    assert error_page(rosa.get("/inbox/conversations/tg-nope")) == (
+        404, "Conversation not found", "There is no conversation tg-nope.")
+    status, title, message = error_page(rosa.get("/inbox/conversations/tg-888"))
+    assert (status, title) == (403, "Not your conversation") and message.startswith("You cannot read these originals: ")
+    assert error_page(post(rosa, "/inbox/transcripts/records/999999/redact", text="x", reason="asked")) == (
+        404, "Message not found", "There is no message 999999.")
+    status, title, message = error_page(post(rosa, f"/inbox/transcripts/records/{record_id}/unredact", start="0",
+                                             end="3", reason="hotline"))
+    assert (status, title, message) == (403, "Not allowed", "Nothing was changed: un-redacting needs a supervisor.")

@@ -22,9 +22,11 @@ from database import create_db_engine, session_factory, upgrade
 from database.migrate import alembic_config
 from desk.cli import app
 from disclosure.staff_review import RedactionRefused, TranscriptDesk
-from handoff.models import Case, CaseEvent, MessageDecision, OutboxMessage
+from handoff.models import Case, CaseEvent, MessageDecision
 from handoff.service import Actor
 from handoff.unanswered import unanswered_questions
+from outbox.models import OutboxMessage, OutboxState
+from outbox.store import enqueue, mark_fetched
 from privacy import REMOVED_TEXT
 from settings import Settings
 from tests.conftest import REDACTOR
@@ -190,10 +192,12 @@ def bot_reply(sessions, moment: datetime, key: str, text: str, *, delivered: dat
               failed: datetime | None = None) -> int:
     """An assistant's reply as the connectors queue it, delivered or given up on (or neither: still pending)."""
     with sessions.begin() as session:
-        row = OutboxMessage(idempotency_key=key, channel="telegram", conversation_id="tg-chat", text=text,
-                            created_at=moment, delivered_at=delivered, failed_at=failed, attempts=1)
-        session.add(row)
-        session.flush()
+        row = enqueue(session, key=key, channel="telegram", conversation_id="tg-chat", text=text, now=moment)
+        row.attempts = 1
+        if delivered:
+            row.state, row.delivered_at = OutboxState.SENT, delivered
+        elif failed:
+            row.state, row.failed_at = OutboxState.FAILED, failed
         return row.id
 
 
@@ -223,7 +227,7 @@ def city(settings, sessions) -> City:
     decisions = {"old": decide(settings, sessions, t + timedelta(seconds=2), "tg-old", OLD_REPORT, "case", old)}
     desk_at(settings, t + timedelta(minutes=30)).reply(service_request_id=old.service_request_id,
                                                        actor=staff_of(old), text=STAFF_ANSWER)
-    desk_at(settings, t + timedelta(minutes=31)).mark_delivered(outbox_ids(sessions, "tg-old"))
+    mark_fetched(sessions, outbox_ids(sessions, "tg-old"), t + timedelta(minutes=31))
     review(sessions).redact(SUPERVISOR, record_id=record_of(sessions, "tg-old", "staff").id, text="Maria",
                                     reason="the citizen's name, which the redactor missed")
     desk_at(settings, t + timedelta(hours=1)).close(service_request_id=old.service_request_id, actor=staff_of(old),
@@ -239,7 +243,7 @@ def city(settings, sessions) -> City:
     decisions["open"] = decide(settings, sessions, at(45), "tg-open", OPEN_REPORT, "case", opened)
     desk_at(settings, at(44)).reply(service_request_id=opened.service_request_id, actor=staff_of(opened),
                                     text="Dana, we will look at it this week.")
-    desk_at(settings, at(44)).mark_delivered(outbox_ids(sessions, "tg-open"))
+    mark_fetched(sessions, outbox_ids(sessions, "tg-open"), at(44))
 
     recent = report(settings, at(5), "tg-new", "Graffiti on my fence, call 303-555-0188", "graffiti",
                     answer="Removed.", close=True)

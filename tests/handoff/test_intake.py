@@ -10,6 +10,7 @@ from handoff.categories import CategoryClassifier
 from handoff.decide import Route
 from handoff.directory import SLA, default_directory
 from handoff.intake import IncomingMessage, Intake
+from outbox.store import waiting_for
 from tests.conftest import SMALL_ENTRIES
 from tests.handoff.conftest import START
 
@@ -74,7 +75,7 @@ def test_an_emergency_opens_a_flagged_case_and_alerts_the_duty_officer(intake, d
     outcome = intake.handle(message("I smell gas in the hallway of our building"))
     assert (outcome.decision.route, outcome.decision.reason) == (Route.EMERGENCY, "emergency wording")
     assert (outcome.case.is_emergency, outcome.case.agency_responsible) == (True, "citizen-services")
-    [alert] = desk.pending_messages(channel="email", conversation_id=default_directory().duty_officer.email)
+    [alert] = waiting_for(desk.sessions, channel="email", conversation_id=default_directory().duty_officer.email)
     assert alert.case_id == outcome.case.id
 
 

@@ -12,6 +12,7 @@ from handoff.directory import SLA, default_directory
 from handoff.models import Case
 from handoff.routing import route_case
 from handoff.service import MAX_STAFF_TEXT_CHARS, SYSTEM, Actor, CaseDesk, CaseError
+from outbox.store import mark_fetched, waiting_for
 from tests.conftest import writer_for
 from tests.handoff.conftest import CITY_TIMEZONE, START, FakeClock
 
@@ -59,7 +60,7 @@ def test_open_case_numbers_the_case_and_keeps_every_field(desk):
     [opened] = stored.events
     assert (opened.kind, opened.actor, opened.at, opened.text) == ("opened", SYSTEM.username, START, None)
     assert opened.data == {"department": "public-works", "sla": "simple", "reason": "category pothole"}
-    assert desk.pending_messages(channel="web", conversation_id=CONVERSATION) == []
+    assert waiting_for(desk.sessions, channel="web", conversation_id=CONVERSATION) == []
 
 
 def test_case_numbers_count_up(desk):
@@ -124,14 +125,14 @@ def test_each_message_to_the_citizen_goes_to_the_outbox_once_with_its_event_key(
     desk.ask_details(service_request_id=number, actor=ROADS, text="Which side of the street?")
     case = desk.reply(service_request_id=number, actor=ROADS, text="A crew fills it tomorrow.")
     asked, replied = case.events[1], case.events[2]
-    pending = desk.pending_messages(channel="web", conversation_id=CONVERSATION)
+    pending = waiting_for(desk.sessions, channel="web", conversation_id=CONVERSATION)
     assert [(m.idempotency_key, m.text, m.case_id, m.created_at, m.delivered_at, m.attempts) for m in pending] == [
         (f"event-{asked.id}", f"{number}: Which side of the street?", case.id, START, None, 0),
         (f"event-{replied.id}", f"{number}: A crew fills it tomorrow.", case.id, START, None, 0),
     ]
-    desk.mark_delivered([pending[0].id])
-    desk.mark_delivered([pending[0].id])  # a second delivery report changes nothing
-    assert [m.idempotency_key for m in desk.pending_messages(channel="web", conversation_id=CONVERSATION)] == [
+    mark_fetched(desk.sessions, [pending[0].id], desk.now())
+    mark_fetched(desk.sessions, [pending[0].id], desk.now())  # a second delivery report changes nothing
+    assert [m.idempotency_key for m in waiting_for(desk.sessions, channel="web", conversation_id=CONVERSATION)] == [
         f"event-{replied.id}"]
 
 
@@ -145,7 +146,7 @@ def test_a_reply_to_a_closed_case_is_refused_and_queues_nothing(desk):
         with pytest.raises(CaseError, match=f"case {number} is closed"):
             change()
     assert kinds(desk.get(number)) == ["opened", "closed"]
-    assert desk.pending_messages(channel="web", conversation_id=CONVERSATION) == []
+    assert waiting_for(desk.sessions, channel="web", conversation_id=CONVERSATION) == []
 
 
 def test_a_20000_character_reply_is_refused_naming_the_limit(desk):
@@ -156,7 +157,7 @@ def test_a_20000_character_reply_is_refused_naming_the_limit(desk):
         desk.reply(service_request_id=number, actor=ROADS, text="  \n ")
     case = desk.get(number)
     assert (case.state, case.status_notes, kinds(case)) == ("new", None, ["opened"])
-    assert desk.pending_messages(channel="web", conversation_id=CONVERSATION) == []
+    assert waiting_for(desk.sessions, channel="web", conversation_id=CONVERSATION) == []
     assert desk.reply(service_request_id=number, actor=ROADS, text="y" * MAX_STAFF_TEXT_CHARS).state == "answered"
 
 
@@ -229,12 +230,12 @@ def test_escalate_overdue_escalates_once_and_notifies_the_department_head(desk, 
     assert (escalated.service_request_id, escalated.escalated_at) == (number, START + timedelta(hours=3, seconds=1))
     event = escalated.events[-1]
     assert (event.kind, event.actor, event.data) == ("escalated", "assistant", {"notified": head.email})
-    [notice] = desk.pending_messages(channel="email", conversation_id=head.email)
+    [notice] = waiting_for(desk.sessions, channel="email", conversation_id=head.email)
     assert (notice.idempotency_key, notice.case_id) == (f"event-{event.id}", escalated.id)
     assert notice.text == f"Overdue: case {number} (due {(START + timedelta(hours=3)).isoformat()})"
     clock.advance(days=1)
     assert desk.escalate_overdue() == []
-    assert len(desk.pending_messages(channel="email", conversation_id=head.email)) == 1
+    assert len(waiting_for(desk.sessions, channel="email", conversation_id=head.email)) == 1
     assert kinds(desk.get(number)) == ["opened", "escalated"]
 
 
@@ -250,11 +251,11 @@ def test_an_emergency_case_notifies_the_duty_officer(desk):
                         assignment=route_case(directory=DIRECTORY))
     assert (case.is_emergency, case.sla, case.expected_datetime) == (True, "emergency", START)
     officer = DIRECTORY.duty_officer
-    [alert] = desk.pending_messages(channel="email", conversation_id=officer.email)
+    [alert] = waiting_for(desk.sessions, channel="email", conversation_id=officer.email)
     assert (alert.idempotency_key, alert.case_id) == (f"event-{case.events[0].id}-duty", case.id)
     assert alert.text == f"Emergency reported in case {case.service_request_id} (web): Gas smell near the school"
 
 
 def test_an_ordinary_case_does_not_notify_the_duty_officer(desk):
     open_pothole(desk)
-    assert desk.pending_messages(channel="email", conversation_id=DIRECTORY.duty_officer.email) == []
+    assert waiting_for(desk.sessions, channel="email", conversation_id=DIRECTORY.duty_officer.email) == []

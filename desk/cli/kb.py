@@ -1,6 +1,7 @@
-"""`citydesk kb list/show/publish/retire/revert/export/import`: the entry life cycle from the command line.
+"""`citydesk kb`: the entry life cycle (list, show, publish, retire, revert, export, import), calibration, search
+and evaluation of the knowledge base.
 
-These commands write the database only (no embedding model is loaded, except by import, which embeds and
+The life-cycle commands write the database only (no embedding model is loaded, except by import, which embeds and
 calibrates); a running desk on the same database picks the changes up within seconds.
 """
 
@@ -12,44 +13,44 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
+from rich.progress import Progress
 from rich.table import Table
 
+import database
+from desk.cli.options import DatabaseUrl, DataDir, JsonFlag, console, errors, settings_for
 from settings import Settings
 
-console = Console()
-errors = Console(stderr=True)
+kb_app = typer.Typer(help="Knowledge base: import, search, evaluate.", no_args_is_help=True)
 
-DataDir = Annotated[Path | None, typer.Option(help="The desk's data folder (its SQLite database citydesk.db), "
-                                              "instead of CITYDESK_DATA_DIR.")]
-DatabaseUrl = Annotated[str | None, typer.Option(help="SQLAlchemy URL of the database, instead of DATABASE_URL.")]
 EditorName = Annotated[str | None, typer.Option("--editor", help="Name recorded with the change "
                                                 "(default: your login name).")]
 Note = Annotated[str, typer.Option(help="Why: kept in the entry's history.")]
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 EXIT_REFUSED = 1  # a change the knowledge base refused, or a bad file: nothing changed
 EXIT_USAGE = 2
 
 
-def settings_for(data_dir: Path | None, database_url: str | None) -> Settings:
-    """The settings with the command's --data-dir (a separate desk, even if DATABASE_URL is set) or --database-url."""
-    settings = Settings(**({"data_dir": data_dir} if data_dir else {}))
-    if data_dir is not None:
-        settings.database_url = None
-    if database_url:
-        settings.database_url = database_url
-    return settings
-
-
 def entry_editor(settings: Settings):
     """An EntryEditor on the settings' database, without the embedding model."""
-    from database import create_db_engine, session_factory, upgrade
     from knowledge_base.editor import EntryEditor
     from knowledge_base.store import EntryStore
 
-    upgrade(settings.resolved_database_url)
-    return EntryEditor(store=EntryStore(session_factory(create_db_engine(settings.resolved_database_url))))
+    return EntryEditor(store=EntryStore(database.open(settings)))
+
+
+def knowledge_base(settings: Settings, *, load_index: bool):
+    """The knowledge base on the settings' database, with the embedding model (and its index, if asked)."""
+    from knowledge_base.factory import build_knowledge_base
+
+    search = settings.elasticsearch_options
+    with console.status("Loading the embedding model…"):
+        return build_knowledge_base(database_url=settings.resolved_database_url,
+                                    model_name=settings.embedding_model, threshold=settings.answer_threshold,
+                                    target_precision=settings.target_precision,
+                                    unanswerable_share=settings.unanswerable_share, load_index=load_index,
+                                    elasticsearch_url=search["elasticsearch_url"],
+                                    elasticsearch_api_key=search["elasticsearch_api_key"],
+                                    elasticsearch_index=settings.elasticsearch_index)
 
 
 def editor_name(name: str | None) -> str:
@@ -72,17 +73,7 @@ def record_json(record) -> dict:
             "updated_by": record.updated_by}
 
 
-def add_entry_commands(kb_app: typer.Typer) -> None:
-    """Register the life-cycle commands on the `kb` group."""
-    kb_app.command("list")(list_entries)
-    kb_app.command("show")(show)
-    kb_app.command("publish")(publish)
-    kb_app.command("retire")(retire)
-    kb_app.command("revert")(revert)
-    kb_app.command("export")(export)
-    kb_app.command("import")(import_entries)
-
-
+@kb_app.command("list")
 def list_entries(text: Annotated[str | None, typer.Option(help="In the id, question, phrasings or answer.")] = None,
                  department: Annotated[str | None, typer.Option()] = None,
                  topic: Annotated[str | None, typer.Option()] = None,
@@ -110,6 +101,7 @@ def list_entries(text: Annotated[str | None, typer.Option(help="In the id, quest
     console.print(table)
 
 
+@kb_app.command("show")
 def show(entry_id: Annotated[str, typer.Argument()], data_dir: DataDir = None, database_url: DatabaseUrl = None,
          json_output: JsonFlag = False) -> None:
     """An entry's newest version and its history."""
@@ -150,18 +142,21 @@ def _change(action: str, entry_id: str, data_dir: Path | None, database_url: str
                   "it within seconds.")
 
 
+@kb_app.command("publish")
 def publish(entry_id: Annotated[str, typer.Argument()], note: Note = "", editor: EditorName = None,
             data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
     """Publish an entry's newest version: it answers citizens from now on."""
     _change("publish", entry_id, data_dir, database_url, editor=editor_name(editor), note=note)
 
 
+@kb_app.command("retire")
 def retire(entry_id: Annotated[str, typer.Argument()], note: Note = "", editor: EditorName = None,
            data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
     """Retire an entry: it no longer answers citizens; its history stays."""
     _change("retire", entry_id, data_dir, database_url, editor=editor_name(editor), note=note)
 
 
+@kb_app.command("revert")
 def revert(entry_id: Annotated[str, typer.Argument()], version: Annotated[int, typer.Argument(min=1)],
            note: Note = "", editor: EditorName = None, data_dir: DataDir = None,
            database_url: DatabaseUrl = None) -> None:
@@ -169,6 +164,7 @@ def revert(entry_id: Annotated[str, typer.Argument()], version: Annotated[int, t
     _change("revert", entry_id, data_dir, database_url, version=version, editor=editor_name(editor), note=note)
 
 
+@kb_app.command("export")
 def export(file: Annotated[Path, typer.Argument(help="A .jsonl or .csv file to write.")],
            state: Annotated[str, typer.Option(help="published (what answers citizens), draft, retired or all "
                                               "(every entry's newest version).")] = "published",
@@ -188,12 +184,12 @@ def export(file: Annotated[Path, typer.Argument(help="A .jsonl or .csv file to w
     console.print(f"Exported {len(entries)} {state} entries to {file}.")
 
 
+@kb_app.command("import")
 def import_entries(file: Annotated[Path, typer.Argument(help="A .jsonl or .csv file of entries.")],
                    draft: Annotated[bool, typer.Option("--draft", help="Keep the entries as drafts "
                                                        "(default: publish them).")] = False,
                    editor: EditorName = None, data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
     """Add or update entries from a file, all or nothing (a re-import of the same file changes nothing)."""
-    from desk.cli import _calibration_summary, _knowledge_base
     from knowledge_base.editor import EntryEditor
     from knowledge_base.importer import EntryFileError, read_entries
     from knowledge_base.lifecycle import EntryError
@@ -203,7 +199,7 @@ def import_entries(file: Annotated[Path, typer.Argument(help="A .jsonl or .csv f
     except EntryFileError as error:
         errors.print(f"[red]Nothing imported.[/red] {error}")
         raise typer.Exit(EXIT_REFUSED) from None
-    kb = _knowledge_base(settings_for(data_dir, database_url), load_index=False)
+    kb = knowledge_base(settings_for(data_dir, database_url), load_index=False)
     console.print("Importing: embedding new phrasings (unchanged ones come from the cache), then calibrating the "
                   "answer threshold…")
     try:
@@ -216,4 +212,116 @@ def import_entries(file: Annotated[Path, typer.Argument(help="A .jsonl or .csv f
                   f"{'drafts' if draft else 'published'}: {report.created} new, {report.updated} updated, "
                   f"{report.unchanged} unchanged. A running desk on this database answers from them within seconds.")
     if kb.calibration is not None:
-        console.print(_calibration_summary(kb.calibration))
+        console.print(calibration_summary(kb.calibration))
+
+
+@kb_app.command("calibrate")
+def calibrate(target: Annotated[float | None, typer.Option(
+                  min=0.5, max=0.999, help="Precision to calibrate for (default: the target_precision setting).")
+              ] = None,
+              data_dir: DataDir = None, database_url: DatabaseUrl = None, json_output: JsonFlag = False) -> None:
+    """Pick the answer threshold for a target precision from the knowledge base itself, and store it."""
+    settings = settings_for(data_dir, database_url)
+    if target is not None:
+        settings.target_precision = target
+    kb = knowledge_base(settings, load_index=True)
+    if kb.backend.count() == 0:
+        errors.print("[red]The knowledge base is empty:[/red] import entries first (citydesk kb import FILE).")
+        raise typer.Exit(1)
+    with console.status("Calibrating: held-out phrasings, held-out entries and unanswerable questions…"):
+        result = kb.calibrate()
+    table = Table("figure", "value", title="Answer threshold calibrated on the knowledge base")
+    for key, value in result.figures().items():
+        table.add_row(key, "—" if value is None else str(value))
+    console.print(table)
+    console.print(calibration_summary(result))
+    if settings.answer_threshold is not None:
+        console.print(f"[yellow]CITYDESK_ANSWER_THRESHOLD={settings.answer_threshold} is set: it overrides the "
+                      "calibrated threshold until it is unset.")
+    if json_output:
+        print(json.dumps(result.figures()))
+
+
+def calibration_summary(result) -> str:
+    if result.expected_precision is None:
+        return f"Answer threshold {result.threshold} ({result.method})."
+    return (f"Answer threshold {result.threshold}: expected precision {result.expected_precision:.1%} "
+            f"(target {result.target_precision:.0%}), expected auto-answer rate "
+            f"{result.expected_auto_answer_rate:.1%} with {result.unanswerable_share:.0%} of questions "
+            "unanswerable.")
+
+
+@kb_app.command("search")
+def search(text: Annotated[str, typer.Argument(help="A citizen's question.")],
+           top_k: Annotated[int, typer.Option(min=1, max=50)] = 5,
+           data_dir: DataDir = None, database_url: DatabaseUrl = None, json_output: JsonFlag = False) -> None:
+    """Show the best entries for a question and whether the assistant would answer it."""
+    decision = knowledge_base(settings_for(data_dir, database_url), load_index=True).answer(text, top_k=top_k)
+    if json_output:
+        print(json.dumps({"answer": decision.entry.id if decision.entry else None,
+                          "threshold": decision.threshold, "options": [h.entry.id for h in decision.options],
+                          "results": [{"id": h.entry.id, "confidence": round(h.confidence, 4),
+                                       "question": h.entry.question, "department": h.entry.department}
+                                      for h in decision.results]}))
+        return
+    table = Table("rank", "id", "confidence", "department", "question")
+    for rank, hit in enumerate(decision.results, start=1):
+        table.add_row(str(rank), hit.entry.id, f"{hit.confidence:.3f}", hit.entry.department or "",
+                      hit.entry.question)
+    console.print(table)
+    options = ", ".join(h.entry.id for h in decision.options)
+    verdict = (f"Would answer with {decision.entry.id}" if decision.entry
+               else f"Would ask which one the citizen means ({options})" if options
+               else "Would not answer automatically (hand off)")
+    console.print(f"{verdict}: threshold {decision.threshold}.")
+
+
+@kb_app.command("eval")
+def evaluate(kb: Annotated[Path, typer.Option(help="Knowledge base file (.jsonl or .csv).")],
+             questions: Annotated[Path, typer.Option(help="Question file (.jsonl).")],
+             details: Annotated[Path | None, typer.Option(
+                 help="Also write one JSON line per question (confidence, best entry, right or not).")] = None,
+             json_output: JsonFlag = False) -> None:
+    """Measure a knowledge base on real questions, in a fresh temporary store (shared/EVAL.md).
+
+    The threshold is the one calibrated on the knowledge base, as in the running desk, unless
+    CITYDESK_ANSWER_THRESHOLD is set.
+    """
+    from knowledge_base.evaluation import evaluate_files, read_questions
+    from knowledge_base.importer import EntryFileError
+
+    settings = settings_for()  # no --data-dir: it touches no local state
+    try:
+        total = len(read_questions(questions))
+        # No refresh thread: it would compete with the timed questions and distort the latency figures.
+        with Progress(console=errors, transient=True, auto_refresh=False) as progress:
+            task = progress.add_task("Answering questions", total=total)
+
+            def advance() -> None:
+                progress.advance(task)
+                if progress.tasks[0].completed % 50 == 0:
+                    progress.refresh()
+
+            records: list[dict] = []
+            report = evaluate_files(kb_path=kb, questions_path=questions, model_name=settings.embedding_model,
+                                    threshold=settings.answer_threshold,
+                                    target_precision=settings.target_precision,
+                                    unanswerable_share=settings.unanswerable_share, show_progress=True,
+                                    on_progress=advance, details=records)
+        if details is not None:
+            details.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    except (EntryFileError, ValueError, OSError) as error:
+        errors.print(f"[red]Cannot evaluate:[/red] {error}")
+        raise typer.Exit(2) from None
+    table = Table("figure", "value", title=f"{kb.name} against {questions.name}")
+    for key, value in report.items():
+        if key != "calibration":
+            table.add_row(key, "—" if value is None else str(value))
+    console.print(table)
+    if "calibration" in report:
+        calibration = report["calibration"]
+        console.print(f"Calibrated on the knowledge base ({calibration['method']}): expected precision "
+                      f"{calibration['expected_precision']}, expected auto-answer rate "
+                      f"{calibration['expected_auto_answer_rate']}.")
+    if json_output:
+        print(json.dumps(report))

@@ -4,7 +4,7 @@ A channel gives a `deliver(message, part_sent)` coroutine: it sends `message` (s
 platform needs, skipping the first `message.parts_delivered` parts), awaits `part_sent(platform_id)` after
 each part but the last, and returns the last part's platform message id. It raises RetryLater to wait
 (rate limits), PermanentFailure when retrying cannot help (chat blocked), anything else to retry with backoff.
-The row is marked delivered in the same transaction that stores the platform message id.
+The row is marked sent in the same transaction that stores the platform message id (outbox/store.py).
 """
 
 from __future__ import annotations
@@ -13,15 +13,13 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
-from connectors.message import OutboundMessage
-from connectors.pipeline import outbound_of
-from handoff.models import OutboxMessage
-from privacy import REMOVED_TEXT
+from outbox import store
+from outbox.message import OutboundMessage
+from outbox.models import OutboxState
 
 log = logging.getLogger(__name__)
 
@@ -90,23 +88,7 @@ class OutboxSender:
         return sum(results)
 
     def _due(self) -> list[OutboundMessage]:
-        now = self.clock()
-        with self.sessions() as session:
-            rows = session.scalars(select(OutboxMessage).where(
-                OutboxMessage.channel == self.channel, OutboxMessage.delivered_at.is_(None),
-                OutboxMessage.failed_at.is_(None))
-                .order_by(OutboxMessage.id).limit(500)).all()
-            # a conversation waits behind its oldest undelivered message, so replies never overtake each other
-            blocked: set[str] = set()
-            due = []
-            for row in rows:
-                if row.conversation_id in blocked:
-                    continue
-                if row.next_attempt_at is not None and row.next_attempt_at > now:
-                    blocked.add(row.conversation_id)
-                    continue
-                due.append(outbound_of(row))
-            return due
+        return store.due(self.sessions, self.channel, self.clock())
 
     async def _deliver_in_order(self, messages: list[OutboundMessage]) -> int:
         delivered = 0
@@ -139,66 +121,21 @@ class OutboxSender:
         return True
 
     def _part_sent(self, row_id: int, platform_id: str) -> None:
-        with self.sessions.begin() as session:
-            row = session.get(OutboxMessage, row_id)
-            row.parts_delivered = (row.parts_delivered or 0) + 1
-            row.platform_message_id = platform_id
+        store.part_sent(self.sessions, row_id, platform_id)
 
     def _mark_delivered(self, row_id: int, platform_id: str) -> None:
-        with self.sessions.begin() as session:
-            row = session.get(OutboxMessage, row_id)
-            row.attempts = (row.attempts or 0) + 1
-            row.delivered_at = self.clock()
-            row.platform_message_id = platform_id
-            row.parts_delivered = (row.parts_delivered or 0) + 1
-            row.last_error = None
+        store.mark_sent(self.sessions, row_id, platform_id, self.clock())
 
     def _reschedule(self, row_id: int, error: str, after_s: float | None, *, count: bool) -> None:
-        with self.sessions.begin() as session:
-            row = session.get(OutboxMessage, row_id)
-            row.last_error = error[:2000]
-            if count:
-                row.attempts = (row.attempts or 0) + 1
-                if row.attempts >= self.max_attempts:
-                    row.failed_at = self.clock()
-                    log.error("%s outbox %s gave up after %d attempts: %s", self.channel, row.idempotency_key,
-                              row.attempts, error)
-                    return
-                after_s = min(self.max_delay_s, self.base_delay_s * 2 ** (row.attempts - 1))
-                log.warning("%s outbox %s attempt %d failed (%s); next in %.0f s", self.channel,
-                            row.idempotency_key, row.attempts, error, after_s)
-            row.next_attempt_at = self.clock() + timedelta(seconds=after_s or 0)
+        row = store.retry_later(self.sessions, row_id, error, counted=count, after_s=after_s,
+                                max_attempts=self.max_attempts, backoff=(self.base_delay_s, self.max_delay_s),
+                                now=self.clock())
+        if row.state == OutboxState.FAILED:
+            log.error("%s outbox %s gave up after %d attempts: %s", self.channel, row.idempotency_key,
+                      row.attempts, error)
+        elif count:
+            log.warning("%s outbox %s attempt %d failed (%s); next at %s", self.channel, row.idempotency_key,
+                        row.attempts, error, row.next_attempt_at)
 
     def _fail(self, row_id: int, error: str) -> None:
-        with self.sessions.begin() as session:
-            row = session.get(OutboxMessage, row_id)
-            row.attempts = (row.attempts or 0) + 1
-            row.last_error = error[:2000]
-            row.failed_at = self.clock()
-
-
-def failed_messages(sessions: sessionmaker, channel: str | None = None) -> list[OutboxMessage]:
-    """Messages the sender gave up on (poison), with their attempts and last error, for people to look at."""
-    with sessions() as session:
-        query = select(OutboxMessage).where(OutboxMessage.failed_at.is_not(None)).order_by(OutboxMessage.id)
-        if channel:
-            query = query.where(OutboxMessage.channel == channel)
-        return list(session.scalars(query))
-
-
-class RequeueRefused(ValueError):
-    """A failed message that must not be sent again."""
-
-
-def requeue(sessions: sessionmaker, message_id: int) -> OutboundMessage:
-    """Give a failed message another round of attempts (after the cause was fixed)."""
-    with sessions.begin() as session:
-        row = session.get(OutboxMessage, message_id)
-        if row is None or row.failed_at is None:
-            raise LookupError(f"no failed outbox message {message_id}")
-        if row.text == REMOVED_TEXT:
-            # sending it would deliver the marker, not the reply: the words are gone for good
-            raise RequeueRefused(f"outbox message {message_id} cannot be sent again: retention removed its text "
-                                 f"(it now reads {REMOVED_TEXT!r}); answer the citizen anew instead")
-        row.failed_at, row.next_attempt_at, row.attempts = None, None, 0
-        return outbound_of(row)
+        store.fail(self.sessions, row_id, error, self.clock())

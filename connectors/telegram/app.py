@@ -1,4 +1,5 @@
-"""The Telegram connector process: python-telegram-bot's Application on the shared pipeline and outbox."""
+"""The Telegram connector process: python-telegram-bot's Application on the shared pipeline and outbox (the same
+shape as the X connector: build_connector, then run; delivery in sender.py, translation in normalise.py)."""
 
 from __future__ import annotations
 
@@ -6,18 +7,18 @@ import asyncio
 import contextlib
 import logging
 import signal
-from datetime import timedelta
+from dataclasses import dataclass
 
+from sqlalchemy.orm import sessionmaker
 from telegram import Update
-from telegram.error import BadRequest, Forbidden, RetryAfter
 from telegram.ext import AIORateLimiter, Application, ContextTypes, TypeHandler
 
 import database
-from connectors.message import OutboundMessage
-from connectors.outbox import OutboxSender, PartSent, PermanentFailure, RetryLater
 from connectors.pipeline import Pipeline
 from connectors.telegram import render
-from connectors.telegram.normalize import CHANNEL, chat_of, conversation_of, inbound_of
+from connectors.telegram.normalise import CHANNEL, conversation_of, inbound_of
+from connectors.telegram.sender import TelegramSender
+from outbox.sender import OutboxSender
 from privacy import build_redactor
 from settings import Settings
 from transcripts.writer import TranscriptWriter
@@ -54,23 +55,15 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     log.error("error while handling update %s", getattr(update, "update_id", update), exc_info=context.error)
 
 
+@dataclass
 class TelegramConnector:
-    """One process: the Application (polling or webhook), the pipeline, the outbox sender, the resume loop."""
+    """The parts of one running Telegram connector, built from the settings (build_connector)."""
 
-    def __init__(self, settings: Settings) -> None:
-        if settings.telegram_webhook_url and not (settings.telegram_webhook_secret
-                                                  and settings.telegram_webhook_secret.get_secret_value()):
-            raise ValueError("TELEGRAM_WEBHOOK_URL is set but TELEGRAM_WEBHOOK_SECRET is not: webhook mode needs "
-                             "a secret token so that forged deliveries can be refused")
-        self.settings = settings
-        self.sessions = database.session_factory(database.create_db_engine(settings.resolved_database_url))
-        writer = TranscriptWriter(self.sessions, redact=build_redactor(settings).public_text)
-        self.pipeline = Pipeline(self.sessions, channel=CHANNEL, rasa_url=settings.rasa_url, writer=writer,
-                                 duplicate_window_s=settings.duplicate_window_s, rasa_timeout_s=settings.rasa_timeout_s)
-        self.sender = OutboxSender(self.sessions, channel=CHANNEL, deliver=self.deliver)
-        self.pipeline.on_queued = self.sender.nudge
-        self.application = build_application(settings)
-        self.application.bot_data["connector"] = self
+    settings: Settings
+    application: Application
+    sessions: sessionmaker
+    pipeline: Pipeline
+    sender: OutboxSender
 
     async def receive(self, update: Update) -> None:
         payload = None
@@ -88,31 +81,6 @@ class TelegramConnector:
         message = inbound_of(update, button_payload=payload)
         if message is not None:
             await self.pipeline.handle(message)
-
-    async def deliver(self, message: OutboundMessage, part_sent: PartSent) -> str:
-        """Send one outbox message: its parts in order (after those already sent), buttons on the last."""
-        chat_id = chat_of(message.conversation_id)
-        parts = render.split_text(message.text or "Please choose:")
-        markup = render.keyboard(message.buttons)
-        last_id = message.platform_message_id or ""
-        try:
-            for index in range(message.parts_delivered, len(parts)):
-                is_last = index == len(parts) - 1
-                sent = await self.application.bot.send_message(chat_id, parts[index],
-                                                               reply_markup=markup if is_last else None)
-                last_id = str(sent.message_id)
-                if not is_last:
-                    await part_sent(last_id)
-        except RetryAfter as wait:
-            after = wait.retry_after
-            raise RetryLater(after.total_seconds() if isinstance(after, timedelta) else float(after)) from wait
-        except Forbidden as error:  # the citizen blocked the bot
-            raise PermanentFailure(str(error)) from error
-        except BadRequest as error:
-            if "chat not found" in str(error).lower():
-                raise PermanentFailure(str(error)) from error
-            raise
-        return last_id
 
     async def resume_forever(self) -> None:
         while True:
@@ -151,17 +119,31 @@ class TelegramConnector:
         await self.pipeline.aclose()
 
 
-def run(settings: Settings) -> None:
-    """`citydesk connector telegram`: bring the database up to date, run until SIGTERM or Ctrl+C."""
-    if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value():
-        raise ValueError("TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather and put its token in .env")
-    database.upgrade(settings.resolved_database_url)
+def build_connector(settings: Settings, *, sessions: sessionmaker | None = None) -> TelegramConnector:
+    """The Telegram connector on the desk's database: the bot, the pipeline and the outbox sender."""
+    if settings.telegram_webhook_url and not (settings.telegram_webhook_secret
+                                              and settings.telegram_webhook_secret.get_secret_value()):
+        raise ValueError("TELEGRAM_WEBHOOK_URL is set but TELEGRAM_WEBHOOK_SECRET is not: webhook mode needs "
+                         "a secret token so that forged deliveries can be refused")
+    application = build_application(settings)
+    sessions = sessions or database.open(settings, migrate=False)
+    writer = TranscriptWriter(sessions, redact=build_redactor(settings).public_text)
+    pipeline = Pipeline(sessions, channel=CHANNEL, rasa_url=settings.rasa_url, writer=writer,
+                        duplicate_window_s=settings.duplicate_window_s, rasa_timeout_s=settings.rasa_timeout_s)
+    sender = OutboxSender(sessions, channel=CHANNEL, deliver=TelegramSender(application.bot))
+    pipeline.on_queued = sender.nudge
+    connector = TelegramConnector(settings, application, sessions, pipeline, sender)
+    application.bot_data["connector"] = connector
+    return connector
 
-    async def main() -> None:
+
+async def run_telegram_connector(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """`citydesk connector telegram`: bring the database up to date, run until `stop` is set (else SIGTERM or
+    Ctrl+C)."""
+    if stop is None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
-        await TelegramConnector(settings).run(stop)
-
-    asyncio.run(main())
+    connector = build_connector(settings, sessions=database.open(settings))
+    await connector.run(stop)

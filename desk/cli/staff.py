@@ -1,4 +1,4 @@
-"""`citydesk staff`: the inbox's accounts; and the demo accounts `serve` creates on an empty desk."""
+"""`citydesk staff`: the inbox's accounts (the demo accounts of an empty desk are `serve`'s)."""
 
 from __future__ import annotations
 
@@ -7,26 +7,21 @@ import os
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from handoff.staff import ROLES, DemoAccount, StaffAccounts, StaffError
+import database
+from desk.cli.options import DatabaseUrl, DataDir, JsonFlag, console, errors, settings_for
+from handoff.staff import ROLES, StaffAccounts, StaffError
 from settings import Settings
 
 staff_app = typer.Typer(help="Staff accounts of the inbox: add, list.", no_args_is_help=True)
-console = Console()
-errors = Console(stderr=True)
 
 
 def staff_accounts(settings: Settings) -> StaffAccounts:
     """The accounts in the settings' database, brought to the newest schema first."""
-    from database import create_db_engine, session_factory
-    from database.migrate import upgrade
     from handoff.directory import load_directory
 
-    upgrade(settings.resolved_database_url)
-    return StaffAccounts(session_factory(create_db_engine(settings.resolved_database_url)),
-                         load_directory(settings.directory_file))
+    return StaffAccounts(database.open(settings), load_directory(settings.directory_file))
 
 
 @staff_app.command("add")
@@ -38,6 +33,8 @@ def add(
                                                    "required for staff.")] = None,
     password_env: Annotated[str | None, typer.Option("--password-env", help="Read the password from this "
                                                      "environment variable (for scripts) instead of asking.")] = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
 ) -> None:
     """Add a staff account; the password is asked for (twice), or read from --password-env."""
     if password_env:
@@ -48,8 +45,8 @@ def add(
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        user = staff_accounts(Settings()).add(username=username, display_name=name, password=password, role=role,
-                                              department=department)
+        user = staff_accounts(settings_for(data_dir, database_url)).add(
+            username=username, display_name=name, password=password, role=role, department=department)
     except StaffError as error:
         errors.print(f"[red]No account added:[/red] {error}.")
         raise typer.Exit(2) from None
@@ -58,9 +55,9 @@ def add(
 
 
 @staff_app.command("list")
-def list_accounts(json_output: Annotated[bool, typer.Option("--json", help="Print one JSON array.")] = False) -> None:
+def list_accounts(data_dir: DataDir = None, database_url: DatabaseUrl = None, json_output: JsonFlag = False) -> None:
     """Every account: username, name, role, department (never a password)."""
-    users = staff_accounts(Settings()).all()
+    users = staff_accounts(settings_for(data_dir, database_url)).all()
     if json_output:
         print(json.dumps([{"username": u.username, "name": u.display_name, "role": u.role,
                            "department": u.department} for u in users]))
@@ -69,17 +66,3 @@ def list_accounts(json_output: Annotated[bool, typer.Option("--json", help="Prin
     for user in users:
         table.add_row(user.username, user.display_name, user.role, user.department or "—")
     console.print(table if users else "No staff accounts yet: add one with `citydesk staff add`.")
-
-
-def ensure_demo_accounts(settings: Settings) -> list[DemoAccount]:
-    """Demo accounts with random passwords, on a desk that has no account yet; else none."""
-    return staff_accounts(settings).create_demo_accounts()
-
-
-def print_demo_accounts(accounts: list[DemoAccount], settings: Settings) -> None:
-    """Shown once, when they are created: the passwords are kept nowhere else."""
-    table = Table("username", "password", "role", "department",
-                  title=f"Demo staff accounts (log in at {settings.desk_url}/inbox; shown only now)")
-    for account in accounts:
-        table.add_row(account.user.username, account.password, account.user.role, account.user.department or "all")
-    console.print(table)

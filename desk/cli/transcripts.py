@@ -1,4 +1,5 @@
-"""`citydesk transcripts`: check the hash chain of the transcript (and, later, export and retention)."""
+"""`citydesk transcripts`: check the hash chain, measure the redaction, export the public disclosure, apply
+retention."""
 
 from __future__ import annotations
 
@@ -7,36 +8,22 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
+import database
+from desk.cli.options import DatabaseUrl, DataDir, JsonFlag, console, errors, settings_for
 from privacy import build_redactor
 from settings import Settings
 
 transcripts_app = typer.Typer(help="Transcripts: verify the chain, redaction, disclosure exports.",
                               no_args_is_help=True)
-console = Console()
-errors = Console(stderr=True)
-
-DataDir = Annotated[Path | None, typer.Option(help="The desk's data folder (default: var/, or DATABASE_URL).")]
-
-
-def transcript_sessions(settings: Settings):
-    """A session factory on the settings' database, brought to the newest schema first."""
-    from database import create_db_engine, session_factory
-    from database.migrate import upgrade
-
-    upgrade(settings.resolved_database_url)
-    return session_factory(create_db_engine(settings.resolved_database_url))
 
 
 @transcripts_app.command("verify")
-def verify(data_dir: DataDir = None,
-           json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False) -> None:
+def verify(data_dir: DataDir = None, database_url: DatabaseUrl = None, json_output: JsonFlag = False) -> None:
     """Check every record's hash and link; exit 1 naming the first broken record."""
     from transcripts.chain import verify as verify_chain
 
-    settings = Settings(**({"data_dir": data_dir} if data_dir else {}))
-    result = verify_chain(transcript_sessions(settings))
+    result = verify_chain(database.open(settings_for(data_dir, database_url)))
     if json_output:
         print(json.dumps({"ok": result.ok, "checked": result.checked, "first_broken_id": result.first_broken_id,
                           "reason": result.reason}))
@@ -54,7 +41,7 @@ def verify(data_dir: DataDir = None,
 def redaction_eval(
     corpus: Annotated[Path | None, typer.Option(help="Labelled messages, JSON Lines: id, text, spans "
                                                 "(default: the project's corpus).")] = None,
-    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    json_output: JsonFlag = False,
 ) -> None:
     """Precision and recall of the redaction of personal data, per kind, on a labelled corpus."""
     from rich.table import Table
@@ -67,7 +54,7 @@ def redaction_eval(
     except (OSError, CorpusError) as exc:
         errors.print(f"[red]Cannot read the corpus:[/red] {exc}")
         raise typer.Exit(2) from exc
-    report = evaluate(messages, build_redactor(Settings()))
+    report = evaluate(messages, build_redactor(settings_for()))  # no --data-dir: it touches no local state
     if json_output:
         print(report.to_json())
         return
@@ -91,7 +78,7 @@ def _disclosure(settings: Settings):
     from disclosure.public import build_disclosure
     from handoff.directory import load_directory
 
-    return build_disclosure(settings, transcript_sessions(settings), load_directory(settings.directory_file),
+    return build_disclosure(settings, database.open(settings), load_directory(settings.directory_file),
                             build_redactor(settings))
 
 
@@ -107,6 +94,7 @@ def export(
     date_from: Annotated[str | None, typer.Option(help="YYYY-MM-DD (UTC).")] = None,
     date_to: Annotated[str | None, typer.Option(help="YYYY-MM-DD (UTC), inclusive.")] = None,
     data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
 ) -> None:
     """The public disclosure as CSV or JSON: what /api/disclosure serves, with the same filters."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
@@ -124,8 +112,7 @@ def export(
     except DisclosureError as error:
         errors.print(f"[red]{error}.")
         raise typer.Exit(2) from None
-    settings = Settings(**({"data_dir": data_dir} if data_dir else {}))
-    disclosure = _disclosure(settings)
+    disclosure = _disclosure(settings_for(data_dir, database_url))
     chosen = disclosure.summaries(filters)
     draft = out.with_name(f".{out.name}.partial")
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -154,7 +141,8 @@ def export(
 def apply_retention_command(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Count what would be removed; change nothing.")] = False,
     data_dir: DataDir = None,
-    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    database_url: DatabaseUrl = None,
+    json_output: JsonFlag = False,
 ) -> None:
     """Remove citizens' text older than CITYDESK_ORIGINALS_RETENTION_DAYS from every table that keeps it; log it.
 
@@ -165,8 +153,8 @@ def apply_retention_command(
 
     from disclosure.retention import apply_retention
 
-    settings = Settings(**({"data_dir": data_dir} if data_dir else {}))
-    report = apply_retention(transcript_sessions(settings), retention_days=settings.originals_retention_days,
+    settings = settings_for(data_dir, database_url)
+    report = apply_retention(database.open(settings), retention_days=settings.originals_retention_days,
                              now=datetime.now(UTC), dry_run=dry_run)
     if json_output:
         print(json.dumps({"dry_run": dry_run, "run_id": report.run_id, "cutoff": report.cutoff.isoformat(),
