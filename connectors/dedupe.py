@@ -42,10 +42,11 @@ def claim(session: Session, message: InboundMessage, *, window_s: float, now: da
         if existing.state in FINISHED_STATES:
             return Claim("duplicate", existing, f"platform message id {message.platform_message_id} seen before")
         return Claim("resume", existing)
-    fingerprint = text_fingerprint(message.text) if message.text and message.kind == "text" else None
+    text = message.text if message.kind == "text" else None
+    fingerprint = text_fingerprint(text) if text else None
     earlier = None
     # button payloads repeat by design ("yes, helpful" for two answers): only free text is compared
-    if fingerprint and not message.is_button and window_s > 0:
+    if text and not message.is_button and window_s > 0:
         earlier = session.scalar(select(InboundRecord).where(
             InboundRecord.channel == message.channel, InboundRecord.sender_id == message.sender_id,
             InboundRecord.text_hash == fingerprint, InboundRecord.is_button.is_(False),
@@ -53,7 +54,7 @@ def claim(session: Session, message: InboundMessage, *, window_s: float, now: da
             InboundRecord.received_at >= message.received_at - timedelta(seconds=window_s))
             .order_by(InboundRecord.id.desc()).limit(1))
         if earlier is not None and earlier.state not in ("received", "recorded") and (
-                len(message.text.strip()) < MIN_REPEAT_CHARS):
+                len(text.strip()) < MIN_REPEAT_CHARS):
             earlier = None
     record = InboundRecord(
         channel=message.channel, platform_message_id=message.platform_message_id,

@@ -91,6 +91,13 @@ class Pipeline:
             await self._client.aclose()
             self._client = None
 
+    @property
+    def _http(self) -> httpx.AsyncClient:
+        """The running loop's HTTP client: `handle` and `resume_pending` bind the loop before they answer."""
+        if self._client is None:
+            raise RuntimeError("the pipeline is not bound to an event loop")
+        return self._client
+
     def _bind_loop(self) -> None:
         """The HTTP client and the locks belong to one event loop; a new loop (tests, a restart) gets new ones."""
         loop = asyncio.get_running_loop()
@@ -188,7 +195,7 @@ class Pipeline:
             answers = [rasa.AssistantReply(text=canned)]
         else:
             try:
-                answers = await rasa.ask(self._client, self.rasa_url, sender=record.conversation_id,
+                answers = await rasa.ask(self._http, self.rasa_url, sender=record.conversation_id,
                                          text=record.text or "", metadata=await asyncio.to_thread(
                                              self._rasa_metadata, record))
             except rasa.AssistantUnavailable as error:
@@ -310,7 +317,9 @@ def _last_location(session: Session, conversation_id: str) -> tuple[float, float
     located = session.scalar(select(InboundRecord).where(
         InboundRecord.conversation_id == conversation_id, InboundRecord.lat.is_not(None),
         InboundRecord.long.is_not(None)).order_by(InboundRecord.id.desc()).limit(1))
-    return None if located is None else (located.lat, located.long, located.channel)
+    if located is None or located.lat is None or located.long is None:  # the query asks for both
+        return None
+    return located.lat, located.long, located.channel
 
 
 def _inbound_meta(record: InboundRecord) -> dict[str, Any]:

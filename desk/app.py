@@ -22,7 +22,8 @@ from desk.web.templates import STATIC_DIR
 from disclosure.public import build_disclosure
 from disclosure.staff_review import TranscriptDesk
 from handoff.categories import CategoryClassifier
-from handoff.directory import load_directory
+from handoff.city_directory import CityDirectory, departments_in_use
+from handoff.directory import Directory, load_directory
 from handoff.intake import Intake
 from handoff.replies import load_templates
 from handoff.service import CaseDesk
@@ -47,12 +48,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         _ = settings.resolved_internal_token  # created now, so that the CLI finds it in the data folder
+        search = settings.elasticsearch_options
         knowledge_base = build_knowledge_base(database_url=settings.resolved_database_url,
                                               model_name=settings.embedding_model,
                                               threshold=settings.answer_threshold,
                                               target_precision=settings.target_precision,
                                               unanswerable_share=settings.unanswerable_share,
-                                              **settings.elasticsearch_options)
+                                              elasticsearch_url=search["elasticsearch_url"],
+                                              elasticsearch_api_key=search["elasticsearch_api_key"],
+                                              elasticsearch_index=search["elasticsearch_index"])
         if settings.seed_kb_file and knowledge_base.store.count() == 0:
             report = knowledge_base.import_entries(read_entries(settings.seed_kb_file))
             log.info("Loaded %d entries from %s", report.created, settings.seed_kb_file)
@@ -62,8 +66,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redactor = build_redactor(settings)
         app.state.redactor = redactor
         writer = TranscriptWriter(sessions, redact=redactor.public_text)
-        case_desk = CaseDesk(sessions, load_directory(settings.directory_file), settings.city_timezone,
-                             transcript=writer)
+        # the city's directory file plus the departments its entries name, rebuilt when the entries change
+        marker = knowledge_base.store.change_marker()
+        knowledge_base.refresh(calibrate=False)  # the index is up to date with the marker: the directory too
+        city_directory = CityDirectory(load_directory(settings.directory_file), knowledge_base,
+                                       in_use=lambda: departments_in_use(sessions), marker=marker)
+        case_desk = CaseDesk(sessions, city_directory.directory, settings.city_timezone, transcript=writer)
         app.state.cases = case_desk
         app.state.intake = Intake(knowledge_base=knowledge_base, cases=case_desk,
                                   classifier=CategoryClassifier(case_desk.directory, knowledge_base.embedder),
@@ -80,8 +88,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.chat_pipeline = Pipeline(sessions, channel="web", rasa_url=settings.rasa_url, writer=writer,
                                            duplicate_window_s=settings.duplicate_window_s,
                                            rasa_timeout_s=settings.rasa_timeout_s)
+
+        def use_directory(directory: Directory) -> None:
+            """Everything that reads the departments sees the rebuilt directory from its next request on."""
+            case_desk.directory = directory
+            app.state.staff.directory = directory
+            app.state.disclosure = build_disclosure(settings, sessions, directory, redactor)
+
+        def entries_changed(marker: int) -> None:
+            directory = city_directory.refresh(marker)
+            if directory is not None:
+                use_directory(directory)
+
         async with escalating(case_desk, settings.escalation_interval_s), \
-                refreshing(knowledge_base, settings.kb_refresh_interval_s):
+                refreshing(knowledge_base, settings.kb_refresh_interval_s, then=entries_changed):
             yield
         await app.state.chat_pipeline.aclose()
 

@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -59,7 +59,7 @@ class Observed:
     options: tuple[str, ...] = ()  # route clarify: the entries offered to choose from
 
 
-def offered_entries(replies: list[dict]) -> tuple[str, ...]:
+def offered_entries(replies: list[dict[str, Any]]) -> tuple[str, ...]:
     """The entries a reply of Rasa's REST channel offers as "Did you mean …?" buttons, in order."""
     offered = []
     for reply in replies:
@@ -139,7 +139,7 @@ def misses(messages: Sequence[EvalMessage], observed: Sequence[Observed]) -> lis
     return found
 
 
-def score(messages: Sequence[EvalMessage], observed: Sequence[Observed]) -> dict:
+def score(messages: Sequence[EvalMessage], observed: Sequence[Observed]) -> dict[str, Any]:
     """The report's figures: shares over the messages each figure is about (null when there are none)."""
     if len(messages) != len(observed):
         raise ValueError("one observation per message")
@@ -188,18 +188,22 @@ class Assistant:
 
     def observe(self, text: str, conversation_id: str) -> Observed:
         """Send one message as its own conversation; what the desk recorded for it."""
-        replies = self._request("POST", f"{self._rasa_url}/webhooks/rest/webhook", "the assistant (Rasa)",
-                                json={"sender": conversation_id, "message": text})
-        body = self._request("GET", f"{self._desk_url}/api/conversations/{conversation_id}/outcome", "the desk",
-                             headers=self._desk_headers)
+        replies: list[dict[str, Any]] = self._request(
+            "POST", f"{self._rasa_url}/webhooks/rest/webhook", "the assistant (Rasa)",
+            json={"sender": conversation_id, "message": text})
+        body: dict[str, Any] = self._request(
+            "GET", f"{self._desk_url}/api/conversations/{conversation_id}/outcome", "the desk",
+            headers=self._desk_headers)
         case = body.get("case") or {}
         return Observed(route=body["route"], entry_id=body.get("entry_id"), department=case.get("department_name"),
                         sla=case.get("sla"),
                         options=offered_entries(replies) if body["route"] == Route.CLARIFY else ())
 
-    def _request(self, method: str, url: str, who: str, **kwargs: object) -> dict | list:
+    def _request(self, method: str, url: str, who: str, *, json: dict[str, str] | None = None,
+                 headers: dict[str, str] | None = None) -> Any:
+        """The answer's JSON body, whose shape the caller knows."""
         try:
-            response = self._client.request(method, url, **kwargs)
+            response = self._client.request(method, url, json=json, headers=headers)
         except httpx.HTTPError as error:
             raise EvalError(f"cannot reach {who} at {url}: {error}") from error
         if response.status_code == 401:

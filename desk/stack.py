@@ -32,8 +32,15 @@ class Process:
     command: list[str]
     ready_url: str | None  # None (connectors): ready once started and still running
     log_path: Path
-    popen: subprocess.Popen | None = None
-    log_file: IO | None = field(default=None, repr=False)
+    popen: subprocess.Popen[bytes] | None = None
+    log_file: IO[bytes] | None = field(default=None, repr=False)
+
+    @property
+    def started(self) -> subprocess.Popen[bytes]:
+        """The running process: `Stack.start` starts each one before anything waits on or watches it."""
+        if self.popen is None:
+            raise RuntimeError(f"{self.name} was not started")
+        return self.popen
 
 
 def child_environment(settings: Settings) -> dict[str, str]:
@@ -145,8 +152,8 @@ class Stack:
         with httpx.Client(timeout=2.0) as client:
             while waiting:
                 for process in list(waiting):
-                    if process.popen.poll() is not None:
-                        raise StackError(f"{process.name} exited with status {process.popen.returncode}"
+                    if process.started.poll() is not None:
+                        raise StackError(f"{process.name} exited with status {process.started.returncode}"
                                          f"\n{tail(process.log_path)}")
                     if process.ready_url is None:
                         waiting.remove(process)
@@ -181,7 +188,7 @@ class Stack:
         """Block until one process exits; its name, so that the caller can say which."""
         while True:
             for process in self.processes:
-                if process.popen.poll() is not None:
+                if process.started.poll() is not None:
                     return process.name
             time.sleep(1)
 

@@ -175,19 +175,20 @@ def _clear_cases(session: Session, case_ids: Sequence[int], now: datetime) -> No
         events = list(session.scalars(select(CaseEvent).where(CaseEvent.case_id.in_(case_ids),
                                                               _event_has_personal_data())))
         of_event = {case.id: case for case in cases}
-        noted_cases = [case for case in cases if case.status_notes is not None]
-        noted_events = [event for event in events if event.text is not None]
-        copies = iter(public_copies(session, [(c.conversation_id, (c.description,)) for c in cases]
-                                    + [(c.conversation_id, _staff_forms(c, c.status_notes)) for c in noted_cases]
-                                    + [(of_event[e.case_id].conversation_id, _staff_forms(of_event[e.case_id], e.text))
-                                       for e in noted_events]))
+        noted_cases = [(case, case.status_notes) for case in cases if case.status_notes is not None]
+        noted_events = [(event, event.text) for event in events if event.text is not None]
+        wanted: list[tuple[str, Sequence[str]]] = [(c.conversation_id, (c.description,)) for c in cases]
+        wanted += [(c.conversation_id, _staff_forms(c, notes)) for c, notes in noted_cases]
+        wanted += [(of_event[e.case_id].conversation_id, _staff_forms(of_event[e.case_id], text))
+                   for e, text in noted_events]
+        copies = iter(public_copies(session, wanted))
         for case in cases:
             for name in CONTACT_FIELDS + LOCATION_FIELDS:
                 setattr(case, name, None)
             case.description, case.personal_data_removed_at = next(copies), now
-        for case in noted_cases:
+        for case, _ in noted_cases:
             case.status_notes = next(copies)
-        for event in noted_events:
+        for event, _ in noted_events:
             event.text = next(copies)
         for event in events:
             if event.kind == "location_added":
@@ -228,6 +229,6 @@ def public_copies(session: Session, wanted: Sequence[tuple[str, Sequence[str]]])
     copies = []
     for key in keys:
         found = [records[k] for k in key if k in records]
-        record = max(found, key=lambda r: r.id) if found else None
-        copies.append(stored_public_view(record.public_text, logs[record.id]) if record else REMOVED_TEXT)
+        latest = max(found, key=lambda r: r.id) if found else None
+        copies.append(stored_public_view(latest.public_text, logs[latest.id]) if latest else REMOVED_TEXT)
     return copies

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeGuard
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -58,7 +59,7 @@ class StaffTranscript:
     log: tuple[RedactionLogRow, ...]
 
 
-def may_read_originals(actor: Actor | None, cases: list[Case] | tuple[Case, ...]) -> bool:
+def may_read_originals(actor: Actor | None, cases: list[Case] | tuple[Case, ...]) -> TypeGuard[Actor]:
     """Supervisors: every conversation. Department staff: those with a case in their department. Nobody else."""
     if actor is None or actor.role not in (Role.STAFF, Role.SUPERVISOR):
         return False
@@ -102,7 +103,7 @@ class TranscriptDesk:
         """Hide `text` (every occurrence, any case) or the whole record from the public view, on request."""
         reason = self._reason(reason)
         with self._sessions.begin() as session:
-            record, original, log = self._load(session, actor, record_id)
+            reader, record, original, log = self._load(session, actor, record_id)
             if whole_record:
                 digest, length = None, None
             else:
@@ -116,8 +117,8 @@ class TranscriptDesk:
                                            "(copy it exactly from the public text)")
                 digest, length = text_digest(text), len(text)
             row = RedactionLogRow(at=self._clock(), action=REDACT, record_id=record_id,
-                                  conversation_id=record.conversation_id, actor=actor.username,
-                                  actor_role=actor.role, reason=reason, text_sha256=digest, text_length=length)
+                                  conversation_id=record.conversation_id, actor=reader.username,
+                                  actor_role=reader.role, reason=reason, text_sha256=digest, text_length=length)
             session.add(row)
         return row
 
@@ -127,7 +128,7 @@ class TranscriptDesk:
         if actor is None or actor.role != Role.SUPERVISOR:
             raise OriginalsRefused("un-redacting needs a supervisor")
         with self._sessions.begin() as session:
-            record, original, _ = self._load(session, actor, record_id)
+            _, record, original, _ = self._load(session, actor, record_id)
             if original is None or original.text is None:
                 raise RedactionRefused(f"the original of message {record_id} was removed (retention); nothing can "
                                        "be un-redacted any more")
@@ -153,7 +154,9 @@ class TranscriptDesk:
                            public=public_view(record.public_text, text, log, redact=self._redactor.public_text),
                            findings=findings, log=tuple(log))
 
-    def _load(self, session: Session, actor: Actor | None, record_id: int):
+    def _load(self, session: Session, actor: Actor | None,
+              record_id: int) -> tuple[Actor, TranscriptRecord, TranscriptOriginal | None, list[RedactionLogRow]]:
+        """The actor, who may read the record's originals, the record, its original and its redaction log."""
         record = session.get(TranscriptRecord, record_id)
         if record is None:
             raise TranscriptNotFound(f"there is no message {record_id}")
@@ -161,7 +164,7 @@ class TranscriptDesk:
             raise OriginalsRefused(self._refusal(actor))
         log = list(session.scalars(select(RedactionLogRow).where(RedactionLogRow.record_id == record_id)
                                    .order_by(RedactionLogRow.id)))
-        return record, session.get(TranscriptOriginal, record_id), log
+        return actor, record, session.get(TranscriptOriginal, record_id), log
 
     @staticmethod
     def _cases(session: Session, conversation_id: str) -> list[Case]:

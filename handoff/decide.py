@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from handoff.directory import SLA, Category
+from handoff.message_kind import asks_for_information
 from knowledge_base.entry import Entry
 
 
@@ -82,7 +83,8 @@ def decide(*, intent: str | None, text: str, answer_entry: Entry | None, best_co
         sla = category.sla if intent == "report_problem" and category is not None else CASE_INTENTS[intent]
         return _case(f"intent {intent}", sla, category)
     if declined:
-        return _case("none of the entries offered fits", category.sla if category else SLA.REVIEW, category)
+        return _case("none of the entries offered fits", category.sla if category else _staff_class(intent, text),
+                     category)
     if answer_entry is not None:
         return Decision(Route.ANSWER, "knowledge base answer above the threshold", entry=answer_entry)
     if intent == "out_of_scope" or (best_confidence < out_of_scope_below and category is None):
@@ -92,7 +94,14 @@ def decide(*, intent: str | None, text: str, answer_entry: Entry | None, best_co
         return Decision(Route.CLARIFY, "close entries: the citizen chooses", options=tuple(options))
     if category is not None:
         return _case(f"describes a {category.code} problem", category.sla, category)
-    return Decision(Route.CASE, "a city question the knowledge base cannot answer", sla=SLA.REVIEW)
+    if _staff_class(intent, text) == SLA.SIMPLE:
+        return Decision(Route.CASE, "a city question the knowledge base cannot answer", sla=SLA.SIMPLE)
+    return Decision(Route.CASE, "a city matter for an official to look into", sla=SLA.REVIEW)
+
+
+def _staff_class(intent: str, text: str) -> SLA:
+    """A message for staff without a category: a question for information is simple, anything else is reviewed."""
+    return SLA.SIMPLE if asks_for_information(intent, text) else SLA.REVIEW
 
 
 def _case(reason: str, sla: SLA, category: Category | None) -> Decision:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
@@ -29,11 +31,20 @@ class Person(BaseModel):
     email: str
 
 
+def slug(name: str) -> str:
+    """A department's code made from its name: "Parks & Recreation" -> "parks-and-recreation"."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().casefold()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_name.replace("&", " and ")).strip("-")
+
+
 class Department(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     code: str
     name: str
     head: Person
+    # Not in the city's directory file: added because knowledge base entries name it (handoff/city_directory.py);
+    # its head is the fallback department's until the city adds it to the file.
+    from_knowledge_base: bool = False
 
 
 class Category(BaseModel):
@@ -53,6 +64,9 @@ class Directory(BaseModel):
     duty_officer: Person
     departments: tuple[Department, ...]
     categories: tuple[Category, ...] = ()
+    # The city's own mapping of service categories onto its departments: category code -> department name or
+    # code, of the file or one only the knowledge base's entries name (handoff/city_directory.py).
+    category_departments: dict[str, str] = {}
 
     @model_validator(mode="after")
     def _references_exist(self) -> Directory:
@@ -66,6 +80,11 @@ class Directory(BaseModel):
                            *((f"category {c.code}", c.department) for c in self.categories)):
             if code not in codes:
                 raise ValueError(f"{name} names unknown department {code!r}")
+        for code, department in self.category_departments.items():
+            if code not in category_codes:
+                raise ValueError(f"category_departments names unknown category {code!r}")
+            if not slug(department):
+                raise ValueError(f"category_departments gives category {code!r} no department")
         return self
 
     def department(self, code: str) -> Department:
@@ -75,9 +94,15 @@ class Directory(BaseModel):
         raise KeyError(f"unknown department {code!r}")
 
     def department_by_name(self, name: str) -> Department | None:
-        """The department a knowledge base entry names (entries use display names), if any."""
+        """The department a knowledge base entry names (entries use display names), if any.
+
+        By name or code, ignoring case, accents and punctuation ("Parks and Recreation" is "Parks & Recreation").
+        """
         wanted = name.strip().casefold()
-        return next((d for d in self.departments if d.name.casefold() == wanted or d.code == wanted), None)
+        exact = next((d for d in self.departments if d.name.casefold() == wanted or d.code == wanted), None)
+        if exact is not None or not slug(name):
+            return exact
+        return next((d for d in self.departments if slug(d.name) == slug(name) or d.code == slug(name)), None)
 
     def category(self, code: str) -> Category:
         for category in self.categories:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from handoff.categories import CategoryClassifier
 from handoff.decide import Decision, Route, decide
-from handoff.directory import SLA
+from handoff.directory import SLA, Category
 from handoff.models import Case
 from handoff.places import find_address
 from handoff.routing import route_case
@@ -56,6 +56,7 @@ class Intake:
 
     def handle(self, message: IncomingMessage) -> Outcome:
         answer = self._kb.answer(message.text)
+        category: Category | None
         if message.service_code is not None:
             category = self._cases.directory.category(message.service_code)
             answer_entry = None  # a filed request is handled as reported, even when the text reads like a question

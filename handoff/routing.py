@@ -23,9 +23,12 @@ def route_case(*, directory: Directory, category: Category | None = None,
                entry_matches: Sequence[tuple[str | None, float]] = ()) -> Assignment:
     """Category override, else the department of the best-matching entries, else the fallback inbox.
 
-    `entry_matches` are (department name, confidence) of the best knowledge base entries, best first.
+    `entry_matches` are (department name, confidence) of the best knowledge base entries, best first. A category
+    the directory has goes where the directory maps it now (handoff/city_directory.py maps categories onto the
+    city's departments), whatever department the classifier's copy of it names.
     """
     if category is not None:
+        category = next((c for c in directory.categories if c.code == category.code), category)
         try:
             return Assignment(directory.department(category.department), f"category {category.code}")
         except KeyError:

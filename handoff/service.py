@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -69,7 +69,7 @@ class CaseDesk:
     def open_case(self, *, description: str, channel: str, conversation_id: str, sla: SLA,
                   assignment: Assignment, category: Category | None = None, address: str | None = None,
                   district: str | None = None, lat: float | None = None, long: float | None = None,
-                  contact: dict[str, str | None] | None = None) -> Case:
+                  contact: Mapping[str, str | None] | None = None) -> Case:
         if not description.strip():
             raise CaseError("a case needs a description")
         now = self.now()

@@ -34,7 +34,7 @@ class DemoAccount:
 
 def actor_of(user: StaffUser) -> Actor:
     """The hand-off procedure's view of a logged-in user."""
-    return Actor(username=user.username, role=user.role, department=user.department)
+    return Actor(username=user.username, role=Role(user.role), department=user.department)
 
 
 class StaffAccounts:
@@ -96,8 +96,9 @@ class StaffAccounts:
         codes = [d.code for d in self.directory.departments]
         # another city's directory may lack these two: then its first departments stand in
         chosen = ([c for c in DEMO_DEPARTMENTS if c in codes] + [c for c in codes if c not in DEMO_DEPARTMENTS])[:2]
-        plans = [(code.replace("-", ""), f"Demo officer, {self.directory.department(code).name}", Role.STAFF, code)
-                 for code in chosen]
+        plans: list[tuple[str, str, Role, str | None]] = [
+            (code.replace("-", ""), f"Demo officer, {self.directory.department(code).name}", Role.STAFF, code)
+            for code in chosen]
         plans.append(("supervisor", "Demo supervisor", Role.SUPERVISOR, None))
         plans.append(("editor", "Demo editor", Role.EDITOR, None))
         accounts = []

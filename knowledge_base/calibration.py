@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -62,11 +63,11 @@ class Calibration:
     answered_by_kind: dict[str, float] = field(default_factory=dict)  # share auto-answered, per kind
     questions_by_kind: dict[str, int] = field(default_factory=dict)
 
-    def figures(self) -> dict:
+    def figures(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
-    def from_figures(cls, figures: dict) -> Calibration:
+    def from_figures(cls, figures: dict[str, Any]) -> Calibration:
         return cls(**figures)
 
 
@@ -128,13 +129,13 @@ def choose_threshold(outcomes: Sequence[Outcome], *, target_precision: float,
     confidence = np.array([o.confidence for o in outcomes])
     correct = np.array([o.correct and o.kind == ANSWERABLE for o in outcomes])
     weight = _weights(outcomes, counts, unanswerable_share)
-    base = {"target_precision": target_precision, "unanswerable_share": unanswerable_share,
-            "questions_by_kind": counts}
     if counts.get(ANSWERABLE, 0) < MIN_ANSWERABLE:
         negative = np.array([o.kind != ANSWERABLE for o in outcomes])
         threshold = _above_share(confidence[negative], target_precision) if negative.any() else DEFAULT_THRESHOLD
         return Calibration(threshold=threshold, method="unanswerable questions only (too few alternative phrasings)",
-                           answered_by_kind=_answered_by_kind(outcomes, confidence, threshold), **base)
+                           answered_by_kind=_answered_by_kind(outcomes, confidence, threshold),
+                           target_precision=target_precision, unanswerable_share=unanswerable_share,
+                           questions_by_kind=counts)
     order = np.argsort(-confidence, kind="stable")
     answered_weight = np.cumsum(weight[order])
     precision = np.cumsum((weight * correct)[order]) / answered_weight
@@ -144,13 +145,17 @@ def choose_threshold(outcomes: Sequence[Outcome], *, target_precision: float,
     if not len(meets):
         return Calibration(threshold=1.0, method="held-out phrasings: the target cannot be reached",
                            expected_precision=None, expected_auto_answer_rate=0.0,
-                           answered_by_kind=_answered_by_kind(outcomes, confidence, 1.0), **base)
+                           answered_by_kind=_answered_by_kind(outcomes, confidence, 1.0),
+                           target_precision=target_precision, unanswerable_share=unanswerable_share,
+                           questions_by_kind=counts)
     at = meets[-1]
     threshold = float(confidence[order][at])
     return Calibration(threshold=threshold, method="held-out phrasings",
                        expected_precision=round(float(precision[at]), 4),
                        expected_auto_answer_rate=round(float(answered_weight[at]), 4),
-                       answered_by_kind=_answered_by_kind(outcomes, confidence, threshold), **base)
+                       answered_by_kind=_answered_by_kind(outcomes, confidence, threshold),
+                       target_precision=target_precision, unanswerable_share=unanswerable_share,
+                       questions_by_kind=counts)
 
 
 def _weights(outcomes: Sequence[Outcome], counts: dict[str, int], unanswerable_share: float) -> np.ndarray:

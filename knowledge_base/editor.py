@@ -6,6 +6,7 @@ the running knowledge base's index at once; other processes' changes arrive thro
 
 from __future__ import annotations
 
+import builtins  # EntryEditor.list shadows the built-in in the class's annotations
 from pathlib import Path
 
 from knowledge_base.entry import Entry
@@ -42,10 +43,12 @@ class EntryEditor:
     """
 
     def __init__(self, kb: KnowledgeBase | None = None, *, store: EntryStore | None = None) -> None:
-        if kb is None and store is None:
-            raise ValueError("give the KnowledgeBase, or at least the EntryStore")
+        if store is None:
+            if kb is None:
+                raise ValueError("give the KnowledgeBase, or at least the EntryStore")
+            store = kb.store
         self._kb = kb
-        self.store = store or kb.store
+        self.store = store
 
     @property
     def kb(self) -> KnowledgeBase:
@@ -54,7 +57,7 @@ class EntryEditor:
         return self._kb
 
     def list(self, *, text: str | None = None, department: str | None = None, topic: str | None = None,
-             state: str | None = None, limit: int = 50, offset: int = 0) -> tuple[list[EntryRecord], int]:
+             state: str | None = None, limit: int = 50, offset: int = 0) -> tuple[builtins.list[EntryRecord], int]:
         """One page of entries by id, and how many match in all.
 
         `text` matches the newest version's id, question, alternative phrasings and answer (case-insensitive).
@@ -70,7 +73,7 @@ class EntryEditor:
     def get(self, entry_id: str) -> EntryRecord:
         return self.store.record(entry_id)
 
-    def history(self, entry_id: str) -> list[EntryVersion]:
+    def history(self, entry_id: str) -> builtins.list[EntryVersion]:
         """Every version, newest first."""
         return self.store.history(entry_id)
 
@@ -91,7 +94,7 @@ class EntryEditor:
         return self._apply(self.store.revert(entry_id, version, editor=_editor(editor), note=_note(note)))
 
     def near_duplicates(self, question: str, *, exclude_id: str | None = None,
-                        limit: int = 5) -> list[tuple[EntryRecord, float]]:
+                        limit: int = 5) -> builtins.list[tuple[EntryRecord, float]]:
         """Drafts and published entries whose phrasings are closest to `question`, with the cosine (0..1)."""
         question = question.strip()
         if not question:
@@ -120,7 +123,7 @@ class EntryEditor:
                                       note=f"imported from {source or Path(path).name}",
                                       state=DRAFT if draft else PUBLISHED, show_progress=show_progress)
 
-    def export_entries(self, *, state: str | None = PUBLISHED) -> list[Entry]:
+    def export_entries(self, *, state: str | None = PUBLISHED) -> builtins.list[Entry]:
         """The entries to export, by id: for "published" the content that answers citizens, else the newest
         version in `state` (None: every entry's newest version)."""
         check_state(state)

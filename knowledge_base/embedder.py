@@ -41,9 +41,11 @@ class Embedder:
         self.model_name = model_name
         self.batch_size = batch_size
         self._model = SentenceTransformer(resolve_model_path(model_name), device="cpu")
-        self.dimension: int = int(self._model.get_embedding_dimension()
-                                  if hasattr(self._model, "get_embedding_dimension")
-                                  else self._model.get_sentence_embedding_dimension())
+        dimension = (self._model.get_embedding_dimension() if hasattr(self._model, "get_embedding_dimension")
+                     else self._model.get_sentence_embedding_dimension())
+        if dimension is None:
+            raise ValueError(f"the model {model_name} does not say how long its vectors are")
+        self.dimension: int = int(dimension)
 
     def embed(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
         if not texts:

@@ -101,8 +101,8 @@ def summarise(questions: Sequence[Question], answers: Sequence[Answer], latencie
     answerable = [(q, a) for q, a in zip(questions, answers, strict=True) if q.answerable]
     unanswerable = [a for q, a in zip(questions, answers, strict=True) if not q.answerable]
     ranks = [_rank(q, a) for q, a in answerable]
-    auto = [(q, a) for q, a in zip(questions, answers, strict=True) if a.entry is not None]
-    auto_correct = sum(1 for q, a in auto if a.entry.id in q.expected_ids)
+    auto = [(q, a.entry) for q, a in zip(questions, answers, strict=True) if a.entry is not None]
+    auto_correct = sum(1 for q, entry in auto if entry.id in q.expected_ids)
     clarified = [(q, a) for q, a in zip(questions, answers, strict=True) if a.options]
     with_department = [(q, a) for q, a in zip(questions, answers, strict=True) if q.expected_department]
     return {

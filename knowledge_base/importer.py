@@ -93,8 +93,8 @@ def _csv_entry(path: Path, line: int, header: list[str], row: list[str]) -> Entr
     if len(row) > len(header):
         raise EntryFileError(path, line, "more values than columns")
     data: dict[str, object] = dict(zip(header, row, strict=False))
-    if isinstance(data.get("alt_questions"), str):
-        data["alt_questions"] = [q for q in split_alt_questions(data["alt_questions"]) if q.strip()]
+    if isinstance(alt_questions := data.get("alt_questions"), str):
+        data["alt_questions"] = [q for q in split_alt_questions(alt_questions) if q.strip()]
     return _entry(path, line, data)
 
 

@@ -92,11 +92,12 @@ def rank(parts: Sequence[tuple[Sequence[Candidate], Mapping[str, float] | None]]
                 score = _score(candidate, classifier)
                 if candidate.entry.id not in best_sentence or score > best_sentence[candidate.entry.id][0]:
                     best_sentence[candidate.entry.id] = (score, candidate)
-        merged = {}
+        merged: dict[str, tuple[float, Candidate]] = {}
         for entry_id in scored.keys() | best_sentence.keys():
-            whole_score, candidate = scored.get(entry_id, (0.0, None))
-            sentence_score, sentence_candidate = best_sentence.get(entry_id, (0.0, None))
-            merged[entry_id] = (long_message_score(whole_score, sentence_score), candidate or sentence_candidate)
+            # the whole message's candidate when there is one, else the best sentence's
+            whole_score, candidate = scored[entry_id] if entry_id in scored else (0.0, best_sentence[entry_id][1])
+            sentence_score = best_sentence[entry_id][0] if entry_id in best_sentence else 0.0
+            merged[entry_id] = (long_message_score(whole_score, sentence_score), candidate)
         scored = merged
     ordered = sorted(scored.values(), key=lambda item: (-item[0], item[1].entry.id))
     confidence = confidences([score for score, _ in ordered])

@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     LargeBinary,
+    Select,
     String,
     Text,
     UniqueConstraint,
@@ -26,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import ColumnElement, SQLCoreOperations
 
 from database import Base
 from database.types import UTCDateTime
@@ -344,17 +345,16 @@ class EntryStore:
     @staticmethod
     def _record(session: Session, entry_id: str) -> EntryRecord:
         session.flush()
-        row = session.get(EntryRow, entry_id)
-        head = session.scalars(_newest_versions([entry_id])).first()
+        row, head = EntryStore._existing(session, entry_id)
         return EntryRecord.of(head.to_version(), row.version if row.state == PUBLISHED else None)
 
 
-def _newest_versions(entry_ids: Sequence[str] | None):
+def _newest_versions(entry_ids: Sequence[str] | None) -> Select[EntryVersionRow]:
     """The newest version row of each of these entries (None: of every entry)."""
-    newest = select(EntryVersionRow.entry_id, func.max(EntryVersionRow.version).label("version"))
+    query = select(EntryVersionRow.entry_id, func.max(EntryVersionRow.version).label("version"))
     if entry_ids is not None:
-        newest = newest.where(EntryVersionRow.entry_id.in_(entry_ids))
-    newest = newest.group_by(EntryVersionRow.entry_id).subquery()
+        query = query.where(EntryVersionRow.entry_id.in_(entry_ids))
+    newest = query.group_by(EntryVersionRow.entry_id).subquery()
     return select(EntryVersionRow).join(newest, (EntryVersionRow.entry_id == newest.c.entry_id)
                                         & (EntryVersionRow.version == newest.c.version))
 
@@ -369,18 +369,20 @@ def _text_matches(session: Session, text: str) -> ColumnElement[bool]:
     snapshot = EntryVersionRow.snapshot
     if session.get_bind().dialect.name == "sqlite":
         # SQLite's lower() and LIKE fold ASCII only: fold with Python's casefold, as the editor's users expect
-        session.connection().connection.driver_connection.create_function(
-            "citydesk_casefold", 1, _casefold, deterministic=True)
+        driver = session.connection().connection.driver_connection
+        if driver is None:  # only once the connection is invalidated, which the session would have raised on
+            raise RuntimeError("the database connection is closed")
+        driver.create_function("citydesk_casefold", 1, _casefold, deterministic=True)
         pattern = like_pattern(text.casefold())
         alternatives = func.json_each(snapshot, "$.alt_questions").table_valued("value")
 
-        def matches(column):
+        def matches(column: SQLCoreOperations[str]) -> ColumnElement[bool]:
             return func.citydesk_casefold(column).like(pattern, escape="\\")
     else:
         pattern = like_pattern(text)
         alternatives = func.json_array_elements_text(snapshot["alt_questions"]).table_valued("value")
 
-        def matches(column):
+        def matches(column: SQLCoreOperations[str]) -> ColumnElement[bool]:
             return column.ilike(pattern, escape="\\")
     return or_(matches(EntryVersionRow.entry_id), matches(snapshot["question"].as_string()),
                matches(snapshot["answer"].as_string()),

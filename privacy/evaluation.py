@@ -117,7 +117,7 @@ def evaluate(messages: list[LabelledMessage], redactor: Redactor) -> EvalReport:
     errors: list[Error] = []
     for message in messages:
         predicted = redactor.find(message.text)
-        covered = set()
+        covered: set[int] = set()
         for p in predicted:
             covered.update(range(p.start, p.end))
             score = kinds[p.kind]

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A PostgreSQL server for the PostgreSQL tests (tests/database): Debian's postgresql, installed with apt-get
+# A PostgreSQL server for the PostgreSQL tests (tests/postgresql): Debian's postgresql, installed with apt-get
 # when it is missing and we are root. Never fails the build: when it cannot be installed it says so, and the
 # PostgreSQL tests skip with the same reason. The tests start and stop their own throwaway server.
 set -uo pipefail

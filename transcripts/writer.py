@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import update
+from sqlalchemy import CursorResult, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from transcripts.chain import hashed_fields, record_hash, sha256_text
@@ -76,8 +76,11 @@ class TranscriptWriter:
     def _lock_head(session: Session) -> TranscriptHead:
         # A write first: SQLite takes its write lock (waiting out the busy timeout) and PostgreSQL a row lock,
         # so no other writer can read the same head before this transaction commits.
-        locked = session.execute(update(TranscriptHead).where(TranscriptHead.id == 1)
-                                 .values(last_id=TranscriptHead.last_id)).rowcount
+        # an UPDATE without RETURNING gives a CursorResult, which Session.execute's overloads do not say
+        # (sqlalchemy/sqlalchemy#9185)
+        result = cast(CursorResult[Any], session.execute(update(TranscriptHead).where(TranscriptHead.id == 1)
+                                                         .values(last_id=TranscriptHead.last_id)))
+        locked = result.rowcount
         if not locked:
             session.add(TranscriptHead(id=1, last_id=0, last_hash=GENESIS_HASH))
             session.flush()

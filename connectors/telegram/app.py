@@ -98,18 +98,21 @@ class TelegramConnector:
             await self.application.start()
             sending = asyncio.create_task(self.sender.run_forever())
             tasks = [asyncio.create_task(self.resume_forever())]
+            updater = self.application.updater  # build_application's builder makes one
             if self.settings.telegram_webhook_url:
                 tasks.append(asyncio.create_task(serve_webhook(self, stop)))
                 mode = f"webhook {self.settings.telegram_webhook_url}"
             else:
+                if updater is None:
+                    raise RuntimeError("long polling needs the Application's Updater")
                 await self.application.bot.delete_webhook()
-                await self.application.updater.start_polling(allowed_updates=Update.ALL_TYPES, timeout=10)
+                await updater.start_polling(allowed_updates=Update.ALL_TYPES, timeout=10)
                 mode = "long polling"
             log.info("Telegram connector running (%s) as @%s", mode, self.application.bot.username)
             print(f"Telegram connector running ({mode}) as @{self.application.bot.username}", flush=True)
             await stop.wait()
-            if self.application.updater.running:
-                await self.application.updater.stop()
+            if updater is not None and updater.running:
+                await updater.stop()
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)

@@ -27,10 +27,9 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 REJECTED_CONVERSATION = "tg-webhook"  # where rejected deliveries are recorded (system records)
 
 
-def webhook_app(connector: TelegramConnector) -> Starlette:
-    """The one route, at the path of TELEGRAM_WEBHOOK_URL."""
-    secret = connector.settings.telegram_webhook_secret.get_secret_value()
-    path = urlsplit(connector.settings.telegram_webhook_url).path or "/"
+def webhook_app(connector: TelegramConnector, *, url: str, secret: str) -> Starlette:
+    """The one route, at the path of `url` (TELEGRAM_WEBHOOK_URL); deliveries must carry `secret`."""
+    path = urlsplit(url).path or "/"
 
     async def receive(request: Request) -> Response:
         given = request.headers.get(SECRET_HEADER, "")
@@ -63,10 +62,11 @@ async def serve_webhook(connector: TelegramConnector, stop: asyncio.Event) -> No
     settings = connector.settings
     if settings.telegram_webhook_secret is None or not settings.telegram_webhook_secret.get_secret_value():
         raise ValueError("TELEGRAM_WEBHOOK_SECRET must be set in webhook mode")
-    await connector.application.bot.set_webhook(
-        url=settings.telegram_webhook_url, secret_token=settings.telegram_webhook_secret.get_secret_value(),
-        allowed_updates=Update.ALL_TYPES)
-    server = uvicorn.Server(uvicorn.Config(webhook_app(connector), host=settings.host,
+    if not settings.telegram_webhook_url:
+        raise ValueError("TELEGRAM_WEBHOOK_URL must be set in webhook mode")
+    url, secret = settings.telegram_webhook_url, settings.telegram_webhook_secret.get_secret_value()
+    await connector.application.bot.set_webhook(url=url, secret_token=secret, allowed_updates=Update.ALL_TYPES)
+    server = uvicorn.Server(uvicorn.Config(webhook_app(connector, url=url, secret=secret), host=settings.host,
                                            port=settings.telegram_webhook_port, log_level="warning"))
     task = asyncio.create_task(server.serve())
     await stop.wait()

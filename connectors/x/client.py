@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import requests
 import tweepy
+from pydantic import SecretStr
 
 from settings import Settings
 
@@ -20,7 +23,7 @@ class RebasedSession(requests.Session):
         super().__init__()
         self.base_url = base_url.rstrip("/")
 
-    def request(self, method: str | bytes, url: str | bytes, *args, **kwargs) -> requests.Response:
+    def request(self, method: str, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         url = url.decode() if isinstance(url, bytes) else url
         for host in TWEEPY_HOSTS:
             if url.startswith(host + "/"):
@@ -40,7 +43,7 @@ def build_client(settings: Settings) -> tweepy.Client:
     if missing := missing_credentials(settings):
         raise ValueError(f"X credentials not set: {', '.join(missing)}")
 
-    def secret(value) -> str | None:
+    def secret(value: SecretStr | None) -> str | None:
         return value.get_secret_value() if value is not None else None
 
     client = tweepy.Client(bearer_token=secret(settings.x_bearer_token), consumer_key=secret(settings.x_api_key),

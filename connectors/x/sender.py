@@ -79,7 +79,7 @@ class XSender:
                 continue
             if kind == "dm":
                 last = await self._dm(message.conversation_id, part)
-            else:
+            elif public_post:  # the note, planned only under a public post
                 last = await self._tweet(part, in_reply_to=public_post)
                 await asyncio.to_thread(self.state.set, note_key, last)
             if index < len(steps) - 1:
@@ -96,8 +96,10 @@ class XSender:
 
     async def _post_thread(self, message: OutboundMessage, parts: list[str], public_post: str,
                            part_sent: PartSent) -> str:
-        parent = message.platform_message_id if message.parts_delivered else await asyncio.to_thread(
-            self._thread_end, message, public_post)
+        if message.parts_delivered and message.platform_message_id is not None:
+            parent = message.platform_message_id  # the last part sent (outbox.store.part_sent keeps both)
+        else:
+            parent = await asyncio.to_thread(self._thread_end, message, public_post)
         for index, part in enumerate(parts):
             if index < message.parts_delivered:
                 continue

@@ -5,7 +5,7 @@ from __future__ import annotations
 import tempfile
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, File, HTTPException, Query, Response, UploadFile, status
 from pydantic import BaseModel, ConfigDict, Field
@@ -26,9 +26,10 @@ router = APIRouter(prefix="/api/kb/entries", tags=["knowledge base entries"])
 
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024
 State = Literal["draft", "published", "retired"]
-ERRORS = {404: {"description": "No such entry or version."},
-          401: {"description": "Not logged in as an editor, and no internal token."},
-          403: {"description": "Logged in, but not as a content editor."}}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such entry or version."},
+    401: {"description": "Not logged in as an editor, and no internal token."},
+    403: {"description": "Logged in, but not as a content editor."}}
 
 
 class RecordOut(BaseModel):

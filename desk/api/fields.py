@@ -13,9 +13,6 @@ def _not_blank(value: str) -> str:
     return value
 
 
-def citizen_text(max_chars: int = MAX_QUERY_CHARS, description: str = "The citizen's message."):
-    """A message text: not blank, at most `max_chars` characters."""
-    return Annotated[str, Field(max_length=max_chars, description=description), AfterValidator(_not_blank)]
-
-
-CitizenText = citizen_text()
+# A message text: not blank, at most MAX_QUERY_CHARS characters.
+CitizenText = Annotated[str, Field(max_length=MAX_QUERY_CHARS, description="The citizen's message."),
+                        AfterValidator(_not_blank)]

@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import ErrorDetails
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -47,9 +48,10 @@ class FiledRequest(BaseModel):
     account_id: str | None = None
 
 
-ERRORS = {400: {"model": list[Open311Error], "description": "Bad request (one object per problem)"},
-          403: {"model": list[Open311Error], "description": "Missing or unknown api_key, or filing disabled"},
-          404: {"model": list[Open311Error], "description": "No such service request"}}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": list[Open311Error], "description": "Bad request (one object per problem)"},
+    403: {"model": list[Open311Error], "description": "Missing or unknown api_key, or filing disabled"},
+    404: {"model": list[Open311Error], "description": "No such service request"}}
 
 
 def error(status: int, *descriptions: str) -> JSONResponse:
@@ -201,6 +203,8 @@ async def file_request(fmt: str, request: Request, settings: Settings = Depends(
                               contact=contact or None)
     outcome = await run_in_threadpool(intake.handle, message)
     case = outcome.case
+    if case is None:  # cannot happen: a reported problem always becomes a case (handoff.decide)
+        raise RuntimeError(f"the filed request was routed {outcome.decision.route.value}, not to a case")
     notice = service_notice(case, cases.directory, cases.now(), cases.timezone)
     log.info("Open311 request %s filed for %s", case.service_request_id, case.agency_responsible)
     return [FiledRequest(service_request_id=case.service_request_id, service_notice=notice)]
@@ -258,7 +262,7 @@ def _fingerprint(key: str) -> str:
     return hashlib.sha256(key.strip().encode()).hexdigest()[:10]
 
 
-def _describe(problem: dict[str, Any]) -> str:
+def _describe(problem: ErrorDetails) -> str:
     field = ".".join(str(part) for part in problem["loc"]) or "body"
     if problem["type"] == "extra_forbidden":
         return f"{field}: not a field this desk accepts."

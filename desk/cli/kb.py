@@ -10,7 +10,7 @@ from __future__ import annotations
 import getpass
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import Progress
@@ -19,6 +19,12 @@ from rich.table import Table
 import database
 from desk.cli.options import DatabaseUrl, DataDir, JsonFlag, console, errors, settings_for
 from settings import Settings
+
+if TYPE_CHECKING:  # the commands import the knowledge base when they run: `citydesk --help` stays quick
+    from knowledge_base.calibration import Calibration
+    from knowledge_base.editor import EntryEditor
+    from knowledge_base.lifecycle import EntryRecord
+    from knowledge_base.service import KnowledgeBase
 
 kb_app = typer.Typer(help="Knowledge base: import, search, evaluate.", no_args_is_help=True)
 
@@ -30,7 +36,7 @@ EXIT_REFUSED = 1  # a change the knowledge base refused, or a bad file: nothing 
 EXIT_USAGE = 2
 
 
-def entry_editor(settings: Settings):
+def entry_editor(settings: Settings) -> EntryEditor:
     """An EntryEditor on the settings' database, without the embedding model."""
     from knowledge_base.editor import EntryEditor
     from knowledge_base.store import EntryStore
@@ -38,7 +44,7 @@ def entry_editor(settings: Settings):
     return EntryEditor(store=EntryStore(database.open(settings)))
 
 
-def knowledge_base(settings: Settings, *, load_index: bool):
+def knowledge_base(settings: Settings, *, load_index: bool) -> KnowledgeBase:
     """The knowledge base on the settings' database, with the embedding model (and its index, if asked)."""
     from knowledge_base.factory import build_knowledge_base
 
@@ -50,7 +56,7 @@ def knowledge_base(settings: Settings, *, load_index: bool):
                                     unanswerable_share=settings.unanswerable_share, load_index=load_index,
                                     elasticsearch_url=search["elasticsearch_url"],
                                     elasticsearch_api_key=search["elasticsearch_api_key"],
-                                    elasticsearch_index=settings.elasticsearch_index)
+                                    elasticsearch_index=search["elasticsearch_index"])
 
 
 def editor_name(name: str | None) -> str:
@@ -67,7 +73,7 @@ def refused(error: Exception) -> typer.Exit:
     return typer.Exit(EXIT_REFUSED)
 
 
-def record_json(record) -> dict:
+def record_json(record: EntryRecord) -> dict[str, Any]:
     return {"entry": record.entry.model_dump(mode="json"), "state": record.state, "version": record.version,
             "published_version": record.published_version, "updated_at": record.updated_at.isoformat(),
             "updated_by": record.updated_by}
@@ -130,7 +136,8 @@ def show(entry_id: Annotated[str, typer.Argument()], data_dir: DataDir = None, d
     console.print(versions)
 
 
-def _change(action: str, entry_id: str, data_dir: Path | None, database_url: str | None, **arguments) -> None:
+def _change(action: str, entry_id: str, data_dir: Path | None, database_url: str | None,
+            **arguments: str | int) -> None:
     from knowledge_base.lifecycle import EntryError
 
     editor = entry_editor(settings_for(data_dir, database_url))
@@ -242,7 +249,7 @@ def calibrate(target: Annotated[float | None, typer.Option(
         print(json.dumps(result.figures()))
 
 
-def calibration_summary(result) -> str:
+def calibration_summary(result: Calibration) -> str:
     if result.expected_precision is None:
         return f"Answer threshold {result.threshold} ({result.method})."
     return (f"Answer threshold {result.threshold}: expected precision {result.expected_precision:.1%} "

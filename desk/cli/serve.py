@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import signal
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -13,6 +13,9 @@ import database
 from desk.cli.options import DataDir, console, errors, settings_for
 from handoff.staff import DemoAccount
 from settings import DEMO_KB_FILE, Settings
+
+if TYPE_CHECKING:
+    from desk.stack import Stack
 
 
 def serve(
@@ -77,7 +80,7 @@ def print_demo_accounts(accounts: list[DemoAccount], settings: Settings) -> None
     console.print(table)
 
 
-def _print_connectors(stack) -> None:
+def _print_connectors(stack: Stack) -> None:
     for process in stack.processes:
         if process.ready_url is None:
             console.print(f"Connector {process.name}: running (log {process.log_path})")

@@ -18,10 +18,13 @@ staff_app = typer.Typer(help="Staff accounts of the inbox: add, list.", no_args_
 
 
 def staff_accounts(settings: Settings) -> StaffAccounts:
-    """The accounts in the settings' database, brought to the newest schema first."""
+    """The accounts in the settings' database, brought to the newest schema first; departments: the directory
+    file's and those the published entries name (handoff/city_directory.py), as the running desk has them."""
+    from handoff.city_directory import stored_departments
     from handoff.directory import load_directory
 
-    return StaffAccounts(database.open(settings), load_directory(settings.directory_file))
+    sessions = database.open(settings)
+    return StaffAccounts(sessions, stored_departments(load_directory(settings.directory_file), sessions))
 
 
 @staff_app.command("add")
@@ -29,8 +32,8 @@ def add(
     username: Annotated[str, typer.Argument(help="Login name: lowercase letters, digits, '.', '_' or '-'.")],
     name: Annotated[str, typer.Option("--name", help="The person's name, as shown in the inbox.")],
     role: Annotated[str, typer.Option(help=f"One of: {', '.join(ROLES)}.")] = "staff",
-    department: Annotated[str | None, typer.Option(help="Department code (handoff/departments.yml); "
-                                                   "required for staff.")] = None,
+    department: Annotated[str | None, typer.Option(help="Department code (handoff/departments.yml, or the slug "
+                                                   "of a department the entries name); required for staff.")] = None,
     password_env: Annotated[str | None, typer.Option("--password-env", help="Read the password from this "
                                                      "environment variable (for scripts) instead of asking.")] = None,
     data_dir: DataDir = None,

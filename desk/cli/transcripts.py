@@ -4,8 +4,9 @@ retention."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -13,6 +14,9 @@ import database
 from desk.cli.options import DatabaseUrl, DataDir, JsonFlag, console, errors, settings_for
 from privacy import build_redactor
 from settings import Settings
+
+if TYPE_CHECKING:
+    from disclosure.public import Disclosure, PublicConversation
 
 transcripts_app = typer.Typer(help="Transcripts: verify the chain, redaction, disclosure exports.",
                               no_args_is_help=True)
@@ -74,11 +78,13 @@ def _share(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
 
 
-def _disclosure(settings: Settings):
+def _disclosure(settings: Settings) -> Disclosure:
     from disclosure.public import build_disclosure
+    from handoff.city_directory import stored_departments
     from handoff.directory import load_directory
 
-    return build_disclosure(settings, database.open(settings), load_directory(settings.directory_file),
+    sessions = database.open(settings)
+    return build_disclosure(settings, sessions, stored_departments(load_directory(settings.directory_file), sessions),
                             build_redactor(settings))
 
 
@@ -120,7 +126,7 @@ def export(
                   TimeElapsedColumn(), console=errors) as progress:
         task = progress.add_task("Exporting conversations", total=len(chosen))
 
-        def counted():
+        def counted() -> Iterator[PublicConversation]:
             for conversation in disclosure.stream(chosen=chosen):
                 yield conversation
                 progress.advance(task)

@@ -112,9 +112,13 @@ def _similar(editor: EntryEditor, question: str, exclude_id: str | None) -> list
 
 async def _submitted(request: Request) -> EntryForm:
     data = await request.form()
-    return EntryForm(**{name: str(data.get(name, "")) for name in
-                        ("id", "question", "alt_questions", "answer", "department", "topic", "url", "language",
-                         "note")})
+
+    def value(name: str) -> str:
+        return str(data.get(name, ""))
+
+    return EntryForm(id=value("id"), question=value("question"), alt_questions=value("alt_questions"),
+                     answer=value("answer"), department=value("department"), topic=value("topic"), url=value("url"),
+                     language=value("language"), note=value("note"))
 
 
 @post_router.post("/entries/new", response_class=HTMLResponse)

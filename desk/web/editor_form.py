@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from knowledge_base.entry import MAX_QUESTION_CHARS, Entry
 
@@ -61,7 +62,7 @@ def to_entry(form: EntryForm, *, entry_id: str, category: str | None = None) -> 
     return None if form.errors else entry
 
 
-def message(name: str, problem: dict, form: EntryForm) -> str:
+def message(name: str, problem: ErrorDetails, form: EntryForm) -> str:
     """One field's error in the editor's words."""
     label = LABELS.get(name, name)
     kind = problem["type"]

@@ -60,9 +60,14 @@ def inbox(request: Request, department: str | None = None, user: StaffUser = Dep
         error, status_code, department = f"There is no department {department!r}; showing all departments.", 400, None
     rows = [_row(c, cases) for c in cases.inbox(actor_of(user), department=department)]
     own = cases.directory.department(user.department).name if user.department else None
+    # departments only the knowledge base names: their head is the fallback department's until the file has them
+    from_entries = [d.name for d in cases.directory.departments if d.from_knowledge_base
+                    and (user.role == Role.SUPERVISOR or d.code == user.department)]
+    fallback_head = cases.directory.department(cases.directory.fallback_department).head.name
     return templates.TemplateResponse(request, "inbox.html", page_context(
         request, user, rows=rows, department=department, own_department=own, error=error,
-        departments=cases.directory.departments), status_code=status_code)
+        departments=cases.directory.departments, from_entries=from_entries, fallback_head=fallback_head),
+        status_code=status_code)
 
 
 def _case_page(request: Request, user: StaffUser, cases: CaseDesk, case: Case, *,

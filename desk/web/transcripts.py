@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, TypedDict
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -31,11 +32,23 @@ def conversation_path(conversation_id: str) -> str:
     return f"{INBOX_PATH}/conversations/{quote(conversation_id, safe='')}"
 
 
+class _LogRow(TypedDict):
+    """One line of the redaction log; the page shows `at` in the city's time."""
+
+    at: datetime
+    who: str
+    what: str
+    record: int
+    why: str
+    detail: str
+
+
 def _log_rows(transcript: StaffTranscript, timezone: str) -> list[dict[str, Any]]:
     """The automatic redactions (derived from the originals) and the logged manual ones, in time order."""
-    rows = [{"at": r.record.at, "who": "redactor (automatic)", "what": f"redacted {f.kind}", "record": r.record.id,
-             "why": "personal data found when the message was written", "detail": f.text}
-            for r in transcript.records for f in r.findings]
+    rows: list[_LogRow] = [
+        {"at": r.record.at, "who": "redactor (automatic)", "what": f"redacted {f.kind}", "record": r.record.id,
+         "why": "personal data found when the message was written", "detail": f.text}
+        for r in transcript.records for f in r.findings]
     for row in transcript.log:
         what = ("hid the whole message" if row.action == REDACT and row.text_sha256 is None else
                 f"hid a text of {row.text_length} characters" if row.action == REDACT else

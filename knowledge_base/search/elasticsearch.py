@@ -312,7 +312,7 @@ class ElasticsearchBackend:
                  chunk_size=500)
         except BulkIndexError as error:
             # the errors carry whole documents, vectors included: name the first failure only
-            first = next(iter(error.errors[0].values()), {}) if error.errors else {}
+            first: dict[str, Any] = next(iter(error.errors[0].values()), {}) if error.errors else {}
             reason = first.get("error", {})
             if isinstance(reason, dict):
                 reason = f"{reason.get('type')}: {reason.get('reason')}"

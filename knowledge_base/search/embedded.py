@@ -117,7 +117,7 @@ class EmbeddedBackend:
         self._languages = np.array([self._items[e].entry.language for e in self._order], dtype=object)
         self._states = np.array([self._items[e].state for e in self._order], dtype=object)
         dimension = blocks[0].shape[1]
-        self._answers = np.vstack([self._items[e].answer_vector if self._items[e].answer_vector is not None
+        self._answers = np.vstack([vector if (vector := self._items[e].answer_vector) is not None
                                    else np.zeros(dimension, dtype=np.float32) for e in self._order]
                                   ).astype(np.float32)
         self._matrix = np.ascontiguousarray(np.vstack(blocks), dtype=np.float32)

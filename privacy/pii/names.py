@@ -109,10 +109,11 @@ def take_name(text: str, pos: int, *, lowercase: bool = False, max_tokens: int =
     tokens: list[re.Match[str]] = []
     i = pos
     while len(tokens) < max_tokens:
-        gap = re.match(r"[ \t]*", text[i:])
-        if tokens and not gap.group():
+        rest = text[i:]
+        gap = len(rest) - len(rest.lstrip(" \t"))  # the spaces and tabs before the next token
+        if tokens and not gap:
             break
-        m = _TOKEN.match(text, i + len(gap.group()))
+        m = _TOKEN.match(text, i + gap)
         if m is None:
             break
         word = m.group().rstrip(".").lower()
@@ -143,9 +144,9 @@ def take_name(text: str, pos: int, *, lowercase: bool = False, max_tokens: int =
     return tokens[0].start(), end
 
 
-def _after(pattern: re.Pattern[str], text: str, **kwargs) -> Iterator[Span]:
+def _after(pattern: re.Pattern[str], text: str, *, lowercase: bool = False, max_tokens: int = 4) -> Iterator[Span]:
     for m in pattern.finditer(text):
-        span = take_name(text, m.end(), **kwargs)
+        span = take_name(text, m.end(), lowercase=lowercase, max_tokens=max_tokens)
         if span:
             yield span
 
@@ -158,8 +159,10 @@ def find_names(text: str) -> Iterator[Span]:
     yield from _after(_HONORIFIC, text, max_tokens=2)
     for m in _THIS_IS.finditer(text):
         span = take_name(text, m.end(), max_tokens=3)
-        introduced = span and (_GREETING_BEFORE.search(text, 0, m.start()) or
-                               re.match(r"\s*(?:speaking|here|calling|writing|from)\b", text[span[1]:], re.IGNORECASE))
+        if span is None:
+            continue
+        introduced = _GREETING_BEFORE.search(text, 0, m.start()) or \
+            re.match(r"\s*(?:speaking|here|calling|writing|from)\b", text[span[1]:], re.IGNORECASE)
         if introduced and _THIS_IS_TAIL.match(text, span[1]):
             yield span
     for m in _NAME_HERE.finditer(text):

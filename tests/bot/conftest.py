@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import time
 import urllib.request
@@ -15,18 +14,13 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.settings import get_settings
+from tests.support import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_KB = ROOT / "knowledge_base" / "demo" / "demo_kb.jsonl"
 TRACKERS = Path(__file__).resolve().parent / "trackers"
 DESK_PYTHON = ROOT / ".venv" / "bin" / "python"
 INTERNAL_TOKEN = "test-internal-token"  # what the test desk accepts on its internal API
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for(url: str, process: subprocess.Popen, timeout: float = 120) -> None:

@@ -18,7 +18,8 @@ from bot.actions.handle_message import ActionHandleMessage
 from bot.actions.none_of_these import ActionNoneOfThese
 from bot.actions.replies import feedback_buttons, format_case
 from bot.actions.settings import get_settings
-from tests.bot.conftest import demo_entries, free_port, load_tracker
+from tests.bot.conftest import demo_entries, load_tracker
+from tests.support import free_port
 
 CASE_NUMBER = re.compile(r"CD-\d{4}-\d{6}")
 

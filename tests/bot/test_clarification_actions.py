@@ -17,7 +17,8 @@ from bot.actions.handle_message import ActionHandleMessage
 from bot.actions.none_of_these import ActionNoneOfThese
 from bot.actions.replies import feedback_buttons, format_answer
 from bot.actions.settings import get_settings
-from tests.bot.conftest import demo_entries, free_port, load_tracker, parse_payload
+from tests.bot.conftest import demo_entries, load_tracker, parse_payload
+from tests.support import free_port
 
 # Two demo entries rank close together for this message, both below the calibrated answer threshold.
 WATER_BILL = "my last water bill was $400, usually its like $90. what gives??"

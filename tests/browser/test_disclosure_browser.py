@@ -11,10 +11,10 @@ from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.wait import WebDriverWait
 
 from desk.app import create_app
-from desk.stack import free_port
 from settings import Settings
 from tests.browser.conftest import ServedApp
 from tests.disclosure.disclosure_support import at, report, say
+from tests.support import free_port
 
 PAGE_LOAD_TIMEOUT_S = 20
 ROUTINE = 23  # with the three cases: 26 conversations, two pages

@@ -11,11 +11,11 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.select import Select
 
 from desk.app import create_app
-from desk.stack import free_port
 from settings import DEMO_KB_FILE, Settings
 from tests.browser.conftest import ServedApp
 from tests.browser.test_inbox_browser import submit, text_of
 from tests.desk.inbox_support import PASSWORD
+from tests.support import free_port
 
 USERS = {"kb.editor": ("Eda Editor", "editor", None), "pw.officer": ("Rosa Martinez", "staff", "public-works")}
 NEW_QUESTION = "Is the city pool heated in winter?"

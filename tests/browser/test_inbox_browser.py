@@ -15,7 +15,6 @@ from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.wait import WebDriverWait
 
 from desk.app import create_app
-from desk.stack import free_port
 from desk.web.auth import LOGIN_FAILED
 from handoff.directory import SLA
 from handoff.intake import IncomingMessage
@@ -24,7 +23,9 @@ from handoff.service import CaseDesk
 from outbox.store import waiting_for
 from settings import DEMO_KB_FILE, Settings
 from tests.browser.conftest import ServedApp
-from tests.desk.inbox_support import PASSWORD, desk_at, open_case
+from tests.desk.inbox_support import PASSWORD
+from tests.handoff.conftest import desk_at, open_case
+from tests.support import free_port
 
 PAGE_LOAD_TIMEOUT_S = 20
 # username: (display name, role, department)

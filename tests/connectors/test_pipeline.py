@@ -15,8 +15,8 @@ from handoff.directory import SLA, load_directory
 from handoff.models import Case
 from handoff.routing import route_case
 from handoff.service import CaseDesk
-from tests.conftest import writer_for
-from tests.connectors.pipeline_support import db_url, inbound, outbox, rasa, sessions, transcript  # noqa: F401
+from tests.connectors.pipeline_support import inbound, outbox, transcript
+from tests.transcripts.conftest import writer_for
 
 T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
@@ -26,7 +26,7 @@ def message(text: str | None, pid: str, *, conversation: str = "x-42", at: datet
                           sender_id=conversation.removeprefix("x-"), text=text, received_at=at, **fields)
 
 
-def make_pipeline(sessions, rasa, **options) -> Pipeline:  # noqa: F811
+def make_pipeline(sessions, rasa, **options) -> Pipeline:
     return Pipeline(sessions, channel="x", rasa_url=rasa.url, writer=writer_for(sessions), **options)
 
 
@@ -34,7 +34,7 @@ def run(coroutine):
     return asyncio.run(coroutine)
 
 
-def test_a_message_is_recorded_answered_recorded_and_queued(sessions, rasa):  # noqa: F811
+def test_a_message_is_recorded_answered_recorded_and_queued(sessions, rasa):
     result = run(make_pipeline(sessions, rasa).handle(message("When is bulk pickup?", "t1")))
     assert result.outcome == "answered"
     assert [r.text for r in result.replies] == ["You said: When is bulk pickup?"]
@@ -49,7 +49,7 @@ def test_a_message_is_recorded_answered_recorded_and_queued(sessions, rasa):  # 
     assert rasa.received[0]["metadata"]["platform_message_id"] == "t1"
 
 
-def test_the_same_platform_message_twice_is_answered_once(sessions, rasa):  # noqa: F811
+def test_the_same_platform_message_twice_is_answered_once(sessions, rasa):
     pipeline = make_pipeline(sessions, rasa)
 
     async def twice():
@@ -65,7 +65,7 @@ def test_the_same_platform_message_twice_is_answered_once(sessions, rasa):  # no
     assert run(make_pipeline(sessions, rasa).handle(message("hello there", "t1"))).outcome == "duplicate"
 
 
-def test_the_same_text_from_the_same_sender_within_the_window_is_dropped(sessions, rasa):  # noqa: F811
+def test_the_same_text_from_the_same_sender_within_the_window_is_dropped(sessions, rasa):
     pipeline = make_pipeline(sessions, rasa, duplicate_window_s=600)
     assert run(pipeline.handle(message("Big pothole on Elm Street", "t1"))).outcome == "answered"
     again = run(pipeline.handle(message("  big pothole on ELM   street ", "t2", at=T0 + timedelta(seconds=599))))
@@ -78,18 +78,18 @@ def test_the_same_text_from_the_same_sender_within_the_window_is_dropped(session
     assert len(rasa.received) == 3
 
 
-def test_short_replies_may_repeat(sessions, rasa):  # noqa: F811
+def test_short_replies_may_repeat(sessions, rasa):
     pipeline = make_pipeline(sessions, rasa)
     assert [run(pipeline.handle(message("yes", f"t{i}"))).outcome for i in range(2)] == ["answered", "answered"]
 
 
-def test_the_window_is_a_setting(sessions, rasa):  # noqa: F811
+def test_the_window_is_a_setting(sessions, rasa):
     pipeline = make_pipeline(sessions, rasa, duplicate_window_s=0)
     assert run(pipeline.handle(message("Big pothole on Elm Street", "t1"))).outcome == "answered"
     assert run(pipeline.handle(message("Big pothole on Elm Street", "t2"))).outcome == "answered"
 
 
-def test_assistant_down_the_message_is_recorded_and_answered_once_when_it_is_back(sessions, rasa):  # noqa: F811
+def test_assistant_down_the_message_is_recorded_and_answered_once_when_it_is_back(sessions, rasa):
     rasa.down = True
     pipeline = make_pipeline(sessions, rasa)
     result = run(pipeline.handle(message("is the pool open?", "t1")))
@@ -107,7 +107,7 @@ def test_assistant_down_the_message_is_recorded_and_answered_once_when_it_is_bac
     assert [r.text for r in outbox(sessions, "x-42")] == ["You said: is the pool open?"]
 
 
-def test_the_citizen_repeating_an_unanswered_message_retries_it(sessions, rasa):  # noqa: F811
+def test_the_citizen_repeating_an_unanswered_message_retries_it(sessions, rasa):
     rasa.down = True
     pipeline = make_pipeline(sessions, rasa)
     assert run(pipeline.handle(message("is the pool open?", "m1"))).outcome == "pending"
@@ -119,7 +119,7 @@ def test_the_citizen_repeating_an_unanswered_message_retries_it(sessions, rasa):
 
 
 @pytest.mark.parametrize("kind", ["photo", "sticker", "voice", "other"])
-def test_other_kinds_get_a_polite_reply_without_the_assistant(sessions, rasa, kind):  # noqa: F811
+def test_other_kinds_get_a_polite_reply_without_the_assistant(sessions, rasa, kind):
     result = run(make_pipeline(sessions, rasa).handle(message(None, "t1", kind=kind)))
     assert [r.text for r in result.replies] == [replies.UNSUPPORTED[kind]]
     assert "text message" in replies.UNSUPPORTED[kind]
@@ -127,7 +127,7 @@ def test_other_kinds_get_a_polite_reply_without_the_assistant(sessions, rasa, ki
     assert transcript(sessions, "x-42")[0].meta["kind"] == kind
 
 
-def test_a_location_is_kept_on_the_open_case_and_passed_to_the_assistant(sessions, rasa):  # noqa: F811
+def test_a_location_is_kept_on_the_open_case_and_passed_to_the_assistant(sessions, rasa):
     cases = CaseDesk(sessions, load_directory(), "America/New_York", transcript=writer_for(sessions))
     directory = cases.directory
     category = directory.categories[0]
@@ -147,7 +147,7 @@ def test_a_location_is_kept_on_the_open_case_and_passed_to_the_assistant(session
 @pytest.mark.parametrize(("text", "expected"), [
     ("", replies.EMPTY), ("   ", replies.EMPTY),
     ("x" * 20_000, replies.TOO_LONG.format(length=20_000, limit=MAX_TEXT_CHARS))])
-def test_empty_and_too_long_texts_are_recorded_and_answered_clearly(sessions, rasa, text, expected):  # noqa: F811
+def test_empty_and_too_long_texts_are_recorded_and_answered_clearly(sessions, rasa, text, expected):
     result = run(make_pipeline(sessions, rasa).handle(message(text, "t1")))
     assert [r.text for r in result.replies] == [expected]
     assert rasa.received == []
@@ -158,7 +158,7 @@ def test_empty_and_too_long_texts_are_recorded_and_answered_clearly(sessions, ra
         assert session.get(TranscriptOriginal, citizen.id).text == text
 
 
-def test_transcript_metadata_is_recorded_on_the_replies_never_delivered(sessions, rasa):  # noqa: F811
+def test_transcript_metadata_is_recorded_on_the_replies_never_delivered(sessions, rasa):
     rasa.script["bulk?"] = [{"text": "Bulk items go on the first Monday."}, {"text": "Was this helpful?"},
                             {"custom": {"citydesk": {"entry_id": "demo-0002", "entry_version": 3, "case_id": None}}}]
     result = run(make_pipeline(sessions, rasa).handle(message("bulk?", "t1")))
@@ -167,7 +167,7 @@ def test_transcript_metadata_is_recorded_on_the_replies_never_delivered(sessions
     assert [(r.entry_id, r.entry_version) for r in bots] == [("demo-0002", 3), ("demo-0002", 3)]
 
 
-def test_numbered_choices_map_a_later_number_to_the_button_payload(sessions, rasa):  # noqa: F811
+def test_numbered_choices_map_a_later_number_to_the_button_payload(sessions, rasa):
     long_payload = '/choose_entry{"kb_entry_id":"demo-0002-with-a-rather-long-identifier-beyond-64-bytes"}'
     rasa.script["trash"] = [{"text": "Did you mean:", "buttons": [
         {"title": "Bulk pickup", "payload": long_payload},
@@ -183,13 +183,13 @@ def test_numbered_choices_map_a_later_number_to_the_button_payload(sessions, ras
     assert rasa.received[-1]["message"] == "7"
 
 
-def test_a_message_of_another_channel_is_refused(sessions, rasa):  # noqa: F811
+def test_a_message_of_another_channel_is_refused(sessions, rasa):
     with pytest.raises(ValueError, match="telegram message given to the x pipeline"):
         run(make_pipeline(sessions, rasa).handle(InboundMessage(
             channel="telegram", platform_message_id="1", conversation_id="tg-1", sender_id="1", text="hi")))
 
 
-def test_a_case_opened_after_a_location_was_sent_gets_that_location(sessions, rasa):  # noqa: F811
+def test_a_case_opened_after_a_location_was_sent_gets_that_location(sessions, rasa):
     pipeline = make_pipeline(sessions, rasa)
     run(pipeline.handle(message(None, "t1", kind="location", lat=40.7, long=-74.0)))
     cases = CaseDesk(sessions, load_directory(), "America/New_York", transcript=writer_for(sessions))

@@ -1,7 +1,8 @@
 """The Telegram connector with the real python-telegram-bot against a local Bot API, and a local Rasa REST server.
 
-The whole assistant (real Rasa, actions, desk) is in test_telegram_e2e.py; these check the connector's own
-behaviour fast: updates in, exact messages out, duplicates, other kinds, buttons, splitting, 429, webhook.
+The whole assistant (real Rasa, actions, desk) is in tests/e2e/test_telegram_connector.py; these check the
+connector's own behaviour fast: updates in, exact messages out, duplicates, other kinds, buttons, splitting, 429,
+webhook.
 """
 
 from __future__ import annotations
@@ -12,19 +13,17 @@ import httpx
 import pytest
 from pydantic import SecretStr
 from sqlalchemy import select
-from typer.testing import CliRunner
 
 from connectors import replies
 from connectors.telegram.render import MAX_MESSAGE_CHARS, split_text
 from connectors.telegram.webhook import REJECTED_CONVERSATION, SECRET_HEADER
-from desk.cli import app
-from desk.stack import free_port
 from outbox.models import OutboxMessage
 from outbox.store import enqueue
 from settings import Settings
-from tests.connectors.pipeline_support import db_url, outbox, rasa, sessions, transcript  # noqa: F401
+from tests.connectors.pipeline_support import outbox, transcript
 from tests.connectors.telegram_support import running_connector, telegram_settings
 from tests.fakes.telegram_api import FakeTelegramApi
+from tests.support import free_port
 
 CHAT = 5550001
 
@@ -36,7 +35,7 @@ def fake():
 
 
 @pytest.fixture
-def settings(tmp_path, db_url, rasa, fake) -> Settings:  # noqa: F811
+def settings(tmp_path, db_url, rasa, fake) -> Settings:
     port = int(rasa.url.rsplit(":", 1)[1])
     return telegram_settings(Settings(data_dir=tmp_path, database_url=db_url, rasa_port=port), fake)
 
@@ -45,7 +44,7 @@ def texts(fake: FakeTelegramApi, chat: int = CHAT) -> list[str]:
     return [m.text for m in fake.sent_to(chat)]
 
 
-def test_a_question_is_answered_in_the_same_chat(settings, fake, sessions):  # noqa: F811
+def test_a_question_is_answered_in_the_same_chat(settings, fake, sessions):
     with running_connector(settings):
         fake.send_text(CHAT, "When is bulk pickup?")
         fake.send_text(CHAT + 1, "How do I get a library card?")
@@ -59,7 +58,7 @@ def test_a_question_is_answered_in_the_same_chat(settings, fake, sessions):  # n
     assert row.delivered_at is not None and row.platform_message_id == str(fake.sent_to(CHAT)[0].message_id)
 
 
-def test_a_redelivered_update_is_ignored(settings, fake, rasa):  # noqa: F811
+def test_a_redelivered_update_is_ignored(settings, fake, rasa):
     with running_connector(settings):
         update = fake.send_text(CHAT, "Is city hall open on Monday?")
         assert fake.wait_for(lambda: len(fake.sent) == 1, timeout=30)
@@ -72,7 +71,7 @@ def test_a_redelivered_update_is_ignored(settings, fake, rasa):  # noqa: F811
 
 
 @pytest.mark.parametrize("kind", ["photo", "sticker", "voice"])
-def test_photos_stickers_and_voice_get_a_polite_reply(settings, fake, rasa, kind):  # noqa: F811
+def test_photos_stickers_and_voice_get_a_polite_reply(settings, fake, rasa, kind):
     with running_connector(settings):
         getattr(fake, f"send_{kind}")(CHAT)
         assert fake.wait_for(lambda: len(fake.sent) == 1, timeout=30)
@@ -80,7 +79,7 @@ def test_photos_stickers_and_voice_get_a_polite_reply(settings, fake, rasa, kind
     assert rasa.received == []
 
 
-def test_a_location_is_kept_and_acknowledged(settings, fake, rasa, sessions):  # noqa: F811
+def test_a_location_is_kept_and_acknowledged(settings, fake, rasa, sessions):
     with running_connector(settings):
         fake.send_location(CHAT, 40.7128, -74.006)
         assert fake.wait_for(lambda: len(fake.sent) == 1, timeout=30)
@@ -91,7 +90,7 @@ def test_a_location_is_kept_and_acknowledged(settings, fake, rasa, sessions):  #
     assert transcript(sessions, f"tg-{CHAT}")[0].meta["location"] == {"lat": 40.7128, "long": -74.006}
 
 
-def test_buttons_become_an_inline_keyboard_and_a_press_sends_the_payload(settings, fake, rasa):  # noqa: F811
+def test_buttons_become_an_inline_keyboard_and_a_press_sends_the_payload(settings, fake, rasa):
     long_payload = '/choose_entry{"kb_entry_id":"demo-0002-with-a-rather-long-identifier-beyond-64-bytes"}'
     rasa.script["trash"] = [{"text": "Did you mean:", "buttons": [
         {"title": "Bulk pickup", "payload": long_payload},
@@ -112,7 +111,7 @@ def test_buttons_become_an_inline_keyboard_and_a_press_sends_the_payload(setting
     assert len(fake.callback_answers) == 1
 
 
-def test_a_long_answer_is_split_on_paragraphs_and_sentences(settings, fake, rasa, sessions):  # noqa: F811
+def test_a_long_answer_is_split_on_paragraphs_and_sentences(settings, fake, rasa, sessions):
     paragraph = " ".join(f"Sentence number {i} of the city's long answer." for i in range(60))
     long_answer = "\n\n".join([paragraph] * 4)  # about 11,000 characters
     rasa.script["tell me everything"] = [{"text": long_answer}]
@@ -138,9 +137,9 @@ def test_a_429_is_waited_out(settings, fake):
     assert [c for c, _ in fake.calls].count("sendMessage") == 5
 
 
-def test_sending_is_retried_with_backoff_and_a_poison_message_is_given_up(settings, fake, sessions):  # noqa: F811
+def test_sending_is_retried_with_backoff_and_a_poison_message_is_given_up(settings, fake, sessions):
     from outbox.sender import OutboxSender
-    from outbox.store import failed_messages
+    from outbox.store import failed_messages, requeue
 
     fake.fail_sends = True
     with running_connector(settings) as connector:
@@ -153,19 +152,18 @@ def test_sending_is_retried_with_backoff_and_a_poison_message_is_given_up(settin
     assert "500" in row.last_error or "Internal Server Error" in row.last_error
     assert fake.failed_send_attempts == 3 and fake.sent == []
     assert isinstance(connector.sender, OutboxSender)
-    # visible to people, and sent once the cause is gone
-    env = {"DATABASE_URL": settings.resolved_database_url, "CITYDESK_DATABASE_URL": settings.resolved_database_url}
-    listed = CliRunner().invoke(app, ["connector", "failed", "--json"], env=env)
-    [shown] = json.loads(listed.output.strip().splitlines()[-1])
-    assert (shown["id"], shown["attempts"], shown["text"]) == (row.id, 3, "You said: hello")
-    assert CliRunner().invoke(app, ["connector", "failed", "--retry", str(row.id)], env=env).exit_code == 0
+    # listed among the failed messages, and sent once the cause is gone and it is queued again (what
+    # `citydesk connector failed [--retry]` does: tests/desk/test_connector_cli.py)
+    [shown] = failed_messages(sessions)
+    assert (shown.id, shown.attempts, shown.text) == (row.id, 3, "You said: hello")
+    requeue(sessions, row.id)
     fake.fail_sends = False
     with running_connector(settings):
         assert fake.wait_for(lambda: outbox(sessions, f"tg-{CHAT}")[0].delivered_at, timeout=30)
     assert texts(fake) == ["You said: hello"]
 
 
-def test_staff_answers_from_the_outbox_are_delivered_once(settings, fake, sessions):  # noqa: F811
+def test_staff_answers_from_the_outbox_are_delivered_once(settings, fake, sessions):
     from datetime import UTC, datetime
 
     with sessions.begin() as session:
@@ -179,7 +177,7 @@ def test_staff_answers_from_the_outbox_are_delivered_once(settings, fake, sessio
     assert texts(fake) == ["CD-2026-000001: the pothole was filled.", "You said: thanks"]
 
 
-def test_webhook_mode_checks_the_secret(settings, fake, sessions, rasa):  # noqa: F811
+def test_webhook_mode_checks_the_secret(settings, fake, sessions, rasa):
     port = free_port()
     url = f"http://127.0.0.1:{port}/telegram/hook"
     hooked = settings.model_copy(update={"telegram_webhook_url": url, "telegram_webhook_port": port,

@@ -1,13 +1,15 @@
-"""A desk app on a fresh data folder with the demo knowledge base, served in-process."""
+"""A desk app on a fresh data folder with the demo knowledge base, served in-process; the internal API's token; the
+`citydesk` CLI run in-process on a fresh data folder, and its output as plain text."""
 
 from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 from desk.app import create_app
-from desk.stack import free_port
 from settings import DEMO_KB_FILE, Settings
+from tests.support import free_port
 
 
 @pytest.fixture(scope="module")
@@ -20,3 +22,23 @@ def desk_settings(tmp_path_factory) -> Settings:
 def client(desk_settings):
     with TestClient(create_app(desk_settings)) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def internal(client, desk_settings) -> dict[str, str]:
+    """The headers of a call to the internal API (the Rasa actions' token)."""
+    return {"Authorization": f"Bearer {desk_settings.resolved_internal_token}"}
+
+
+@pytest.fixture
+def runner(tmp_path, monkeypatch) -> CliRunner:
+    """typer's runner for `citydesk`; the data folder is tmp_path/data (CITYDESK_DATA_DIR), its database the default."""
+    monkeypatch.setenv("CITYDESK_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("CITYDESK_DATABASE_URL", raising=False)
+    return CliRunner()
+
+
+def flat(output: str) -> str:
+    """Rich wraps long lines to the terminal's width; compare text with single spaces."""
+    return " ".join(output.split())

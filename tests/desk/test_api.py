@@ -28,10 +28,11 @@ def test_health_counts_only_published_entries_as_answering(tmp_path):
     from fastapi.testclient import TestClient
 
     from desk.app import create_app
-    from desk.stack import free_port
     from knowledge_base.editor import EntryEditor
     from settings import Settings
-    from tests.conftest import SMALL_ENTRIES, write_jsonl
+    from tests.conftest import write_jsonl
+    from tests.knowledge_base.conftest import SMALL_ENTRIES
+    from tests.support import free_port
 
     seed = write_jsonl(tmp_path / "seed.jsonl", [e.model_dump(mode="json") for e in SMALL_ENTRIES])
     with TestClient(create_app(Settings(data_dir=tmp_path / "data", seed_kb_file=seed, answer_threshold=0.6,

@@ -154,7 +154,7 @@ def test_the_demo_message_set_is_valid_and_covers_every_route():
 
 
 def test_bot_eval_without_a_token_or_with_nothing_listening_is_a_clear_error(tmp_path, monkeypatch):
-    from desk.stack import free_port
+    from tests.support import free_port
 
     monkeypatch.delenv("CITYDESK_INTERNAL_TOKEN", raising=False)
     messages = tmp_path / "m.jsonl"

@@ -15,11 +15,6 @@ WATER_BILL = "my last water bill was $400, usually its like $90. what gives??"
 OFFERED = ["demo-0067", "demo-0062"]
 
 
-@pytest.fixture
-def internal(client, desk_settings) -> dict[str, str]:
-    return {"Authorization": f"Bearer {desk_settings.resolved_internal_token}"}
-
-
 def ask(client, internal, sender: str, **fields) -> dict:
     response = client.post("/api/messages", headers=internal,
                            json={"text": WATER_BILL, "conversation_id": sender, "intent": "ask_question", **fields})

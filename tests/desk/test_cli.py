@@ -5,27 +5,15 @@ from __future__ import annotations
 import json
 
 import pytest
-from typer.testing import CliRunner
 
 from desk.cli import app
-from tests.conftest import SMALL_ENTRIES, write_jsonl
+from tests.conftest import write_jsonl
+from tests.desk.conftest import flat
+from tests.knowledge_base.conftest import SMALL_ENTRIES
 
 CONTRACT_KEYS = {"n", "n_answerable", "n_unanswerable", "top1", "recall_at_3", "mrr", "auto_answer_rate",
                  "auto_answer_precision", "handoff_recall", "auroc", "department_accuracy", "latency_ms_p50",
                  "latency_ms_p95", "threshold", "clarify_rate", "clarify_hit_rate"}
-
-
-def flat(output: str) -> str:
-    """Rich wraps long lines to the terminal's width; compare text with single spaces."""
-    return " ".join(output.split())
-
-
-@pytest.fixture
-def runner(tmp_path, monkeypatch):
-    monkeypatch.setenv("CITYDESK_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.delenv("CITYDESK_DATABASE_URL", raising=False)
-    return CliRunner()
 
 
 @pytest.fixture

@@ -9,10 +9,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from desk.app import create_app
-from desk.stack import free_port
 from desk.web.auth import FORM_REJECTED
 from settings import DEMO_KB_FILE, Settings
 from tests.desk.inbox_support import CSRF, PASSWORD, add_users
+from tests.support import free_port
 
 ENTRY_ROWS = re.compile(r'<tr class="entry" data-entry="([^"]+)" data-state="([^"]+)"')
 VERSION_ROWS = re.compile(r'<tr class="version" data-version="(\d+)" data-state="([^"]+)"')

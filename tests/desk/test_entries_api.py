@@ -8,10 +8,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from desk.app import create_app
-from desk.stack import free_port
 from settings import Settings
-from tests.conftest import SMALL_ENTRIES, write_jsonl
+from tests.conftest import write_jsonl
 from tests.desk.inbox_support import CSRF, PASSWORD, add_users
+from tests.knowledge_base.conftest import SMALL_ENTRIES
+from tests.support import free_port
 
 POTHOLE = {"id": "t-pothole", "question": "How do I report a pothole?", "alt_questions": ["hole in the road"],
            "answer": "Report it on the Street Care page.", "department": "Public Works", "topic": "Streets",

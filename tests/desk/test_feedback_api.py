@@ -5,17 +5,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from database import create_db_engine, session_factory, upgrade
 from desk.api.internal_auth import MISSING, WRONG
 from knowledge_base.feedback import FeedbackRow, FeedbackStore
 
 VOTE = {"entry_id": "demo-0001", "entry_version": 1, "conversation_id": "web-fb-1", "channel": None,
         "helpful": False}
-
-
-@pytest.fixture
-def internal(client, desk_settings) -> dict[str, str]:
-    return {"Authorization": f"Bearer {desk_settings.resolved_internal_token}"}
 
 
 @pytest.fixture
@@ -86,10 +80,8 @@ def test_a_missing_field_is_422(client, internal):
     assert response.json()["detail"][0]["loc"] == ["body", "helpful"]
 
 
-def test_the_most_unhelpful_entries_come_first(tmp_path):
-    url = f"sqlite:///{tmp_path}/feedback.db"
-    upgrade(url)
-    store = FeedbackStore(session_factory(create_db_engine(url)))
+def test_the_most_unhelpful_entries_come_first(sessions):
+    store = FeedbackStore(sessions)
     votes = {"a": [False, False, True], "b": [False, False, False], "c": [True, True], "d": [False, True, True]}
     for entry_id, helpful in votes.items():
         for n, vote in enumerate(helpful):

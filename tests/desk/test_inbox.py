@@ -11,14 +11,15 @@ from fastapi.testclient import TestClient
 
 from database import upgrade
 from desk.app import create_app
-from desk.stack import free_port
 from desk.web.auth import FORM_REJECTED, LOGIN_FAILED, SESSION_COOKIE
 from handoff.directory import SLA
 from handoff.models import Case
 from handoff.service import SYSTEM, CaseDesk
 from outbox.store import waiting_for
 from settings import Settings
-from tests.desk.inbox_support import CSRF, PASSWORD, add_users, desk_at, now_minus, open_case
+from tests.desk.inbox_support import CSRF, PASSWORD, add_users, now_minus
+from tests.handoff.conftest import desk_at, open_case
+from tests.support import free_port
 
 ROWS = re.compile(r'<tr class="(case[^"]*)" data-case="([^"]+)" data-department="([^"]+)"')
 PUBLIC_WORKS_HEAD = "marcus.oyelaran@alderbrook.example"

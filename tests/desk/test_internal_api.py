@@ -23,11 +23,6 @@ INTERNAL_CALLS = [
 ]
 
 
-@pytest.fixture
-def internal(client, desk_settings) -> dict[str, str]:
-    return {"Authorization": f"Bearer {desk_settings.resolved_internal_token}"}
-
-
 @pytest.mark.parametrize(("method", "path", "kwargs"), INTERNAL_CALLS)
 def test_an_internal_endpoint_without_a_token_is_refused_with_a_clear_401(client, method, path, kwargs):
     response = client.request(method, path, **kwargs)

@@ -8,11 +8,9 @@ import pytest
 from typer.testing import CliRunner
 
 from desk.cli import app
-from tests.conftest import SMALL_ENTRIES, write_jsonl
-
-
-def flat(output: str) -> str:
-    return " ".join(output.split())
+from tests.conftest import write_jsonl
+from tests.desk.conftest import flat
+from tests.knowledge_base.conftest import SMALL_ENTRIES
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,11 @@ import pytest
 from typer.testing import CliRunner
 
 from desk.cli import app
-from desk.stack import Stack, free_port
+from desk.stack import Stack
 from settings import Settings
-from tests.conftest import SMALL_ENTRIES, write_jsonl
+from tests.conftest import write_jsonl
+from tests.knowledge_base.conftest import SMALL_ENTRIES
+from tests.support import free_port
 
 NEW = {"id": "t-pothole", "question": "How do I report a pothole?", "alt_questions": ["hole in the road"],
        "answer": "Report it on the Street Care page.", "department": "Public Works", "topic": "Streets"}

@@ -14,7 +14,6 @@ from pydantic import SecretStr
 from database import create_db_engine, session_factory
 from desk.api.deps import get_settings
 from desk.api.open311 import MAX_DESCRIPTION_CHARS
-from desk.stack import free_port
 from handoff.deadlines import describe_deadline
 from handoff.directory import SLA, default_directory
 from handoff.georeport import public_address
@@ -23,7 +22,9 @@ from handoff.routing import route_case
 from handoff.service import Actor, CaseDesk
 from outbox.store import waiting_for
 from settings import DEMO_KB_FILE, Settings
-from tests.conftest import REDACTOR, writer_for
+from tests.privacy.conftest import REDACTOR
+from tests.support import free_port
+from tests.transcripts.conftest import writer_for
 
 DIRECTORY = default_directory()
 CITY = "America/New_York"

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from desk.cli import app
 from privacy.evaluation import CorpusError, evaluate, load_corpus
-from tests.conftest import REDACTOR
+from tests.privacy.conftest import REDACTOR
 
 SMALL = [
     # a phone found, a name with no cue before it missed

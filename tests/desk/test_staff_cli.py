@@ -5,24 +5,21 @@ from __future__ import annotations
 import json
 
 import pytest
-from typer.testing import CliRunner
 
 from desk.cli import app
 from desk.cli.serve import ensure_demo_accounts, print_demo_accounts
 from desk.cli.staff import staff_accounts
 from settings import Settings
-from tests.desk.test_cli import flat
+from tests.desk.conftest import flat
 
 PASSWORD = "a long enough password"
 
 
 @pytest.fixture
-def runner(tmp_path, monkeypatch):
-    monkeypatch.setenv("CITYDESK_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.delenv("CITYDESK_DATABASE_URL", raising=False)
+def runner(runner, monkeypatch):
+    """The runner of tests/desk/conftest.py, with the password `staff add --password-env ROSA_PASSWORD` reads."""
     monkeypatch.setenv("ROSA_PASSWORD", PASSWORD)
-    return CliRunner()
+    return runner
 
 
 def listed(runner) -> list[dict]:

@@ -14,10 +14,10 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DatabaseError
 
 from desk.app import create_app
-from desk.stack import free_port
 from settings import Settings
 from tests.desk.inbox_support import CSRF, PASSWORD, add_users
 from tests.disclosure.disclosure_support import at, report, say
+from tests.support import free_port
 from transcripts.log_models import RedactionLogRow
 from transcripts.models import TranscriptRecord
 

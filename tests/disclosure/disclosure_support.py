@@ -8,8 +8,8 @@ from database import create_db_engine, session_factory
 from handoff.models import Case
 from handoff.service import Actor
 from settings import Settings
-from tests.conftest import writer_for
-from tests.desk.inbox_support import desk_at, open_case
+from tests.handoff.conftest import desk_at, open_case
+from tests.transcripts.conftest import writer_for
 from transcripts.writer import TranscriptWriter
 
 DAYS_AGO = 3

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from database import create_db_engine, session_factory, upgrade
+from database import create_db_engine, session_factory
 from disclosure.export import CSV_COLUMNS, csv_chunks, json_chunks
 from disclosure.public import Disclosure, DisclosureError, DisclosureFilter, build_disclosure, make_filter
 from disclosure.staff_review import TranscriptDesk
@@ -17,22 +17,8 @@ from handoff.directory import load_directory
 from handoff.service import Actor
 from knowledge_base.store import EntryRow
 from settings import Settings
-from tests.conftest import REDACTOR
 from tests.disclosure.disclosure_support import at, report, say
-
-
-@pytest.fixture
-def settings(tmp_path) -> Settings:
-    settings = Settings(data_dir=tmp_path)
-    upgrade(settings.resolved_database_url)
-    return settings
-
-
-@pytest.fixture
-def sessions(settings):
-    engine = create_db_engine(settings.resolved_database_url)
-    yield session_factory(engine)
-    engine.dispose()
+from tests.privacy.conftest import REDACTOR
 
 
 def disclosure(settings: Settings, sessions, delay_hours: float = 24) -> Disclosure:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from desk.bot_model import ensure_trained
-from desk.stack import Stack, free_port
+from desk.stack import Stack
 from settings import DEMO_KB_FILE, Settings
+from tests.support import free_port
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import pytest
 
 from desk.stack import Stack
 from settings import DEMO_KB_FILE
-from tests.conftest import writer_for
+from tests.transcripts.conftest import writer_for
 
 pytestmark = pytest.mark.e2e
 

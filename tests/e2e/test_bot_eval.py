@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from desk.bot_eval import REPORT_KEYS, ROUTES
 from desk.cli import app
+from tests.desk.conftest import flat
 
 pytestmark = pytest.mark.e2e
 
@@ -22,10 +23,6 @@ MESSAGES = [
     # expected to be answered, but it is small talk: one wrong route, not an automatic answer
     {"text": "thanks a lot", "route": "answer", "expected_ids": ["demo-0001"]},
 ]
-
-
-def flat(output: str) -> str:
-    return " ".join(output.split())
 
 
 @pytest.fixture

@@ -64,8 +64,9 @@ def test_none_of_these_hands_the_original_question_to_a_person(stack):
     number = metadata["custom"]["citydesk"]["case_id"]
     assert text_element["text"].startswith("I've passed this to ")
     assert f"as case {number}." in text_element["text"]
+    # a plain information question: a simple case (3 hours), not an official's review
     assert query(stack, "SELECT description, sla FROM cases WHERE service_request_id = ?", number) == [
-        (AMBIGUOUS, "review")]
+        (AMBIGUOUS, "simple")]
 
 
 def test_an_automatic_answer_carries_its_entry_as_metadata_and_the_web_chat_never_shows_it(stack):

@@ -15,8 +15,9 @@ import httpx
 import pytest
 
 from desk.bot_model import ensure_trained
-from desk.stack import Stack, free_port
+from desk.stack import Stack
 from settings import DEMO_KB_FILE, PROJECT_ROOT, Settings
+from tests.support import free_port
 from transcripts.pseudonyms import pseudonym
 
 CORPUS = PROJECT_ROOT / "privacy" / "data" / "pii_corpus.jsonl"

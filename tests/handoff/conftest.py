@@ -1,4 +1,5 @@
-"""Hand-off fixtures: a fake clock, a case desk on a fresh migrated SQLite file, small directories."""
+"""Hand-off fixtures: a fake clock, a case desk on a fresh migrated SQLite file, small directories, the category
+classifier; cases opened at a given moment for the tests of the layers above (disclosure, desk, browser)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from database import create_db_engine, session_factory, upgrade
-from handoff.directory import Category, Department, Directory, Person, default_directory
+from database import create_db_engine, session_factory
+from handoff.categories import CategoryClassifier
+from handoff.directory import SLA, Category, Department, Directory, Person, default_directory, load_directory
+from handoff.models import Case
+from handoff.routing import route_case
 from handoff.service import CaseDesk
-from tests.conftest import writer_for
+from settings import Settings
+from tests.knowledge_base.conftest import embedder, make_kb, small_kb  # noqa: F401  (fixtures of these tests)
+from tests.transcripts.conftest import writer_for
 
 CITY_TIMEZONE = "America/New_York"
 # A Monday afternoon in the city (14:00 UTC = 9:00 AM EST).
@@ -51,16 +57,30 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def sessions(tmp_path):
-    url = f"sqlite:///{tmp_path}/cases.db"
-    upgrade(url)
-    engine = create_db_engine(url)
-    yield session_factory(engine)
-    engine.dispose()
-
-
-@pytest.fixture
 def desk(sessions, clock) -> CaseDesk:
     """A case desk on the city's real directory (handoff/departments.yml)."""
     return CaseDesk(sessions, default_directory(), CITY_TIMEZONE, transcript=writer_for(sessions, clock=clock),
                     clock=clock)
+
+
+@pytest.fixture(scope="module")
+def classifier(embedder) -> CategoryClassifier:  # noqa: F811
+    return CategoryClassifier(default_directory(), embedder)
+
+
+def desk_at(settings: Settings, moment: datetime) -> CaseDesk:
+    """A case desk on the settings' database whose clock stands at `moment`: cases opened in the past."""
+    sessions = session_factory(create_db_engine(settings.resolved_database_url))
+    return CaseDesk(sessions, load_directory(settings.directory_file), settings.city_timezone,
+                    transcript=writer_for(sessions, clock=lambda: moment), clock=lambda: moment)
+
+
+def open_case(cases: CaseDesk, *, category: str | None, text: str, conversation_id: str,
+              sla: SLA = SLA.SIMPLE, address: str | None = None, department: str | None = None) -> Case:
+    """A case routed the way the hand-off routes it: by category, else to `department` as the entries say."""
+    directory: Directory = cases.directory
+    found = directory.category(category) if category else None
+    matches = [(directory.department(department).name, 0.9)] if department else []
+    return cases.open_case(description=text, channel="web", conversation_id=conversation_id, sla=sla,
+                           assignment=route_case(directory=directory, category=found, entry_matches=matches),
+                           category=found, address=address)

@@ -4,13 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from handoff.categories import MIN_SIMILARITY, CategoryClassifier
+from handoff.categories import MIN_SIMILARITY
 from handoff.directory import default_directory
-
-
-@pytest.fixture(scope="module")
-def classifier(embedder) -> CategoryClassifier:
-    return CategoryClassifier(default_directory(), embedder)
 
 
 @pytest.mark.parametrize(("text", "code"), [

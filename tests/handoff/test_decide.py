@@ -99,10 +99,39 @@ def test_far_from_every_entry_but_describing_a_category_is_a_case_of_the_categor
         Route.CASE, "describes a noise problem", sla=SLA.REVIEW, category=NOISE_REVIEW)
 
 
-def test_a_city_question_the_knowledge_base_cannot_answer_is_a_review_case():
-    expected = Decision(Route.CASE, "a city question the knowledge base cannot answer", sla=SLA.REVIEW)
-    assert route(intent="ask_question", best_confidence=OUT_OF_SCOPE_BELOW) == expected
-    assert route(intent=None, best_confidence=0.59) == expected
+QUESTIONS = ["can I appeal a parking ticket if the sign was hidden", "When does the pool open for the summer?",
+             "how long after a storm do i have to clear my walk", "I was wondering whether the dump takes tires",
+             "Can someone tell me who collects the recycling fees?",
+             "which day does the garbage truck come to birchwood lane? just moved in",
+             "thinking about getting a kayak permit, what are the rules", "are bonfires allowed on the beach"]
+MATTERS = ["The tax office sent my bill to the wrong owner. I need someone to fix the record.",
+           "my last water bill was $400, usually its like $90. what gives??",
+           "can somebody from the library call me back about a book I returned",
+           "I applied for a fence permit 6 weeks ago and nobody has responded, I'd like someone to look into it",
+           "The bus was 40 minutes late again. Why?"]
+
+
+@pytest.mark.parametrize("intent", ["ask_question", None, "nlu_fallback"])
+@pytest.mark.parametrize("text", QUESTIONS)
+def test_a_city_question_the_knowledge_base_cannot_answer_is_a_simple_case(intent, text):
+    expected = Decision(Route.CASE, "a city question the knowledge base cannot answer", sla=SLA.SIMPLE)
+    assert route(intent=intent, text=text, best_confidence=OUT_OF_SCOPE_BELOW) == expected
+    assert route(intent=intent, text=text, best_confidence=0.59) == expected
+
+
+@pytest.mark.parametrize("intent", ["ask_question", None, "nlu_fallback"])
+@pytest.mark.parametrize("text", MATTERS)
+def test_a_complaint_or_a_request_for_someone_to_act_is_a_review_case(intent, text):
+    assert route(intent=intent, text=text, best_confidence=0.5) == Decision(
+        Route.CASE, "a city matter for an official to look into", sla=SLA.REVIEW)
+
+
+def test_a_statement_is_a_question_when_rasa_read_it_as_one_and_reviewed_when_unclassified():
+    for text in ("need info on the composting workshops", "I was charged twice for the same water bill this month",
+                 "had my car towed from outside my own house, where the sign is hidden"):
+        assert route(intent="ask_question", text=text).sla == SLA.SIMPLE
+        assert route(intent=None, text=text).sla == SLA.REVIEW
+        assert route(intent="nlu_fallback", text=text).sla == SLA.REVIEW
 
 
 def test_a_category_of_the_emergency_class_makes_an_emergency():
@@ -134,8 +163,11 @@ def test_an_answer_emergency_case_intent_or_out_of_scope_intent_comes_before_a_c
     assert route(intent="out_of_scope", options=OPTIONS).route == Route.OUT_OF_SCOPE
 
 
-def test_none_of_the_entries_offered_hands_the_message_off_as_a_review_case_or_its_category_class():
-    assert route(best_confidence=0.55, declined=True) == Decision(
+def test_none_of_the_entries_offered_hands_the_message_off_by_what_it_is_or_its_category_class():
+    # the bot sends a declined message without an intent: its form decides
+    assert route(intent=None, text=QUESTIONS[0], best_confidence=0.55, declined=True) == Decision(
+        Route.CASE, "none of the entries offered fits", sla=SLA.SIMPLE)
+    assert route(intent=None, text=MATTERS[1], best_confidence=0.55, declined=True) == Decision(
         Route.CASE, "none of the entries offered fits", sla=SLA.REVIEW)
     assert route(best_confidence=0.55, declined=True, category=POTHOLE) == Decision(
         Route.CASE, "none of the entries offered fits", sla=SLA.SIMPLE, category=POTHOLE)

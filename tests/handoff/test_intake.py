@@ -6,23 +6,17 @@ from datetime import timedelta
 
 import pytest
 
-from handoff.categories import CategoryClassifier
 from handoff.decide import Route
 from handoff.directory import SLA, default_directory
 from handoff.intake import IncomingMessage, Intake
 from outbox.store import waiting_for
-from tests.conftest import SMALL_ENTRIES
 from tests.handoff.conftest import START
+from tests.knowledge_base.conftest import SMALL_ENTRIES
 
 CONVERSATION = "web-intake"
 
 
 OUT_OF_SCOPE_BELOW = 0.35
-
-
-@pytest.fixture(scope="module")
-def classifier(embedder) -> CategoryClassifier:
-    return CategoryClassifier(default_directory(), embedder)
 
 
 @pytest.fixture
@@ -54,21 +48,21 @@ def test_an_address_the_channel_gives_wins_over_one_in_the_text(intake):
                                                                            -71.2)
 
 
-def test_an_unanswerable_city_question_becomes_a_review_case_for_the_best_entries_department(make_kb, classifier,
+def test_an_unanswerable_city_question_becomes_a_simple_case_for_the_best_entries_department(make_kb, classifier,
                                                                                             desk):
     # a demanding threshold: the parking entry comes close, but not close enough to answer an appeal
     intake = Intake(knowledge_base=make_kb(SMALL_ENTRIES, threshold=0.95), classifier=classifier, cases=desk,
                     out_of_scope_below=OUT_OF_SCOPE_BELOW)
     outcome = intake.handle(message("can I appeal a parking ticket if the sign was hidden", intent="ask_question"))
     assert OUT_OF_SCOPE_BELOW <= outcome.answer.confidence < 0.95
-    assert (outcome.decision.route, outcome.decision.sla, outcome.decision.category) == (Route.CASE, SLA.REVIEW, None)
+    assert (outcome.decision.route, outcome.decision.sla, outcome.decision.category) == (Route.CASE, SLA.SIMPLE, None)
     assert outcome.answer.entry is None
     assert outcome.answer.results[0].entry.id == "t-ticket"
     case = desk.get(outcome.case.service_request_id)
-    assert (case.agency_responsible, case.sla, case.service_code, case.address) == ("parking", "review", None, None)
+    assert (case.agency_responsible, case.sla, case.service_code, case.address) == ("parking", "simple", None, None)
     assert case.routing_reason == "best-matching knowledge base entries"
-    # 9:00 AM on Monday in the city: 9:00 AM on Thursday
-    assert case.expected_datetime == START + timedelta(days=3)
+    # a plain information question: 3 hours, not an official's 3-day review
+    assert case.expected_datetime == START + timedelta(hours=3)
 
 
 def test_an_emergency_opens_a_flagged_case_and_alerts_the_duty_officer(intake, desk):

@@ -1,4 +1,5 @@
-"""CaseDesk on a real migrated SQLite file: the procedure's states, history, outbox, isolation, escalation."""
+"""CaseDesk on a real migrated SQLite file: the procedure's states, history, outbox, isolation, escalation, and the
+records cases write into the citizen's conversation."""
 
 from __future__ import annotations
 
@@ -7,14 +8,18 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 
 from handoff.directory import SLA, default_directory
 from handoff.models import Case
 from handoff.routing import route_case
 from handoff.service import MAX_STAFF_TEXT_CHARS, SYSTEM, Actor, CaseDesk, CaseError
 from outbox.store import mark_fetched, waiting_for
-from tests.conftest import writer_for
 from tests.handoff.conftest import CITY_TIMEZONE, START, FakeClock
+from tests.transcripts.conftest import writer_for
+from transcripts.chain import verify
+from transcripts.models import TranscriptRecord
+from transcripts.writer import TranscriptWriter
 
 CITY_ZONE = ZoneInfo(CITY_TIMEZONE)
 
@@ -259,3 +264,24 @@ def test_an_emergency_case_notifies_the_duty_officer(desk):
 def test_an_ordinary_case_does_not_notify_the_duty_officer(desk):
     open_pothole(desk)
     assert waiting_for(desk.sessions, channel="email", conversation_id=DIRECTORY.duty_officer.email) == []
+
+
+def test_cases_write_their_notices_and_staff_answers_into_the_conversation(sessions):
+    desk = CaseDesk(sessions, default_directory(), "America/New_York",
+                    transcript=TranscriptWriter(sessions, redact=str))
+    assignment = route_case(directory=desk.directory, category=desk.directory.category("pothole"), entry_matches=[])
+    case = desk.open_case(description="pothole at 12 Oak St", channel="telegram", conversation_id="tg-5",
+                          sla=SLA.SIMPLE, assignment=assignment)
+    officer = Actor("pat", role="staff", department=case.agency_responsible)
+    desk.reply(service_request_id=case.service_request_id, actor=officer, text="Fixed this morning.")
+    desk.close(service_request_id=case.service_request_id, actor=officer)
+    with sessions() as session:
+        rows = list(session.scalars(select(TranscriptRecord).where(TranscriptRecord.conversation_id == "tg-5")
+                                    .order_by(TranscriptRecord.id)))
+    assert [(r.author_role, r.author) for r in rows] == [("system", None), ("staff", "pat"), ("system", None)]
+    assert rows[0].public_text.startswith(f"Case {case.service_request_id} opened for Public Works (simple), "
+                                          "expected by 2026-")
+    assert rows[1].public_text == f"{case.service_request_id}: Fixed this morning."
+    assert rows[2].public_text == f"Case {case.service_request_id} closed."
+    assert {r.case_id for r in rows} == {case.service_request_id}
+    assert verify(sessions).ok

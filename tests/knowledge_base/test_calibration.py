@@ -8,8 +8,8 @@ from knowledge_base import calibration
 from knowledge_base.calibration import ANSWERABLE, IN_DOMAIN, Outcome, bank_questions, choose_threshold
 from knowledge_base.embedder import DEFAULT_MODEL
 from knowledge_base.factory import build_knowledge_base
-from tests.conftest import SMALL_ENTRIES
 from tests.knowledge_base.calibration_kb import ENTRIES, HELD_OUT
+from tests.knowledge_base.conftest import SMALL_ENTRIES
 
 TARGET = 0.97
 

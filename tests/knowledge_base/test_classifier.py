@@ -8,8 +8,8 @@ import pytest
 from knowledge_base import ranking
 from knowledge_base.classifier import MIN_MEDIAN_PHRASINGS, EntryClassifier
 from knowledge_base.search.protocol import IndexedEntry
-from tests.conftest import SMALL_ENTRIES
 from tests.knowledge_base.calibration_kb import ENTRIES, HELD_OUT
+from tests.knowledge_base.conftest import SMALL_ENTRIES
 
 
 def indexed(entries, embedder) -> list[IndexedEntry]:

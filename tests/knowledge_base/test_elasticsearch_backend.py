@@ -32,8 +32,8 @@ from knowledge_base.search.elasticsearch import (
 )
 from knowledge_base.search.embedded import BM25_WEIGHTS, EmbeddedBackend
 from settings import Settings
-from tests.conftest import SMALL_ENTRIES
 from tests.fakes.elasticsearch_api import FakeElasticsearch
+from tests.knowledge_base.conftest import SMALL_ENTRIES
 from tests.knowledge_base.search_conformance import (
     ANIMALS,
     CORPUS,

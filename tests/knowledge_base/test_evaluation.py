@@ -12,7 +12,8 @@ from knowledge_base.evaluation import Question, evaluate, evaluate_files, read_q
 from knowledge_base.importer import EntryFileError
 from knowledge_base.search.protocol import SearchHit
 from knowledge_base.service import Answer
-from tests.conftest import SMALL_ENTRIES, write_jsonl
+from tests.conftest import write_jsonl
+from tests.knowledge_base.conftest import SMALL_ENTRIES
 
 CONTRACT_KEYS = {"n", "n_answerable", "n_unanswerable", "top1", "recall_at_3", "mrr", "auto_answer_rate",
                  "auto_answer_precision", "handoff_recall", "auroc", "department_accuracy", "latency_ms_p50",

@@ -7,11 +7,10 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from database import create_db_engine, session_factory, upgrade
 from knowledge_base.embedder import DEFAULT_MODEL
 from knowledge_base.gaps import GapFinder, Question, gaps_of, group
 from knowledge_base.store import EmbeddingCache
-from tests.conftest import REDACTOR
+from tests.privacy.conftest import REDACTOR
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 # (text, minutes after T0)
@@ -31,10 +30,8 @@ MESSAGES = [
 
 
 @pytest.fixture
-def cache(tmp_path) -> EmbeddingCache:
-    url = f"sqlite:///{tmp_path}/gaps.db"
-    upgrade(url)
-    return EmbeddingCache(session_factory(create_db_engine(url)), DEFAULT_MODEL)
+def cache(sessions) -> EmbeddingCache:
+    return EmbeddingCache(sessions, DEFAULT_MODEL)
 
 
 @pytest.fixture

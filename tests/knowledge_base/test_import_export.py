@@ -11,7 +11,7 @@ from knowledge_base.entry import Entry
 from knowledge_base.exporter import render, write_entries
 from knowledge_base.importer import EntryFileError, join_alt_questions, read_entries, split_alt_questions
 from knowledge_base.store import UpsertReport
-from tests.conftest import SMALL_ENTRIES
+from tests.knowledge_base.conftest import SMALL_ENTRIES
 
 TRICKY = [
     Entry(id="x-quotes", question='What does "bulk" mean, exactly?',

@@ -10,7 +10,7 @@ from knowledge_base.entry import Entry
 from knowledge_base.lifecycle import EntryError, EntryNotFound, InvalidTransition, VersionNotFound
 from knowledge_base.search import Filters
 from knowledge_base.store import EntryStore
-from tests.conftest import SMALL_ENTRIES
+from tests.knowledge_base.conftest import SMALL_ENTRIES
 
 POTHOLE = Entry(id="t-pothole", question="How do I report a pothole?", alt_questions=("hole in the road",),
                 answer="Report it on the Street Care page.", department="Public Works", topic="Streets")

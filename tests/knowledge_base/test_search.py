@@ -10,7 +10,7 @@ from knowledge_base.entry import Entry
 from knowledge_base.search import Filters, IndexedEntry
 from knowledge_base.search.embedded import EmbeddedBackend
 from knowledge_base.search.fusion import VOTE_SIZE, evidence_weights, vote
-from tests.conftest import SMALL_ENTRIES
+from tests.knowledge_base.conftest import SMALL_ENTRIES
 
 BY_ID = {e.id: e for e in SMALL_ENTRIES}
 ALL_IDS = set(BY_ID)

@@ -7,31 +7,19 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import text as sql
 
-from database import create_db_engine, session_factory, upgrade
+from database import create_db_engine, session_factory
 from knowledge_base import ranking
 from knowledge_base.embedder import DEFAULT_MODEL
 from knowledge_base.entry import Entry
 from knowledge_base.factory import build_knowledge_base
 from knowledge_base.lifecycle import EntryError
 from knowledge_base.store import EmbeddingCache, EntryStore, UpsertReport
-from tests.conftest import SMALL_ENTRIES
+from tests.knowledge_base.conftest import SMALL_ENTRIES
 
 A = Entry(id="a", question="Where is City Hall?", alt_questions=("city hall address",), answer="1 Main St.",
           department="Clerk", topic="Visiting", category="Information", url="https://example.org/a")
 B = Entry(id="b", question="When is the pool open?", answer="9 to 5.", department="Parks", language="en")
 C = Entry(id="c", question="¿Dónde está el ayuntamiento?", answer="Calle Mayor 1.", language="es")
-
-
-@pytest.fixture
-def db_url(tmp_path):
-    url = f"sqlite:///{tmp_path}/store.db"
-    upgrade(url)
-    return url
-
-
-@pytest.fixture
-def sessions(db_url):
-    return session_factory(create_db_engine(db_url))
 
 
 @pytest.fixture

@@ -5,19 +5,14 @@ from __future__ import annotations
 import multiprocessing
 import sqlite3
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import DatabaseError
-from typer.testing import CliRunner
 
-from database import create_db_engine, session_factory, upgrade
-from desk.cli import app
-from handoff.directory import SLA, default_directory
-from handoff.routing import route_case
-from handoff.service import Actor, CaseDesk
-from settings import Settings
-from tests.conftest import writer_for
+from database import create_db_engine, session_factory
+from tests.transcripts.conftest import tamper, write_conversation, writer_for
 from transcripts.chain import verify
 from transcripts.models import TranscriptOriginal, TranscriptRecord
 from transcripts.writer import TranscriptError, TranscriptWriter
@@ -29,17 +24,9 @@ def shout(text: str) -> str:
 
 
 @pytest.fixture
-def db_path(tmp_path):
-    path = tmp_path / "citydesk.db"
-    upgrade(f"sqlite:///{path}")
-    return path
-
-
-@pytest.fixture
-def sessions(db_path):
-    engine = create_db_engine(f"sqlite:///{db_path}")
-    yield session_factory(engine)
-    engine.dispose()
+def db_path(db_url) -> Path:
+    """The file of the test's database (tests/conftest.py), for sqlite3 and for other processes."""
+    return Path(db_url.removeprefix("sqlite:///"))
 
 
 @pytest.fixture
@@ -47,27 +34,9 @@ def writer(sessions) -> TranscriptWriter:
     return TranscriptWriter(sessions, redact=shout, clock=lambda: datetime(2026, 11, 23, 14, 0, 0, 123456, UTC))
 
 
-def write_conversation(writer: TranscriptWriter) -> None:
-    writer.append(channel="telegram", conversation_id="tg-1", author_role="citizen", text="when is bulky pickup?",
-                  platform_message_id="77")
-    writer.append(channel="telegram", conversation_id="tg-1", author_role="bot", text="Bulky items go on Mondays.",
-                  entry_id="waste-bulky", entry_version=3)
-    writer.append(channel="telegram", conversation_id="tg-1", author_role="citizen", text="thanks, I'm Ann Lee")
-
-
 def records(sessions) -> list[TranscriptRecord]:
     with sessions() as session:
         return list(session.scalars(select(TranscriptRecord).order_by(TranscriptRecord.id)))
-
-
-def tamper(db_path, sql: str, *parameters) -> None:
-    """What an intruder with the database file could do: drop the guard triggers and change rows."""
-    connection = sqlite3.connect(db_path)
-    connection.execute("DROP TRIGGER IF EXISTS transcript_records_no_update")
-    connection.execute("DROP TRIGGER IF EXISTS transcript_records_no_delete")
-    connection.execute(sql, parameters)
-    connection.commit()
-    connection.close()
 
 
 def test_each_record_links_to_the_one_before_and_keeps_every_field(writer, sessions):
@@ -183,39 +152,3 @@ def test_writers_in_several_processes_keep_one_unbroken_chain(db_path, sessions)
     assert [w.exitcode for w in workers] == [0, 0, 0]
     result = verify(sessions)
     assert result.ok and result.checked == 120
-
-
-def test_cases_write_their_notices_and_staff_answers_into_the_conversation(sessions):
-    desk = CaseDesk(sessions, default_directory(), "America/New_York",
-                    transcript=TranscriptWriter(sessions, redact=str))
-    assignment = route_case(directory=desk.directory, category=desk.directory.category("pothole"), entry_matches=[])
-    case = desk.open_case(description="pothole at 12 Oak St", channel="telegram", conversation_id="tg-5",
-                          sla=SLA.SIMPLE, assignment=assignment)
-    officer = Actor("pat", role="staff", department=case.agency_responsible)
-    desk.reply(service_request_id=case.service_request_id, actor=officer, text="Fixed this morning.")
-    desk.close(service_request_id=case.service_request_id, actor=officer)
-    rows = [r for r in records(sessions) if r.conversation_id == "tg-5"]
-    assert [(r.author_role, r.author) for r in rows] == [("system", None), ("staff", "pat"), ("system", None)]
-    assert rows[0].public_text.startswith(f"Case {case.service_request_id} opened for Public Works (simple), "
-                                          "expected by 2026-")
-    assert rows[1].public_text == f"{case.service_request_id}: Fixed this morning."
-    assert rows[2].public_text == f"Case {case.service_request_id} closed."
-    assert {r.case_id for r in rows} == {case.service_request_id}
-    assert verify(sessions).ok
-
-
-def test_the_verify_command_names_the_first_broken_record(tmp_path):
-    settings = Settings(data_dir=tmp_path)
-    upgrade(settings.resolved_database_url)
-    engine = create_db_engine(settings.resolved_database_url)
-    write_conversation(TranscriptWriter(session_factory(engine), redact=str))
-    engine.dispose()
-    runner = CliRunner()
-    whole = runner.invoke(app, ["transcripts", "verify", "--data-dir", str(tmp_path)])
-    assert whole.exit_code == 0, whole.output
-    assert "3 records" in whole.output
-    tamper(settings.resolved_database_url.split("///", 1)[1],
-           "UPDATE transcript_records SET author_role = 'staff' WHERE id = 2")
-    broken = runner.invoke(app, ["transcripts", "verify", "--data-dir", str(tmp_path), "--json"])
-    assert broken.exit_code == 1
-    assert '"first_broken_id": 2' in broken.output

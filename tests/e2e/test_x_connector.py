@@ -32,9 +32,8 @@ from handoff.models import Case
 from handoff.service import Actor, CaseDesk
 from outbox.models import OutboxMessage
 from settings import DEMO_KB_FILE, PROJECT_ROOT, Settings
-from tests.conftest import writer_for
-from tests.e2e.conftest import stack  # noqa: F401  (the module's assistant stack)
 from tests.fakes.x_api import FakeXApi
+from tests.transcripts.conftest import writer_for
 
 pytestmark = pytest.mark.e2e
 
@@ -51,7 +50,7 @@ def fake_x():
 
 
 @pytest.fixture(scope="module")
-def x_settings(stack, fake_x) -> Settings:  # noqa: F811
+def x_settings(stack, fake_x) -> Settings:
     return stack.settings.model_copy(update={
         "x_api_key": SecretStr("key"), "x_api_secret": SecretStr("secret"), "x_access_token": SecretStr("token"),
         "x_access_token_secret": SecretStr("token-secret"), "x_base_url": fake_x.base_url, "x_account_id": None})

@@ -24,15 +24,15 @@ from sqlalchemy import select
 
 import database
 from connectors.models import InboundRecord
-from desk.stack import child_environment, free_port
+from desk.stack import child_environment
 from handoff.directory import load_directory
 from handoff.models import Case
 from handoff.service import Actor, CaseDesk
 from outbox.models import OutboxMessage
 from settings import DEMO_KB_FILE, PROJECT_ROOT
-from tests.conftest import writer_for
-from tests.e2e.conftest import stack  # noqa: F401  (the module's assistant stack)
 from tests.fakes.telegram_api import FakeTelegramApi
+from tests.support import free_port
+from tests.transcripts.conftest import writer_for
 from transcripts.models import TranscriptRecord
 
 pytestmark = pytest.mark.e2e
@@ -49,12 +49,12 @@ def fake():
 
 
 @pytest.fixture(scope="module")
-def sessions(stack):  # noqa: F811
+def sessions(stack):
     return database.session_factory(database.create_db_engine(stack.settings.resolved_database_url))
 
 
 @contextmanager
-def connector_process(stack, fake: FakeTelegramApi, log: Path, **env: str):  # noqa: F811
+def connector_process(stack, fake: FakeTelegramApi, log: Path, **env: str):
     """`python -m desk.cli connector telegram` (what `citydesk connector telegram` runs) against the local Bot API."""
     environment = {**child_environment(stack.settings), "TELEGRAM_BOT_TOKEN": fake.token,
                    "TELEGRAM_BASE_URL": fake.bot_base_url, **env}
@@ -95,7 +95,7 @@ def records(sessions, conversation_id: str) -> list[TranscriptRecord]:
                                     .order_by(TranscriptRecord.id)))
 
 
-def test_a_question_gets_the_right_answer_in_the_right_chat(stack, fake, sessions, tmp_path):  # noqa: F811
+def test_a_question_gets_the_right_answer_in_the_right_chat(stack, fake, sessions, tmp_path):
     chat, other = next(_chats), next(_chats)
     with connector_process(stack, fake, tmp_path / "connector.log"):
         fake.send_text(chat, "hi, how can i get a library card?")
@@ -107,7 +107,7 @@ def test_a_question_gets_the_right_answer_in_the_right_chat(stack, fake, session
     assert roles[0] == ("citizen", "telegram") and all(role == ("bot", "telegram") for role in roles[1:])
 
 
-def test_a_crash_after_recording_before_sending_yields_exactly_one_answer(stack, fake, sessions, tmp_path):  # noqa: F811
+def test_a_crash_after_recording_before_sending_yields_exactly_one_answer(stack, fake, sessions, tmp_path):
     chat = next(_chats)
     log = tmp_path / "connector.log"
     fake.fail_sends = True
@@ -131,7 +131,7 @@ def test_a_crash_after_recording_before_sending_yields_exactly_one_answer(stack,
     assert len(citizen) == 1
 
 
-def test_a_crash_before_the_assistant_answered_yields_exactly_one_answer(stack, fake, sessions, tmp_path):  # noqa: F811
+def test_a_crash_before_the_assistant_answered_yields_exactly_one_answer(stack, fake, sessions, tmp_path):
     chat = next(_chats)
     log = tmp_path / "connector.log"
     with connector_process(stack, fake, log, CITYDESK_RASA_PORT=str(free_port())) as process:
@@ -151,7 +151,7 @@ def test_a_crash_before_the_assistant_answered_yields_exactly_one_answer(stack, 
     assert len(texts(fake, chat)) == len([r for r in records(sessions, f"tg-{chat}") if r.author_role == "bot"])
 
 
-def test_a_staff_answer_reaches_the_telegram_chat_once(stack, fake, sessions, tmp_path):  # noqa: F811
+def test_a_staff_answer_reaches_the_telegram_chat_once(stack, fake, sessions, tmp_path):
     chat = next(_chats)
     with connector_process(stack, fake, tmp_path / "connector.log"):
         fake.send_text(chat, "There's a huge pothole on Main St near 5th, nearly wrecked my bike")
@@ -169,7 +169,7 @@ def test_a_staff_answer_reaches_the_telegram_chat_once(stack, fake, sessions, tm
     assert texts(fake, chat)[before:] == [f"{case.service_request_id}: A crew will fill it tomorrow morning."]
 
 
-def test_the_web_chat_is_recorded_and_a_repeated_message_id_is_answered_once(stack, sessions):  # noqa: F811
+def test_the_web_chat_is_recorded_and_a_repeated_message_id_is_answered_once(stack, sessions):
     url = f"{stack.settings.desk_url}/api/chat"
     body = {"sender": "web-e2e-pipeline", "message": "How do I get a library card?", "message_id": "m-1"}
     first = httpx.post(url, json=body, timeout=120)

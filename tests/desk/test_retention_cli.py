@@ -1,6 +1,6 @@
-"""Retention removes every old copy of citizens' text (originals, closed cases, history, outbox, decisions, inbound)
-and keeps open cases, pending replies and what statistics and de-duplication need; it logs each run per kind and
-leaves the public record whole. The export command writes what the API serves."""
+"""`citydesk transcripts apply-retention` removes every old copy of citizens' text (originals, closed cases, history,
+outbox, decisions, inbound) and keeps open cases, pending replies and what statistics and de-duplication need; it
+logs each run per kind and leaves the public record whole. `citydesk transcripts export` writes what the API serves."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from connectors.dedupe import claim
 from connectors.message import InboundMessage
 from connectors.models import InboundRecord
-from database import create_db_engine, session_factory, upgrade
+from database import upgrade
 from database.migrate import alembic_config
 from desk.cli import app
 from disclosure.staff_review import RedactionRefused, TranscriptDesk
@@ -29,9 +29,9 @@ from outbox.models import OutboxMessage, OutboxState
 from outbox.store import enqueue, mark_fetched
 from privacy import REMOVED_TEXT
 from settings import Settings
-from tests.conftest import REDACTOR
-from tests.desk.inbox_support import desk_at, open_case
 from tests.disclosure.disclosure_support import at, report, say
+from tests.handoff.conftest import desk_at, open_case
+from tests.privacy.conftest import REDACTOR
 from transcripts.log_models import RetentionRun
 from transcripts.models import TranscriptOriginal, TranscriptRecord
 
@@ -41,6 +41,7 @@ SUPERVISOR = Actor("sam", "supervisor")
 
 @pytest.fixture
 def settings(tmp_path, monkeypatch) -> Settings:
+    """The commands' settings come from the environment and --data-dir; `sessions` opens the same database."""
     monkeypatch.setenv("CITYDESK_ORIGINALS_RETENTION_DAYS", "30")
     monkeypatch.setenv("CITYDESK_DISCLOSURE_DELAY_HOURS", "0")
     monkeypatch.delenv("DATABASE_URL", raising=False)
@@ -50,10 +51,8 @@ def settings(tmp_path, monkeypatch) -> Settings:
 
 
 @pytest.fixture
-def sessions(settings):
-    engine = create_db_engine(settings.resolved_database_url)
-    yield session_factory(engine)
-    engine.dispose()
+def db_url(settings) -> str:
+    return settings.resolved_database_url
 
 
 def cli(settings: Settings, *args: str):

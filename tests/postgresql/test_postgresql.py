@@ -20,7 +20,7 @@ from knowledge_base.entry import Entry
 from knowledge_base.factory import build_knowledge_base
 from knowledge_base.store import EmbeddingRow, EntryStore
 from outbox.store import waiting_for
-from tests.conftest import SMALL_ENTRIES
+from tests.knowledge_base.conftest import SMALL_ENTRIES
 from transcripts.chain import verify
 from transcripts.models import TranscriptRecord
 from transcripts.writer import TranscriptWriter

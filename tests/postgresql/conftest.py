@@ -1,4 +1,7 @@
-"""A throwaway PostgreSQL server (Debian's postgresql), started for these tests and stopped after them."""
+"""A throwaway PostgreSQL server (Debian's postgresql), started for these tests and stopped after them.
+
+These tests run every package on it (migrations, transcripts, cases, the knowledge base): they cut across the layers.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from desk.stack import free_port
 from settings import PROJECT_ROOT
+from tests.knowledge_base.conftest import embedder  # noqa: F401  (a fixture of these tests)
+from tests.support import free_port
 
 SETUP_SCRIPT = PROJECT_ROOT / "scripts" / "setup-postgres.sh"
 SKIP_REASON = ("no PostgreSQL server on this machine, and scripts/setup-postgres.sh could not install it (it needs "
