@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from handoff.directory import SLA, Category
-from handoff.message_kind import asks_for_information
+from handoff.message_kind import deadline_class
 from knowledge_base.entry import Entry
 
 
@@ -47,6 +47,10 @@ _EMERGENCY_PHRASES = (
     r"flood(ing|ed)? (in|into) (my|our|the) (house|home|basement|apartment)",
     r"water (is )?(pouring|rushing|coming|flooding) (in|into) (my|our|the) (house|home|basement|apartment)",
 )
+# Why a message without a category goes to staff, by its deadline class (handoff/message_kind.py).
+STAFF_REASONS = {SLA.SIMPLE: "a city question the knowledge base cannot answer",
+                 SLA.REVIEW: "a city matter for an official to look into",
+                 SLA.POLICY: "a suggestion for the city"}
 EMERGENCY_WORDS = re.compile(r"\b(" + "|".join(_EMERGENCY_PHRASES) + r")\b", re.IGNORECASE)
 
 
@@ -83,7 +87,7 @@ def decide(*, intent: str | None, text: str, answer_entry: Entry | None, best_co
         sla = category.sla if intent == "report_problem" and category is not None else CASE_INTENTS[intent]
         return _case(f"intent {intent}", sla, category)
     if declined:
-        return _case("none of the entries offered fits", category.sla if category else _staff_class(intent, text),
+        return _case("none of the entries offered fits", category.sla if category else deadline_class(intent, text),
                      category)
     if answer_entry is not None:
         return Decision(Route.ANSWER, "knowledge base answer above the threshold", entry=answer_entry)
@@ -94,14 +98,8 @@ def decide(*, intent: str | None, text: str, answer_entry: Entry | None, best_co
         return Decision(Route.CLARIFY, "close entries: the citizen chooses", options=tuple(options))
     if category is not None:
         return _case(f"describes a {category.code} problem", category.sla, category)
-    if _staff_class(intent, text) == SLA.SIMPLE:
-        return Decision(Route.CASE, "a city question the knowledge base cannot answer", sla=SLA.SIMPLE)
-    return Decision(Route.CASE, "a city matter for an official to look into", sla=SLA.REVIEW)
-
-
-def _staff_class(intent: str, text: str) -> SLA:
-    """A message for staff without a category: a question for information is simple, anything else is reviewed."""
-    return SLA.SIMPLE if asks_for_information(intent, text) else SLA.REVIEW
+    sla = deadline_class(intent, text)  # what the message is: a question, a matter to look into, a suggestion
+    return Decision(Route.CASE, STAFF_REASONS[sla], sla=sla)
 
 
 def _case(reason: str, sla: SLA, category: Category | None) -> Decision:

@@ -1,25 +1,31 @@
-"""What a message handed to staff is: a question asking for information, or a matter an official looks into.
+"""What a message handed to staff is: a question asking for information, a matter an official looks into, or a
+suggestion.
 
-The deadline class of a hand-off without a service category follows from it: a question a person answers from
-what the city knows is a `simple` case (3 hours); a complaint or a request for someone to act on the citizen's own
-matter is a `review` case (3 days); suggestions are `policy` cases by their intent (handoff/decide.py).
+The deadline class of a hand-off without a service category follows from it (`deadline_class`): a question a
+person answers from what the city knows is a `simple` case (3 hours); a complaint or a request for someone to act
+on the citizen's own matter is a `review` case (3 days); a suggestion is a `policy` case (5 days), as Rasa's
+`suggest_policy` intent already makes one (handoff/decide.py).
 
 The rule reads the form of the message, not its topic, so it holds for any city's knowledge base:
 
 1. a request for a person to act or to get in touch ("can someone look at my bill", "please call me back") is
-   not a question for information, whatever its form;
-2. a question without content of its own after a statement ("my bill was $400, usually it's $90. what gives??")
+   for an official to look into, whatever its form;
+2. a statement of what the city should do ("the city should ...", "I propose ...", "suggestion: ...") is a
+   suggestion ("should have been ..." is a complaint, "should I ...?" a question);
+3. a question without content of its own after a statement ("my bill was $400, usually it's $90. what gives??")
    is a complaint about what the statement says;
-3. a question in form (a sentence ending in "?", opening with a question word or with a verb before its
+4. a question in form (a sentence ending in "?", opening with a question word or with a verb before its
    subject: "how do I ...", "is there ...", "can I ...", a question word before a verb and its subject anywhere:
    "..., what are the fees", or an embedded question: "I was wondering when ...") asks for information;
-4. otherwise Rasa's intent decides: `ask_question` is a question; an unclassified statement is for an official
+5. otherwise Rasa's intent decides: `ask_question` is a question; an unclassified statement is for an official
    to look into.
 """
 
 from __future__ import annotations
 
 import re
+
+from handoff.directory import SLA
 
 _QUESTION_WORD = r"(what|what's|whats|when|where|which|who|whom|whose|why|how|how's)"
 _AUXILIARY = (r"(is|are|am|was|were|do|does|did|can|could|will|would|should|shall|may|might|must|has|have|had|"
@@ -45,6 +51,11 @@ _SOMEONE = r"(someone|somebody|a person|a human|a real person|an official|a staf
 _REQUEST = re.compile(
     rf"\b((can|could|would|will|please|need|want|like)\b[^.?!]{{0,20}}\b{_SOMEONE}\b(?!\s+(to\s+)?(tell|explain|"
     r"let me know|answer))|(call|contact|phone|email|e-mail|text|get back to|reach) me\b)", re.IGNORECASE)
+# What the city should do: a modal of advice, or a proposal. "Should have" is a complaint about the past ("should
+# have come"), unless "have" means to have something ("should have more computers": a determiner follows).
+_DETERMINER = r"(a|an|the|more|less|fewer|some|any|its|their|our|free|longer|better)"
+_SUGGESTION = re.compile(rf"\b(should(?!'ve\b|\s+have\s+(?!{_DETERMINER}\b))|ought to|(i|we) (suggest|propose)|"
+                         r"suggestion|it would be (great|nice|good|better|helpful) (if|to))\b", re.IGNORECASE)
 _SENTENCE = re.compile(r"[^.?!\n]+[.?!\n]*")
 # A question this short after a statement carries no content of its own ("what gives??", "why?", "how come?").
 MAX_EMPTY_QUESTION_WORDS = 3
@@ -59,13 +70,20 @@ def _is_question(sentence: str) -> bool:
             or bool(_INVERTED_QUESTION.search(sentence)) or bool(_EMBEDDED_QUESTION.search(sentence)))
 
 
-def asks_for_information(intent: str | None, text: str) -> bool:
-    """Whether a message is a question asking for information (rules in the module's doc)."""
+def deadline_class(intent: str | None, text: str) -> SLA:
+    """`simple` for a question asking for information, `policy` for a suggestion, else `review` (rules above)."""
     if _REQUEST.search(text):
-        return False
+        return SLA.REVIEW
     sentences = _sentences(text)
     questions = [s for s in sentences if _is_question(s)]
     statements = [s for s in sentences if not _is_question(s)]
+    if any(_SUGGESTION.search(s) for s in statements):
+        return SLA.POLICY
     if questions and statements and all(len(q.split()) <= MAX_EMPTY_QUESTION_WORDS for q in questions):
-        return False
-    return bool(questions) or intent == "ask_question"
+        return SLA.REVIEW
+    return SLA.SIMPLE if questions or intent == "ask_question" else SLA.REVIEW
+
+
+def asks_for_information(intent: str | None, text: str) -> bool:
+    """Whether a message is a question asking for information (rules in the module's doc)."""
+    return deadline_class(intent, text) == SLA.SIMPLE

@@ -126,6 +126,22 @@ def test_a_complaint_or_a_request_for_someone_to_act_is_a_review_case(intent, te
         Route.CASE, "a city matter for an official to look into", sla=SLA.REVIEW)
 
 
+@pytest.mark.parametrize("intent", ["ask_question", None, "nlu_fallback"])
+@pytest.mark.parametrize("text", ["the city should plant more trees along the river path",
+                                  "I propose a farmers market on Sundays in the town square",
+                                  "suggestion: longer opening hours at the recycling center",
+                                  "It would be great if the buses had bike racks"])
+def test_a_suggestion_rasa_did_not_recognise_is_a_policy_case(intent, text):
+    assert route(intent=intent, text=text, best_confidence=0.5) == Decision(
+        Route.CASE, "a suggestion for the city", sla=SLA.POLICY)
+    assert route(intent=None, text=text, best_confidence=0.5, declined=True).sla == SLA.POLICY
+
+
+def test_should_in_a_complaint_or_a_question_is_no_suggestion():
+    assert route(intent=None, text="the truck should have come on Monday and nobody showed up").sla == SLA.REVIEW
+    assert route(intent=None, text="should I put the bins out the night before?").sla == SLA.SIMPLE
+
+
 def test_a_statement_is_a_question_when_rasa_read_it_as_one_and_reviewed_when_unclassified():
     for text in ("need info on the composting workshops", "I was charged twice for the same water bill this month",
                  "had my car towed from outside my own house, where the sign is hidden"):
