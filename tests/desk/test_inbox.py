@@ -393,7 +393,7 @@ def test_closing_with_a_note_ends_the_case_and_its_actions(app, cases):
 
 # --- escalation ------------------------------------------------------------------------------------------
 
-def test_only_supervisors_escalate_overdue_cases_and_the_head_is_notified(app, cases, settings):
+def test_only_supervisors_escalate_overdue_cases_and_a_notice_to_the_head_is_queued(app, cases, settings):
     overdue = open_case(desk_at(settings, now_minus(cases, hours=4)), category="pothole", text="pothole, day old",
                         conversation_id="web-late")
     rosa = logged_in(app, "rosa")

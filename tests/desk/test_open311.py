@@ -134,7 +134,7 @@ def test_attributes_alone_describe_a_request(client, cases):
     assert (case.description, case.agency_responsible) == ("pole: A-113\nstate: flickering", "public-works")
 
 
-def test_emergency_wording_in_a_filed_request_alerts_the_duty_officer(client, cases):
+def test_emergency_wording_in_a_filed_request_queues_an_alert_to_the_duty_officer(client, cases):
     response = file(client, service_code="water-leak", description="I smell gas next to the leaking hydrant")
     assert response.status_code == 201
     [filed] = response.json()

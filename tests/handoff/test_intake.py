@@ -65,7 +65,7 @@ def test_an_unanswerable_city_question_becomes_a_simple_case_for_the_best_entrie
     assert case.expected_datetime == START + timedelta(hours=3)
 
 
-def test_an_emergency_opens_a_flagged_case_and_alerts_the_duty_officer(intake, desk):
+def test_an_emergency_opens_a_flagged_case_and_queues_an_alert_to_the_duty_officer(intake, desk):
     outcome = intake.handle(message("I smell gas in the hallway of our building"))
     assert (outcome.decision.route, outcome.decision.reason) == (Route.EMERGENCY, "emergency wording")
     assert (outcome.case.is_emergency, outcome.case.agency_responsible) == (True, "citizen-services")

@@ -225,7 +225,7 @@ def test_a_supervisor_sees_and_changes_every_department(desk):
     assert [c.service_request_id for c in desk.inbox(SUPERVISOR)] == [number]
 
 
-def test_escalate_overdue_escalates_once_and_notifies_the_department_head(desk, clock):
+def test_escalate_overdue_escalates_once_and_queues_one_notice_to_the_department_head(desk, clock):
     number = open_pothole(desk).service_request_id
     head = DIRECTORY.department("public-works").head
     clock.advance(hours=3)
@@ -251,7 +251,7 @@ def test_closed_cases_are_not_escalated(desk, clock):
     assert desk.escalate_overdue() == []
 
 
-def test_an_emergency_case_notifies_the_duty_officer(desk):
+def test_an_emergency_case_queues_an_alert_to_the_duty_officer(desk):
     case = open_pothole(desk, description="Gas smell near the school", sla=SLA.EMERGENCY, category=None,
                         assignment=route_case(directory=DIRECTORY))
     assert (case.is_emergency, case.sla, case.expected_datetime) == (True, "emergency", START)
@@ -261,7 +261,7 @@ def test_an_emergency_case_notifies_the_duty_officer(desk):
     assert alert.text == f"Emergency reported in case {case.service_request_id} (web): Gas smell near the school"
 
 
-def test_an_ordinary_case_does_not_notify_the_duty_officer(desk):
+def test_an_ordinary_case_queues_no_alert_to_the_duty_officer(desk):
     open_pothole(desk)
     assert waiting_for(desk.sessions, channel="email", conversation_id=DIRECTORY.duty_officer.email) == []
 
