@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from knowledge_base.bands import Band
+from knowledge_base.calibration import DEFAULT_CONFIRM_PRECISION
 from knowledge_base.department_vote import vote_department
 from knowledge_base.factory import build_knowledge_base
 from knowledge_base.importer import read_entries
@@ -83,7 +85,7 @@ def evaluate(kb: KnowledgeBase, questions: Sequence[Question], on_progress: Call
             on_progress()
     if details is not None:
         details.extend(question_record(q, a) for q, a in zip(questions, answers, strict=True))
-    return summarise(questions, answers, latencies, kb.threshold)
+    return summarise(questions, answers, latencies, kb.threshold, confirm_threshold=kb.confirm_threshold)
 
 
 def question_record(question: Question, answer: Answer) -> dict:
@@ -92,18 +94,25 @@ def question_record(question: Question, answer: Answer) -> dict:
     return {"text": question.text, "kind": question.kind, "answerable": question.answerable,
             "top_id": top.entry.id if top else None, "confidence": round(top.confidence, 6) if top else 0.0,
             "top_correct": bool(top and top.entry.id in question.expected_ids),
-            "rank": _rank(question, answer), "answered": answer.entry is not None,
+            "rank": _rank(question, answer), "band": str(answer.band), "answered": answer.entry is not None,
             "options": [hit.entry.id for hit in answer.options]}
 
 
+
+
 def summarise(questions: Sequence[Question], answers: Sequence[Answer], latencies_ms: Sequence[float],
-              threshold: float) -> dict:
-    answerable = [(q, a) for q, a in zip(questions, answers, strict=True) if q.answerable]
-    unanswerable = [a for q, a in zip(questions, answers, strict=True) if not q.answerable]
+              threshold: float, *, confirm_threshold: float | None = None) -> dict:
+    pairs = list(zip(questions, answers, strict=True))
+    bands = [a.band for a in answers]
+    answerable = [(q, a) for q, a in pairs if q.answerable]
+    unanswerable = [a for q, a in pairs if not q.answerable]
     ranks = [_rank(q, a) for q, a in answerable]
-    auto = [(q, a.entry) for q, a in zip(questions, answers, strict=True) if a.entry is not None]
-    auto_correct = sum(1 for q, entry in auto if entry.id in q.expected_ids)
-    clarified = [(q, a) for q, a in zip(questions, answers, strict=True) if a.options]
+    auto = [(q, a) for (q, a), band in zip(pairs, bands, strict=True) if band is Band.ANSWER]
+    auto_correct = sum(1 for q, a in auto if a.results[0].entry.id in q.expected_ids)
+    confirmed = [(q, a) for (q, a), band in zip(pairs, bands, strict=True) if band is Band.CONFIRM]
+    confirm_correct = sum(1 for q, a in confirmed if a.results[0].entry.id in q.expected_ids)
+    clarified = [(q, a) for (q, a), band in zip(pairs, bands, strict=True) if band is Band.CLARIFY]
+    clarify_hits = sum(1 for q, a in clarified if _offered(q, a))
     with_department = [(q, a) for q, a in zip(questions, answers, strict=True) if q.expected_department]
     return {
         "n": len(questions),
@@ -115,9 +124,13 @@ def summarise(questions: Sequence[Question], answers: Sequence[Answer], latencie
         "auto_answer_rate": _share(len(auto), len(questions)),
         "auto_answer_precision": _share(auto_correct, len(auto)),
         "handoff_recall": _share(sum(1 for a in unanswerable if a.entry is None), len(unanswerable)),
+        # the middle band: answered with "Did this answer your question?"
+        "confirm_answer_rate": _share(len(confirmed), len(questions)),
+        "confirm_answer_precision": _share(confirm_correct, len(confirmed)),
+        "handled_without_staff_rate": _share(auto_correct + confirm_correct + clarify_hits, len(questions)),
         # "Did you mean …?": how often entries are offered instead, and how often a right one is among them
         "clarify_rate": _share(len(clarified), len(questions)),
-        "clarify_hit_rate": _share(sum(1 for q, a in clarified if _offered(q, a)), len(clarified)),
+        "clarify_hit_rate": _share(clarify_hits, len(clarified)),
         "auroc": _auroc([a.confidence for _, a in answerable], [a.confidence for a in unanswerable]),
         "department_accuracy": _share(sum(1 for q, a in with_department
                                           if routed_department(a) == q.expected_department),
@@ -125,6 +138,7 @@ def summarise(questions: Sequence[Question], answers: Sequence[Answer], latencie
         "latency_ms_p50": _round(float(np.percentile(latencies_ms, 50))) if latencies_ms else None,
         "latency_ms_p95": _round(float(np.percentile(latencies_ms, 95))) if latencies_ms else None,
         "threshold": threshold,
+        "confirm_threshold": threshold if confirm_threshold is None else confirm_threshold,
         **_handoff_by_kind(questions, answers),
     }
 
@@ -143,24 +157,37 @@ def _handoff_by_kind(questions: Sequence[Question], answers: Sequence[Answer]) -
 def evaluate_files(*, kb_path: Path, questions_path: Path, model_name: str, threshold: float | None,
                    target_precision: float = DEFAULT_TARGET_PRECISION,
                    unanswerable_share: float = DEFAULT_UNANSWERABLE_SHARE,
+                   confirm_threshold: float | None = None,
+                   confirm_precision: float = DEFAULT_CONFIRM_PRECISION,
                    on_progress: Callable[[], None] | None = None, show_progress: bool = False,
                    details: list[dict] | None = None) -> dict:
     """Load the KB file into a fresh temporary store (never the live one) and evaluate the questions.
 
-    As in the running desk, the threshold is `threshold` if given, else the one calibrated on the imported
-    entries; the calibration's own expectations are reported under `calibration`.
+    As in the running desk, the thresholds are `threshold` and `confirm_threshold` if given, else the ones
+    calibrated on the imported entries; the calibration's own expectations are reported under `calibration`, and
+    its expected precision and rate of both bands beside the measured ones (`expected_*`).
     """
     entries = read_entries(kb_path)
     questions = read_questions(questions_path)
     with tempfile.TemporaryDirectory(prefix="citydesk-eval-") as folder:
         kb = build_knowledge_base(database_url=f"sqlite:///{folder}/eval.db", model_name=model_name,
                                   threshold=threshold, target_precision=target_precision,
-                                  unanswerable_share=unanswerable_share, load_index=False)
+                                  unanswerable_share=unanswerable_share, confirm_threshold=confirm_threshold,
+                                  confirm_precision=confirm_precision, load_index=False)
         kb.import_entries(entries, show_progress=show_progress)
         report = evaluate(kb, questions, on_progress=on_progress, details=details)
         if kb.calibration is not None:
+            report |= expected_figures(kb.calibration.figures())
             report["calibration"] = kb.calibration.figures()
         return report
+
+
+def expected_figures(calibration: dict) -> dict:
+    """The calibration's expectations, keyed beside the figures they predict."""
+    return {"expected_auto_answer_precision": calibration.get("expected_precision"),
+            "expected_auto_answer_rate": calibration.get("expected_auto_answer_rate"),
+            "expected_confirm_answer_precision": calibration.get("expected_confirm_precision"),
+            "expected_confirm_answer_rate": calibration.get("expected_confirm_rate")}
 
 
 def _offered(question: Question, answer: Answer) -> bool:

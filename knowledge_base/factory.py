@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from database import create_db_engine, session_factory, upgrade
+from knowledge_base.calibration import DEFAULT_CONFIRM_PRECISION
 from knowledge_base.embedder import get_embedder
 from knowledge_base.search import SearchBackend
 from knowledge_base.search.elasticsearch import DEFAULT_INDEX, ElasticsearchBackend
@@ -14,13 +15,17 @@ from knowledge_base.store import CalibrationStore, EmbeddingCache, EntryStore
 def build_knowledge_base(*, database_url: str, model_name: str, threshold: float | None = None,
                          target_precision: float = DEFAULT_TARGET_PRECISION,
                          unanswerable_share: float = DEFAULT_UNANSWERABLE_SHARE,
+                         confirm_threshold: float | None = None,
+                         confirm_precision: float = DEFAULT_CONFIRM_PRECISION,
+                         recalibration_interval_s: float = 0.0,
                          load_index: bool = True, show_progress: bool = False,
                          elasticsearch_url: str | None = None, elasticsearch_api_key: str | None = None,
                          elasticsearch_index: str = DEFAULT_INDEX) -> KnowledgeBase:
     """Migrate the database, load the embedding model (once per process) and index the stored entries.
 
     `threshold` None: the threshold calibrated on the entries for `target_precision` (recalibrated when they
-    change); a number: that threshold, always. `elasticsearch_url` set: search on that cluster's
+    change); a number: that threshold, always. `confirm_threshold` likewise for the confirm band, calibrated for
+    `confirm_precision` (knowledge_base/bands.py). `elasticsearch_url` set: search on that cluster's
     `elasticsearch_index`; unset: the embedded search.
     """
     upgrade(database_url)
@@ -30,7 +35,9 @@ def build_knowledge_base(*, database_url: str, model_name: str, threshold: float
                        backend=search_backend(elasticsearch_url, api_key=elasticsearch_api_key,
                                               index=elasticsearch_index),
                        calibrations=CalibrationStore(sessions, model_name), threshold=threshold,
-                       target_precision=target_precision, unanswerable_share=unanswerable_share)
+                       target_precision=target_precision, unanswerable_share=unanswerable_share,
+                       confirm_threshold=confirm_threshold, confirm_precision=confirm_precision,
+                       recalibration_interval_s=recalibration_interval_s)
     if load_index:
         kb.load_index(show_progress=show_progress)
     return kb

@@ -5,13 +5,15 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from knowledge_base import calibration, ranking
-from knowledge_base.calibration import Calibration
+from knowledge_base.bands import Band, Thresholds, decide
+from knowledge_base.calibration import DEFAULT_CONFIRM_PRECISION, Calibration, Confirmed
 from knowledge_base.clarification import clarification_options
 from knowledge_base.classifier import EntryClassifier
 from knowledge_base.embedder import Embedder
@@ -29,19 +31,38 @@ DEFAULT_UNANSWERABLE_SHARE = 0.3
 
 @dataclass(frozen=True)
 class Answer:
-    """The answer-or-not decision for one question, with the ranking it was made from."""
+    """The decision for one question (its band, knowledge_base/bands.py), with the ranking it was made from.
+
+    `threshold` is the answer threshold, `confirm_threshold` the lower end of the confirm band (None: the same as
+    `threshold`, no confirm band).
+    """
 
     results: list[SearchHit]
     threshold: float
     # the message's embedding, for whoever needs it next (no second pass of the model)
     vector: np.ndarray | None = field(default=None, compare=False, repr=False)
+    confirm_threshold: float | None = None
+
+    @property
+    def thresholds(self) -> Thresholds:
+        confirm = self.threshold if self.confirm_threshold is None else min(self.confirm_threshold, self.threshold)
+        return Thresholds(answer=self.threshold, confirm=confirm)
+
+    @property
+    def band(self) -> Band:
+        """answer, confirm, clarify or handoff."""
+        return decide(self.results, self.thresholds)[0]
 
     @property
     def entry(self) -> Entry | None:
-        """The entry to answer with, or None when no entry is confident enough."""
-        if self.results and self.results[0].confidence >= self.threshold:
-            return self.results[0].entry
-        return None
+        """The entry to answer with directly (band `answer`), or None when no entry is confident enough."""
+        return self.results[0].entry if self.band is Band.ANSWER else None
+
+    @property
+    def proposed(self) -> Entry | None:
+        """The entry given as the answer in band `answer` or `confirm` (then with "Did this answer your
+        question?"), else None."""
+        return self.results[0].entry if self.band in (Band.ANSWER, Band.CONFIRM) else None
 
     @property
     def confidence(self) -> float:
@@ -49,22 +70,44 @@ class Answer:
 
     @property
     def options(self) -> list[SearchHit]:
-        """The close entries to offer ("Did you mean …?") when none answers; see knowledge_base/clarification.py."""
-        return clarification_options(self.results, self.threshold)
+        """The close entries to offer ("Did you mean …?") in band `clarify`; see knowledge_base/clarification.py.
+
+        In band `confirm`, the close entries by the rule of a single threshold (the proposed entry first), for a
+        caller that knows only `entry` and `options`: it offers them instead of handing the question off.
+        """
+        band, options = decide(self.results, self.thresholds)
+        if band is Band.CONFIRM:
+            return clarification_options(self.results, self.threshold)
+        return options
 
 
 class KnowledgeBase:
-    """Answers from the entries; its threshold is `threshold` if given, else the one calibrated on the entries."""
+    """Answers from the entries; its thresholds are `threshold` (and `confirm_threshold`) if given, else the ones
+    calibrated on the entries.
+
+    `confirmed`, when set (by the learning of knowledge_base/learning.py), gives the questions confirmed in use that
+    are not yet phrasings: the calibration asks them as real traffic.
+    """
 
     def __init__(self, *, store: EntryStore, cache: EmbeddingCache, embedder: Embedder, backend: SearchBackend,
                  calibrations: CalibrationStore, threshold: float | None = None,
                  target_precision: float = DEFAULT_TARGET_PRECISION,
-                 unanswerable_share: float = DEFAULT_UNANSWERABLE_SHARE) -> None:
+                 unanswerable_share: float = DEFAULT_UNANSWERABLE_SHARE,
+                 confirm_threshold: float | None = None,
+                 confirm_precision: float = DEFAULT_CONFIRM_PRECISION,
+                 recalibration_interval_s: float = 0.0) -> None:
         self.store = store
         self.embedder = embedder
         self.backend = backend
         self.target_precision = target_precision
         self.unanswerable_share = unanswerable_share
+        self.confirm_precision = confirm_precision
+        self.confirmed: Callable[[], Sequence[Confirmed]] | None = None
+        # a refresh recalibrates changed entries no more often than this (approved phrasings arrive one by one,
+        # and a large knowledge base takes a minute to calibrate); imports and calibrate() are never held back
+        self.recalibration_interval_s = recalibration_interval_s
+        self._calibrated_at = float("-inf")
+        self._explicit_confirm_threshold = confirm_threshold
         self.calibration: Calibration | None = None
         self.classifier: EntryClassifier | None = None
         self._explicit_threshold = threshold
@@ -83,6 +126,21 @@ class KnowledgeBase:
             return self._explicit_threshold
         return self.calibration.threshold if self.calibration else calibration.DEFAULT_THRESHOLD
 
+    @property
+    def confirm_threshold(self) -> float:
+        """The lower end of the confirm band: the explicit one if given; with an explicit answer threshold and no
+        explicit confirm threshold, the answer threshold (no confirm band); else the calibrated one."""
+        if self._explicit_confirm_threshold is not None:
+            return min(self._explicit_confirm_threshold, self.threshold)
+        if self._explicit_threshold is not None or self.calibration is None:
+            return self.threshold
+        stored = self.calibration.confirm_threshold
+        return self.threshold if stored is None else min(stored, self.threshold)
+
+    @property
+    def thresholds(self) -> Thresholds:
+        return Thresholds(answer=self.threshold, confirm=self.confirm_threshold)
+
     def load_index(self, *, show_progress: bool = False) -> int:
         """Index every stored entry (phrasings embedded before are read from the cache), then calibrate if stale."""
         with self._lock:
@@ -96,14 +154,18 @@ class KnowledgeBase:
                        note: str = "imported", state: str = PUBLISHED) -> UpsertReport:
         """Store entries as new versions (all or nothing), index the new and changed ones, recalibrate if needed."""
         report = self.store.upsert_many(entries, editor=editor, note=note, state=state)
-        self.refresh(show_progress=show_progress)
+        self.refresh(show_progress=show_progress, force_calibration=True)
         return report
 
-    def refresh(self, *, calibrate: bool = True, show_progress: bool = False) -> int:
+    def refresh(self, *, calibrate: bool = True, show_progress: bool = False, force_calibration: bool = False,
+                retrain: bool = True) -> int:
         """Bring the index up to date with the store: re-index only entries whose live version or state changed.
 
         Cheap when nothing changed (one query of the change marker), so a desk polls it every few seconds to see
-        changes other processes made. `calibrate` False: recalibrate later, at the next call that may.
+        changes other processes made. `calibrate` False: recalibrate later, at the next call that may; a stale
+        calibration is redone at most every `recalibration_interval_s`, unless `force_calibration`. `retrain`
+        False: the entry classifier keeps its training until `retrain_classifier` (approved phrasings answer at
+        once through the phrasing vote; retraining a large knowledge base's classifier takes seconds).
         Returns the number of entries re-indexed.
         """
         with self._lock:
@@ -114,7 +176,7 @@ class KnowledgeBase:
                 changed = [entry_id for entry_id, seen in live.items() if self._live.get(entry_id) != seen]
                 gone = [entry_id for entry_id in self._live if entry_id not in live]
                 if changed:
-                    self._index(self.store.live(changed), show_progress=show_progress)
+                    self._index(self.store.live(changed), show_progress=show_progress, retrain=retrain)
                 if gone:
                     self.backend.delete(gone)
                     for entry_id in gone:
@@ -122,7 +184,8 @@ class KnowledgeBase:
                         self._live.pop(entry_id, None)
                 self._marker = marker
                 self._calibration_stale = self._calibration_stale or bool(changed or gone)
-            recalibrate = calibrate and self._calibration_stale
+            due = time.monotonic() - self._calibrated_at >= self.recalibration_interval_s
+            recalibrate = calibrate and self._calibration_stale and (due or force_calibration)
             self._calibration_stale = self._calibration_stale and not recalibrate
         if recalibrate:  # outside the lock: editors' changes are indexed meanwhile, and recalibrated next time
             self._ensure_calibrated()
@@ -145,11 +208,15 @@ class KnowledgeBase:
             if len(items) != len(self._indexed):  # the bank questions must not see drafts or retired entries
                 backend = EmbeddedBackend()
                 backend.upsert(items)
+        confirmed = self.confirmed() if self.confirmed is not None else ()
         result = calibration.calibrate(items, backend=backend, classifier=classifier, embedder=self.embedder,
                                        target_precision=self.target_precision,
-                                       unanswerable_share=self.unanswerable_share)
+                                       unanswerable_share=self.unanswerable_share,
+                                       confirm_precision=self.confirm_precision, confirmed=confirmed,
+                                       embed=self.embed_cached)
         self._calibrations.put(fingerprint=fingerprint, threshold=result.threshold, figures=result.figures())
         self.calibration = result
+        self._calibrated_at = time.monotonic()
         return result
 
     def search(self, text: str, *, top_k: int = 5, filters: Filters | None = None) -> list[SearchHit]:
@@ -159,7 +226,22 @@ class KnowledgeBase:
     def answer(self, text: str, *, top_k: int = 5, filters: Filters | None = None) -> Answer:
         """Search and decide, with the configured threshold: the one code path the assistant and eval use."""
         results, vector = self._search(text, top_k=top_k, filters=filters)
-        return Answer(results=results, threshold=self.threshold, vector=vector)
+        thresholds = self.thresholds
+        return Answer(results=results, threshold=thresholds.answer, confirm_threshold=thresholds.confirm,
+                      vector=vector)
+
+    def embed_cached(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
+        """The vectors of `texts`, from the embedding cache when they were embedded before (stored when not)."""
+        texts = list(texts)
+        vectors = self._cache.get_many(texts)
+        missing = list(dict.fromkeys(t for t in texts if t not in vectors))
+        if missing:
+            fresh = dict(zip(missing, self.embedder.embed(missing, show_progress=show_progress), strict=True))
+            self._cache.put_many(fresh)
+            vectors.update(fresh)
+        if not texts:
+            return np.zeros((0, self.embedder.dimension), dtype=np.float32)
+        return np.vstack([vectors[t] for t in texts])
 
     def _search(self, text: str, *, top_k: int, filters: Filters | None) -> tuple[list[SearchHit], np.ndarray | None]:
         """The ranked entries and the whole message's vector (None for an empty message)."""
@@ -189,25 +271,25 @@ class KnowledgeBase:
         """What a calibration depends on: the entries, the model, the procedure and its settings."""
         digest = hashlib.sha256()
         digest.update(json.dumps([self.embedder.model_name, calibration.VERSION, self.target_precision,
-                                  self.unanswerable_share]).encode())
+                                  self.unanswerable_share, self.confirm_precision]).encode())
         for item in sorted(self.published(), key=lambda i: i.entry.id):
             digest.update(item.entry.model_dump_json().encode())
         return digest.hexdigest()
 
-    def _index(self, live: list[LiveEntry], *, show_progress: bool) -> None:
+    def retrain_classifier(self) -> None:
+        """Train the entry classifier again on the published entries' phrasings (after approved phrasings)."""
+        with self._lock:
+            self.classifier = EntryClassifier.train(self.published())
+
+    def _index(self, live: list[LiveEntry], *, show_progress: bool, retrain: bool = True) -> None:
         entries = [item.entry for item in live]
         phrasings = {e.id: ranking.indexed_phrasings(e) for e in entries}
         texts = list(dict.fromkeys([*(p for e in entries for p in phrasings[e.id]), *(e.answer for e in entries)]))
-        vectors = self._cache.get_many(texts)
-        missing = [t for t in texts if t not in vectors]
-        if missing:
-            fresh = dict(zip(missing, self.embedder.embed(missing, show_progress=show_progress), strict=True))
-            self._cache.put_many(fresh)
-            vectors.update(fresh)
+        vectors = dict(zip(texts, self.embed_cached(texts, show_progress=show_progress), strict=True))
         items = [IndexedEntry(entry=e.entry, vectors=np.vstack([vectors[p] for p in phrasings[e.entry.id]]),
                               answer_vector=vectors[e.entry.answer], state=e.state) for e in live]
         self.backend.upsert(items)
         self._indexed.update((item.entry.id, item) for item in items)
         self._live.update((e.entry.id, (e.version, e.state)) for e in live)
-        if items:
+        if items and retrain:
             self.classifier = EntryClassifier.train(self.published())

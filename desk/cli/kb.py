@@ -251,11 +251,17 @@ def calibrate(target: Annotated[float | None, typer.Option(
 
 def calibration_summary(result: Calibration) -> str:
     if result.expected_precision is None:
-        return f"Answer threshold {result.threshold} ({result.method})."
-    return (f"Answer threshold {result.threshold}: expected precision {result.expected_precision:.1%} "
-            f"(target {result.target_precision:.0%}), expected auto-answer rate "
-            f"{result.expected_auto_answer_rate:.1%} with {result.unanswerable_share:.0%} of questions "
-            "unanswerable.")
+        summary = f"Answer threshold {result.threshold:.4g} ({result.method}): nothing is answered directly."
+    else:
+        summary = (f"Answer threshold {result.threshold:.4g}: expected precision {result.expected_precision:.1%} "
+                   f"(target {result.target_precision:.0%}), expected auto-answer rate "
+                   f"{result.expected_auto_answer_rate:.1%} with {result.unanswerable_share:.0%} of questions "
+                   "unanswerable.")
+    if result.expected_confirm_precision is not None and result.expected_confirm_rate is not None:
+        summary += (f" Confirm threshold {result.confirm_threshold:.4g}: answers with \"Did this answer your "
+                    f"question?\" expected right {result.expected_confirm_precision:.1%} of the time (at least "
+                    f"{result.confirm_precision:.0%}), for {result.expected_confirm_rate:.1%} of questions.")
+    return summary
 
 
 @kb_app.command("search")
@@ -322,13 +328,67 @@ def evaluate(kb: Annotated[Path, typer.Option(help="Knowledge base file (.jsonl 
         raise typer.Exit(2) from None
     table = Table("figure", "value", title=f"{kb.name} against {questions.name}")
     for key, value in report.items():
-        if key != "calibration":
+        if key != "calibration" and not isinstance(value, dict):
             table.add_row(key, "—" if value is None else str(value))
     console.print(table)
     if "calibration" in report:
         calibration = report["calibration"]
-        console.print(f"Calibrated on the knowledge base ({calibration['method']}): expected precision "
-                      f"{calibration['expected_precision']}, expected auto-answer rate "
-                      f"{calibration['expected_auto_answer_rate']}.")
+        console.print(f"Calibrated on the knowledge base ({calibration['method']}): direct answers expected "
+                      f"precision {calibration['expected_precision']}, rate "
+                      f"{calibration['expected_auto_answer_rate']}; answers with \"Did this answer your question?\" "
+                      f"expected precision {calibration.get('expected_confirm_precision')}, rate "
+                      f"{calibration.get('expected_confirm_rate')}.")
+    if json_output:
+        print(json.dumps(report))
+
+
+@kb_app.command("replay")
+def replay(kb: Annotated[Path, typer.Option(help="Knowledge base file (.jsonl or .csv).")],
+           stream: Annotated[Path, typer.Option(help="Question file (.jsonl), played in order as citizens.")],
+           shuffle: Annotated[int | None, typer.Option(help="Shuffle the stream with this seed first.")] = None,
+           block: Annotated[int, typer.Option(min=1, help="Questions per block of the learning curve.")] = 500,
+           noise: Annotated[float, typer.Option(min=0.0, max=1.0, help="Share of the citizens' feedback that is "
+                                                "wrong on purpose.")] = 0.0,
+           recalibrate_after: Annotated[int, typer.Option(min=0, help="Recalibrate after this many approved "
+                                                          "phrasings (0: never).")] = 50,
+           json_output: JsonFlag = False) -> None:
+    """Play a stream of questions against a fresh store that learns from each outcome (shared/EVAL.md)."""
+    from knowledge_base.importer import EntryFileError
+    from knowledge_base.replay import replay as play
+    from privacy import build_redactor
+
+    settings = settings_for()
+    try:
+        with Progress(console=errors, transient=True, auto_refresh=False) as progress:
+            task = progress.add_task("Replaying the stream", total=None)
+
+            def advance(done: int) -> None:
+                progress.update(task, completed=done)
+                if done % 50 == 0:
+                    progress.refresh()
+
+            def played(figures: dict[str, Any]) -> None:
+                errors.print(f"questions {figures['first']}-{figures['last']}: " + ", ".join(
+                    f"{key} {figures[key]}" for key in ("auto_answer_rate", "auto_answer_precision",
+                                                         "confirm_answer_rate", "confirm_answer_precision",
+                                                         "handled_without_staff_rate"))
+                             + f", approved phrasings {figures['learning']['approved_phrasings']}")
+
+            report = play(kb_path=kb, stream_path=stream, model_name=settings.embedding_model, shuffle=shuffle,
+                          block=block, noise=noise, target_precision=settings.target_precision,
+                          unanswerable_share=settings.unanswerable_share, recalibrate_after=recalibrate_after,
+                          on_progress=advance, on_block=played, redact=build_redactor(settings).public_text)
+    except (EntryFileError, ValueError, OSError) as error:
+        errors.print(f"[red]Cannot replay:[/red] {error}")
+        raise typer.Exit(EXIT_USAGE) from None
+    keys = ("auto_answer_rate", "auto_answer_precision", "confirm_answer_rate", "confirm_answer_precision",
+            "handled_without_staff_rate", "handoff_recall", "threshold", "confirm_threshold")
+    table = Table("questions", *keys, "approved phrasings", "wrongly approved",
+                  title=f"{stream.name} played against {kb.name}")
+    for row in [*report["blocks"], report["last_block"] | {"label": "last block"}]:
+        table.add_row(row.get("label", f"{row['first']}-{row['last']}"),
+                      *("—" if row[k] is None else f"{row[k]:.4g}" for k in keys),
+                      str(row["learning"]["approved_phrasings"]), str(row["learning"]["wrongly_approved"]))
+    console.print(table)
     if json_output:
         print(json.dumps(report))

@@ -13,7 +13,10 @@ from tests.knowledge_base.conftest import SMALL_ENTRIES
 
 CONTRACT_KEYS = {"n", "n_answerable", "n_unanswerable", "top1", "recall_at_3", "mrr", "auto_answer_rate",
                  "auto_answer_precision", "handoff_recall", "auroc", "department_accuracy", "latency_ms_p50",
-                 "latency_ms_p95", "threshold", "clarify_rate", "clarify_hit_rate"}
+                 "latency_ms_p95", "threshold", "clarify_rate", "clarify_hit_rate", "confirm_answer_rate",
+                 "confirm_answer_precision", "handled_without_staff_rate", "confirm_threshold"}
+EXPECTED_KEYS = {"expected_auto_answer_precision", "expected_auto_answer_rate", "expected_confirm_answer_precision",
+                 "expected_confirm_answer_rate"}
 
 
 @pytest.fixture
@@ -34,7 +37,9 @@ def test_eval_prints_the_contract_json_on_its_last_line(runner, tmp_path, kb_fil
                                  "--details", str(details)])
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout.strip().splitlines()[-1])
-    assert set(report) == CONTRACT_KEYS | {"calibration"}
+    assert set(report) == CONTRACT_KEYS | EXPECTED_KEYS | {"calibration"}
+    assert report["expected_auto_answer_precision"] == report["calibration"]["expected_precision"]
+    assert report["confirm_threshold"] == report["calibration"]["confirm_threshold"]
     assert (report["n"], report["n_answerable"], report["n_unanswerable"]) == (3, 2, 1)
     assert report["top1"] == 1.0
     assert report["department_accuracy"] == 1.0

@@ -5,8 +5,20 @@ from __future__ import annotations
 import pytest
 
 from knowledge_base import calibration
-from knowledge_base.calibration import ANSWERABLE, IN_DOMAIN, Outcome, bank_questions, choose_threshold
+from knowledge_base.calibration import (
+    ANSWERABLE,
+    CONFIRMED,
+    HELD_OUT_QUESTION,
+    IN_DOMAIN,
+    NEVER,
+    Confirmed,
+    Outcome,
+    bank_questions,
+    choose_threshold,
+    stand_in,
+)
 from knowledge_base.embedder import DEFAULT_MODEL
+from knowledge_base.entry import Entry
 from knowledge_base.factory import build_knowledge_base
 from tests.knowledge_base.calibration_kb import ENTRIES, HELD_OUT
 from tests.knowledge_base.conftest import SMALL_ENTRIES
@@ -51,7 +63,52 @@ def test_a_larger_unanswerable_share_raises_the_threshold():
 def test_an_unreachable_target_answers_nothing():
     outcomes = [outcome(ANSWERABLE, 0.9, correct=False)] * 40 + [outcome(IN_DOMAIN, 0.5)] * 5
     result = choose_threshold(outcomes, target_precision=0.97, unanswerable_share=0.3)
-    assert (result.threshold, result.expected_auto_answer_rate) == (1.0, 0.0)
+    assert (result.threshold, result.expected_auto_answer_rate) == (NEVER, 0.0)
+    assert result.threshold > 1.0  # above every confidence: not even a confidence of 1 is answered directly
+    assert result.method.endswith("the target cannot be reached")
+
+
+def test_the_confirm_threshold_is_the_lowest_whose_band_keeps_the_confirm_precision():
+    # 40 answerable: 10 right at 0.9 (the direct band), then 0.7: 8 right 2 wrong, 0.5: 5 right 5 wrong,
+    # 0.3: 10 wrong. No unanswerable questions (share 0): every answerable question weighs the same.
+    outcomes = ([outcome(ANSWERABLE, 0.9, correct=True)] * 10
+                + [outcome(ANSWERABLE, 0.7, correct=True)] * 8 + [outcome(ANSWERABLE, 0.7)] * 2
+                + [outcome(ANSWERABLE, 0.5, correct=True)] * 5 + [outcome(ANSWERABLE, 0.5)] * 5
+                + [outcome(ANSWERABLE, 0.3)] * 10)
+    result = choose_threshold(outcomes, target_precision=0.97, unanswerable_share=0.0, confirm_precision=0.6)
+    assert result.threshold == 0.9
+    # band [0.7, 0.9): 8 / 10 = 0.8; [0.5, 0.9): 13 / 20 = 0.65 >= 0.6; [0.3, 0.9): 13 / 30 < 0.6
+    assert result.confirm_threshold == 0.5
+    assert result.expected_confirm_precision == 0.65
+    assert result.expected_confirm_rate == 0.5
+    stricter = choose_threshold(outcomes, target_precision=0.97, unanswerable_share=0.0, confirm_precision=0.8)
+    assert (stricter.confirm_threshold, stricter.expected_confirm_precision) == (0.7, 0.8)
+    assert stricter.confirmed_by_kind == {ANSWERABLE: 0.25}
+
+
+def test_without_a_band_reaching_the_confirm_precision_there_is_no_confirm_band():
+    outcomes = [outcome(ANSWERABLE, 0.9, correct=True)] * 35 + [outcome(ANSWERABLE, 0.5)] * 10
+    result = choose_threshold(outcomes, target_precision=0.97, unanswerable_share=0.0)
+    assert result.confirm_threshold == result.threshold == 0.9
+    assert (result.expected_confirm_precision, result.expected_confirm_rate) == (None, 0.0)
+
+
+def test_held_out_questions_and_questions_confirmed_in_use_count_as_answerable():
+    outcomes = ([outcome(HELD_OUT_QUESTION, 0.8, correct=True)] * 20 + [outcome(CONFIRMED, 0.8, correct=True)] * 20
+                + [outcome(IN_DOMAIN, 0.2)] * 10)
+    result = choose_threshold(outcomes, target_precision=0.97, unanswerable_share=0.3)
+    assert result.threshold == 0.8
+    assert result.method == "held-out questions and questions confirmed in use"
+    assert result.expected_auto_answer_rate == pytest.approx(0.7)
+
+
+def test_an_entry_without_other_phrasings_stands_for_itself_by_its_topic_or_its_answer():
+    faq = Entry(id="f", question="How much is the fee?", answer="It is $5. Pay online.", topic="Bag fee")
+    assert stand_in(faq) == "Bag fee"
+    overview = Entry(id="o", question="Bag fee", answer="The city charges a fee on bags! It funds cleanups.",
+                     topic="Bag fee")
+    assert stand_in(overview) == "The city charges a fee on bags!"
+    assert stand_in(Entry(id="n", question="Fee?", answer="Five dollars")) == "Five dollars"
 
 
 def test_without_enough_phrasings_the_threshold_keeps_unanswerable_questions_out():
@@ -139,3 +196,43 @@ def test_an_explicit_threshold_overrides_the_calibration(tmp_path, embedder, mon
 def test_an_empty_knowledge_base_has_the_default_threshold(tmp_path, embedder):
     kb = build_knowledge_base(database_url=f"sqlite:///{tmp_path}/kb.db", model_name=DEFAULT_MODEL)
     assert (kb.calibration, kb.threshold) == (None, calibration.DEFAULT_THRESHOLD)
+
+
+# ---------------------------------------------------------------- a city FAQ: one phrasing an entry
+
+
+@pytest.fixture(scope="module")
+def faq_kb(tmp_path_factory, embedder):
+    """The demo knowledge base as most cities have it: each entry's question only."""
+    from knowledge_base.importer import read_entries
+    from settings import DEMO_KB_FILE
+
+    entries = [e.model_copy(update={"alt_questions": ()}) for e in read_entries(DEMO_KB_FILE)]
+    kb = build_knowledge_base(database_url=f"sqlite:///{tmp_path_factory.mktemp('faq')}/kb.db",
+                              model_name=DEFAULT_MODEL, target_precision=TARGET)
+    kb.import_entries(entries)
+    return kb
+
+
+def test_a_knowledge_base_of_single_phrasings_is_calibrated_on_its_held_out_questions(faq_kb):
+    result = faq_kb.calibration
+    assert result.method.startswith("held-out questions")
+    assert result.questions_by_kind[HELD_OUT_QUESTION] >= 60
+    assert ANSWERABLE not in result.questions_by_kind
+    # both thresholds, and what to expect of them
+    assert result.confirm_threshold <= result.threshold
+    assert result.expected_confirm_precision is None or result.expected_confirm_precision >= 0.8
+    assert result.expected_precision is None or result.expected_precision >= TARGET
+
+
+def test_questions_confirmed_in_use_are_asked_by_the_calibration(faq_kb):
+    vectors = faq_kb.embed_cached(["my couch needs to go, when do you pick up big stuff"])
+    faq_kb.confirmed = lambda: [Confirmed(text="my couch needs to go, when do you pick up big stuff",
+                                          vector=vectors[0], entry_id="demo-0002"),
+                                Confirmed(text="an entry that is gone", vector=vectors[0], entry_id="nope")]
+    try:
+        result = faq_kb.calibrate()
+    finally:
+        faq_kb.confirmed = None
+    assert result.questions_by_kind[CONFIRMED] == 1  # the one whose entry exists
+    assert "questions confirmed in use" in result.method

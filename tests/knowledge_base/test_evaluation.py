@@ -17,7 +17,10 @@ from tests.knowledge_base.conftest import SMALL_ENTRIES
 
 CONTRACT_KEYS = {"n", "n_answerable", "n_unanswerable", "top1", "recall_at_3", "mrr", "auto_answer_rate",
                  "auto_answer_precision", "handoff_recall", "auroc", "department_accuracy", "latency_ms_p50",
-                 "latency_ms_p95", "threshold", "clarify_rate", "clarify_hit_rate"}
+                 "latency_ms_p95", "threshold", "clarify_rate", "clarify_hit_rate", "confirm_answer_rate",
+                 "confirm_answer_precision", "handled_without_staff_rate", "confirm_threshold"}
+EXPECTED_KEYS = {"expected_auto_answer_precision", "expected_auto_answer_rate", "expected_confirm_answer_precision",
+                 "expected_confirm_answer_rate"}
 
 THRESHOLD = 0.5
 A = Entry(id="A", question="a?", answer="a", department="Parks")
@@ -90,6 +93,36 @@ def test_handoff_recall(report):
 def test_auroc(report):
     # answerable 0.9, 0.55, 0.4, 0.2 against unanswerable 0.7, 0.3, 0.0: 3 + 2 + 2 + 1 of 12 pairs
     assert report["auroc"] == round(8 / 12, 4)
+
+
+def test_without_a_confirm_band_nothing_is_answered_with_a_question(report):
+    assert (report["confirm_answer_rate"], report["confirm_answer_precision"]) == (0.0, None)
+    assert report["confirm_threshold"] == THRESHOLD
+    assert report["handled_without_staff_rate"] == round(1 / 7, 4)  # the one right direct answer
+
+
+def test_the_confirm_band_and_what_was_handled_without_staff():
+    def banded(*ranked: tuple[Entry, float, float]) -> Answer:
+        return Answer(results=[SearchHit(entry=e, confidence=c, dense=s, lexical=0.0, matched_phrasing=e.question,
+                                         score=s) for e, c, s in ranked], threshold=0.8, confirm_threshold=0.6)
+
+    scenario = [
+        (q("A"), banded((A, 0.9, 0.8))),                               # direct, right
+        (q("B"), banded((A, 0.85, 0.8))),                              # direct, wrong: never counts
+        (q("A"), banded((A, 0.7, 0.6))),                               # confirm band, right
+        (q("C"), banded((A, 0.65, 0.6))),                              # confirm band, wrong
+        (q(), banded((B, 0.6, 0.6))),                                  # confirm band, unanswerable: wrong
+        (q("B"), banded((A, 0.5, 0.5), (B, 0.45, 0.48))),              # clarify, right entry offered
+        (q("C"), banded((A, 0.5, 0.5), (B, 0.45, 0.48))),              # clarify, no right entry offered
+        (q("D"), banded((D, 0.1, 0.2))),                               # hand-off
+    ]
+    report = summarise([s[0] for s in scenario], [s[1] for s in scenario], [1.0] * 8, 0.8, confirm_threshold=0.6)
+    assert (report["auto_answer_rate"], report["auto_answer_precision"]) == (0.25, 0.5)
+    assert (report["confirm_answer_rate"], report["confirm_answer_precision"]) == (0.375, round(1 / 3, 4))
+    assert (report["clarify_rate"], report["clarify_hit_rate"]) == (0.25, 0.5)
+    assert report["handled_without_staff_rate"] == round(3 / 8, 4)
+    assert report["handoff_recall"] == 1.0  # the confirm band's answer is not a direct one
+    assert report["confirm_threshold"] == 0.6
 
 
 def test_department_accuracy(report):
@@ -197,7 +230,8 @@ def test_no_questions():
     assert result == {"n": 0, "n_answerable": 0, "n_unanswerable": 0, "top1": None, "recall_at_3": None,
                       "mrr": None, "auto_answer_rate": None, "auto_answer_precision": None, "handoff_recall": None,
                       "auroc": None, "department_accuracy": None, "latency_ms_p50": None, "latency_ms_p95": None,
-                      "threshold": 0.7, "clarify_rate": None, "clarify_hit_rate": None}
+                      "threshold": 0.7, "clarify_rate": None, "clarify_hit_rate": None, "confirm_answer_rate": None,
+                      "confirm_answer_precision": None, "handled_without_staff_rate": None, "confirm_threshold": 0.7}
 
 
 def test_questions_and_answers_must_pair_up():
@@ -285,7 +319,9 @@ def test_evaluate_files_returns_the_contract(tmp_path):
     assert {k: report[k] for k in CONTRACT_KEYS - {"latency_ms_p50", "latency_ms_p95"}} == {
         "n": 4, "n_answerable": 2, "n_unanswerable": 2, "top1": 1.0, "recall_at_3": 1.0, "mrr": 1.0,
         "auto_answer_rate": 0.5, "auto_answer_precision": 1.0, "handoff_recall": 1.0, "auroc": 1.0,
-        "department_accuracy": 1.0, "threshold": 0.35, "clarify_rate": 0.0, "clarify_hit_rate": None}
+        "department_accuracy": 1.0, "threshold": 0.35, "clarify_rate": 0.0, "clarify_hit_rate": None,
+        "confirm_answer_rate": 0.0, "confirm_answer_precision": None, "handled_without_staff_rate": 0.5,
+        "confirm_threshold": 0.35}
     assert 0.0 < report["latency_ms_p50"] <= report["latency_ms_p95"]
 
 
