@@ -15,7 +15,7 @@ from desk.api import cases, chat, conversations, entries, errors, feedback, heal
 from desk.api import disclosure as disclosure_api
 from desk.escalation import escalating
 from desk.kb_refresh import refreshing
-from desk.web import auth, editor, editor_insights, inbox, pages
+from desk.web import auth, editor, editor_insights, editor_suggestions, inbox, pages
 from desk.web import disclosure as disclosure_pages
 from desk.web import transcripts as transcript_pages
 from desk.web.templates import STATIC_DIR
@@ -29,11 +29,13 @@ from handoff.replies import load_templates
 from handoff.service import CaseDesk
 from handoff.staff import StaffAccounts
 from handoff.unanswered import UnansweredQuestions
+from knowledge_base.candidates import CandidateStore
 from knowledge_base.editor import EntryEditor
-from knowledge_base.factory import build_knowledge_base
+from knowledge_base.factory import knowledge_base_for
 from knowledge_base.feedback import FeedbackStore
 from knowledge_base.gaps import GapFinder
 from knowledge_base.importer import read_entries
+from knowledge_base.learning import PhrasingLearner
 from knowledge_base.store import EmbeddingCache
 from privacy import build_redactor
 from settings import Settings
@@ -48,20 +50,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         _ = settings.resolved_internal_token  # created now, so that the CLI finds it in the data folder
-        search = settings.elasticsearch_options
-        knowledge_base = build_knowledge_base(database_url=settings.resolved_database_url,
-                                              model_name=settings.embedding_model,
-                                              threshold=settings.answer_threshold,
-                                              target_precision=settings.target_precision,
-                                              unanswerable_share=settings.unanswerable_share,
-                                              elasticsearch_url=search["elasticsearch_url"],
-                                              elasticsearch_api_key=search["elasticsearch_api_key"],
-                                              elasticsearch_index=search["elasticsearch_index"])
+        knowledge_base = knowledge_base_for(settings, recalibration_interval_s=settings.recalibration_interval_s)
         if settings.seed_kb_file and knowledge_base.store.count() == 0:
             report = knowledge_base.import_entries(read_entries(settings.seed_kb_file))
             log.info("Loaded %d entries from %s", report.created, settings.seed_kb_file)
         app.state.knowledge_base = knowledge_base
-        sessions = database.open(settings, migrate=False)  # build_knowledge_base migrated it
+        sessions = database.open(settings, migrate=False)  # knowledge_base_for migrated it
         app.state.sessions = sessions
         redactor = build_redactor(settings)
         app.state.redactor = redactor
@@ -73,9 +67,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                        in_use=lambda: departments_in_use(sessions), marker=marker)
         case_desk = CaseDesk(sessions, city_directory.directory, settings.city_timezone, transcript=writer)
         app.state.cases = case_desk
+        learner = PhrasingLearner(knowledge_base, CandidateStore(sessions), redact=redactor.public_text,
+                                  auto_approve_after=settings.phrasing_auto_approve_after,
+                                  recalibrate_after=settings.phrasing_recalibrate_after)
+        app.state.learner = learner
         app.state.intake = Intake(knowledge_base=knowledge_base, cases=case_desk,
                                   classifier=CategoryClassifier(case_desk.directory, knowledge_base.embedder),
-                                  out_of_scope_below=settings.out_of_scope_below)
+                                  out_of_scope_below=settings.out_of_scope_below, learner=learner)
         app.state.staff = StaffAccounts(sessions, case_desk.directory)
         app.state.feedback = FeedbackStore(sessions)
         app.state.entry_editor = EntryEditor(knowledge_base)
@@ -126,6 +124,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(editor.router)
     app.include_router(editor.post_router)
     app.include_router(editor_insights.router)
+    app.include_router(editor_suggestions.router)
+    app.include_router(editor_suggestions.post_router)
     app.include_router(transcript_pages.router)
     app.include_router(transcript_pages.post_router)
     app.include_router(disclosure_api.router)

@@ -13,11 +13,11 @@ from typing import Any, Literal
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from handoff.decide import Route
+from handoff.decide import ASKED_REASON, Route
 
 ROUTES = ("answer", "case", "emergency", "smalltalk", "out_of_scope")
 REPORT_KEYS = ("n", "route_accuracy", "answer_top1", "department_accuracy", "sla_accuracy", "emergency_recall",
-               "wrong_auto_answers", "clarify_rate", "answer_top1_with_choice", "confusion")
+               "wrong_auto_answers", "asked_answers", "clarify_rate", "answer_top1_with_choice", "confusion")
 # The payload of a "Did you mean …?" button (bot/actions/replies.py): the entry it offers.
 _CHOOSE_PAYLOAD = re.compile(r"^/choose_entry(\{.*\})$")
 
@@ -57,6 +57,7 @@ class Observed:
     department: str | None = None
     sla: str | None = None
     options: tuple[str, ...] = ()  # route clarify: the entries offered to choose from
+    asked: bool = False  # route answer: the answer asked "Did this answer your question?" (the confirm band)
 
 
 def offered_entries(replies: list[dict[str, Any]]) -> tuple[str, ...]:
@@ -162,6 +163,8 @@ def score(messages: Sequence[EvalMessage], observed: Sequence[Observed]) -> dict
         "sla_accuracy": _share(sum(o.sla == m.sla for m, o in with_sla), len(with_sla)),
         "emergency_recall": _share(sum(o.route == Route.EMERGENCY for o in emergencies), len(emergencies)),
         "wrong_auto_answers": sum(is_wrong_answer(m, o) for m, o in pairs),
+        # answers of the confirm band, right or wrong like any answer: how many of the answers asked
+        "asked_answers": sum(o.route == Route.ANSWER and o.asked for o in observed),
         "clarify_rate": _share(sum(o.route == Route.CLARIFY for o in observed), len(pairs)),
         # answered with a right entry, or a right entry offered to choose from ("Did you mean …?")
         "answer_top1_with_choice": _share(sum(o.entry_id in m.expected_ids if o.route == Route.ANSWER else
@@ -196,7 +199,7 @@ class Assistant:
             headers=self._desk_headers)
         case = body.get("case") or {}
         return Observed(route=body["route"], entry_id=body.get("entry_id"), department=case.get("department_name"),
-                        sla=case.get("sla"),
+                        sla=case.get("sla"), asked=body.get("reason") == ASKED_REASON,
                         options=offered_entries(replies) if body["route"] == Route.CLARIFY else ())
 
     def _request(self, method: str, url: str, who: str, *, json: dict[str, str] | None = None,

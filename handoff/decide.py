@@ -51,6 +51,7 @@ _EMERGENCY_PHRASES = (
 STAFF_REASONS = {SLA.SIMPLE: "a city question the knowledge base cannot answer",
                  SLA.REVIEW: "a city matter for an official to look into",
                  SLA.POLICY: "a suggestion for the city"}
+ASKED_REASON = "knowledge base answer in the confirm band: asks whether it answered"
 EMERGENCY_WORDS = re.compile(r"\b(" + "|".join(_EMERGENCY_PHRASES) + r")\b", re.IGNORECASE)
 
 
@@ -62,17 +63,19 @@ class Decision:
     entry: Entry | None = None
     category: Category | None = None
     options: tuple[Entry, ...] = ()  # for CLARIFY: the entries the citizen chooses from, best first
+    ask: bool = False  # for ANSWER: the answer asks "Did this answer your question?" (the confirm band)
 
 
 def decide(*, intent: str | None, text: str, answer_entry: Entry | None, best_confidence: float,
            category: Category | None, out_of_scope_below: float, options: Sequence[Entry] = (),
-           declined: bool = False) -> Decision:
+           declined: bool = False, confirm_entry: Entry | None = None) -> Decision:
     """The route of one message.
 
     `answer_entry` is the knowledge base's auto-answer (None below the threshold), `best_confidence` the
     best entry's confidence, `category` the service category the text describes, if any, `options` the close
     entries to offer when none answers (knowledge_base/clarification.py), `declined` that the citizen was
-    offered entries for this message and chose none of them.
+    offered entries for this message and chose none of them, `confirm_entry` the entry of the confirm band
+    (knowledge_base/bands.py), given with "Did this answer your question?".
     """
     intent = intent or "nlu_fallback"
     if intent == "emergency" or (EMERGENCY_WORDS.search(text) and answer_entry is None):
@@ -91,6 +94,8 @@ def decide(*, intent: str | None, text: str, answer_entry: Entry | None, best_co
                      category)
     if answer_entry is not None:
         return Decision(Route.ANSWER, "knowledge base answer above the threshold", entry=answer_entry)
+    if confirm_entry is not None and intent != "out_of_scope":
+        return Decision(Route.ANSWER, ASKED_REASON, entry=confirm_entry, ask=True)
     if intent == "out_of_scope" or (best_confidence < out_of_scope_below and category is None):
         return Decision(Route.OUT_OF_SCOPE, "not the city's business" if intent == "out_of_scope"
                         else "nothing in the knowledge base comes close")

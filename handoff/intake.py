@@ -11,6 +11,9 @@ from handoff.models import Case
 from handoff.places import find_address
 from handoff.routing import route_case
 from handoff.service import CaseDesk
+from knowledge_base.bands import Band
+from knowledge_base.candidates import Source
+from knowledge_base.learning import PhrasingLearner
 from knowledge_base.service import Answer, KnowledgeBase
 
 CHANNEL_PREFIXES = {"web": "web", "tg": "telegram", "x": "x"}
@@ -48,8 +51,9 @@ class Outcome:
 
 class Intake:
     def __init__(self, *, knowledge_base: KnowledgeBase, classifier: CategoryClassifier, cases: CaseDesk,
-                 out_of_scope_below: float) -> None:
+                 out_of_scope_below: float, learner: PhrasingLearner | None = None) -> None:
         self._kb = knowledge_base
+        self._learner = learner  # None: nothing is learned from resolved questions
         self._classifier = classifier
         self._cases = cases
         self._out_of_scope_below = out_of_scope_below
@@ -63,11 +67,16 @@ class Intake:
         else:
             category, _ = self._classifier.classify(message.text, vector=answer.vector)
             answer_entry = None if message.declined else answer.entry
-        options = () if message.service_code is not None or message.declined else [h.entry for h in answer.options]
+        offer = message.service_code is None and not message.declined
+        options = [h.entry for h in answer.options] if offer else []
+        confirm_entry = answer.proposed if offer and answer.band is Band.CONFIRM else None
         decision = decide(intent=message.intent, text=message.text, answer_entry=answer_entry,
                           best_confidence=answer.confidence, category=category,
                           out_of_scope_below=self._out_of_scope_below, options=options,
-                          declined=message.declined)
+                          declined=message.declined, confirm_entry=confirm_entry)
+        if message.declined and self._learner is not None and answer.proposed is not None:
+            # "No" to the answer the message got: the text is not a phrasing of that entry
+            self._learner.record_rejection(message.text, answer.proposed.id, conversation_id=message.conversation_id)
         case = None
         if decision.route in (Route.CASE, Route.EMERGENCY):
             case = self._open_case(message, decision, answer)
@@ -85,6 +94,7 @@ class Intake:
         is found through its own question. None when the entry is not among those found (unknown, retired,
         or never offered).
         """
+        from_old_button = text is None  # the text is then the entry's own question: nothing to learn
         if text is None:
             published = next((i.entry for i in self._kb.published() if i.entry.id == entry_id), None)
             if published is None:
@@ -95,6 +105,8 @@ class Intake:
         if hit is None:
             return None
         decision = Decision(Route.ANSWER, CHOSEN_REASON, entry=hit.entry)
+        if self._learner is not None and not from_old_button:
+            self._learner.record(text, entry_id, conversation_id=conversation_id, source=Source.CLARIFICATION)
         self._cases.record_decision(channel=channel, conversation_id=conversation_id, text=text,
                                     intent="choose_entry", route=decision.route.value, reason=decision.reason,
                                     entry_id=entry_id, confidence=hit.confidence, case=None)

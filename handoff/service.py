@@ -153,14 +153,17 @@ class CaseDesk:
             self._event(session, case, actor, "claimed", None, {})
         return self.get(service_request_id, actor)
 
-    def reply(self, *, service_request_id: str, actor: Actor, text: str) -> Case:
-        """Answer the citizen on their channel; the case stays open until someone closes it."""
+    def reply(self, *, service_request_id: str, actor: Actor, text: str, entry_id: str | None = None) -> Case:
+        """Answer the citizen on their channel; the case stays open until someone closes it.
+
+        `entry_id`: the reply is that knowledge base entry's answer, and the case is linked to the entry.
+        """
         text = self._staff_text(text)
         with self._change(service_request_id, actor) as (session, case):
             case.state = CaseState.ANSWERED
             case.status_notes = text
             case.assignee = case.assignee or actor.username
-            event = self._event(session, case, actor, "replied", text, {})
+            event = self._event(session, case, actor, "replied", text, {"entry_id": entry_id} if entry_id else {})
             self._queue(session, case, event, f"{case.service_request_id}: {text}")
         return self.get(service_request_id, actor)
 

@@ -10,6 +10,7 @@ from knowledge_base.search.elasticsearch import DEFAULT_INDEX, ElasticsearchBack
 from knowledge_base.search.embedded import EmbeddedBackend
 from knowledge_base.service import DEFAULT_TARGET_PRECISION, DEFAULT_UNANSWERABLE_SHARE, KnowledgeBase
 from knowledge_base.store import CalibrationStore, EmbeddingCache, EntryStore
+from settings import Settings
 
 
 def build_knowledge_base(*, database_url: str, model_name: str, threshold: float | None = None,
@@ -41,6 +42,21 @@ def build_knowledge_base(*, database_url: str, model_name: str, threshold: float
     if load_index:
         kb.load_index(show_progress=show_progress)
     return kb
+
+
+def knowledge_base_for(settings: Settings, *, load_index: bool = True, show_progress: bool = False,
+                       recalibration_interval_s: float = 0.0) -> KnowledgeBase:
+    """The knowledge base as these settings configure it: the one place that reads the knowledge base settings."""
+    search = settings.elasticsearch_options
+    return build_knowledge_base(database_url=settings.resolved_database_url, model_name=settings.embedding_model,
+                                threshold=settings.answer_threshold, target_precision=settings.target_precision,
+                                unanswerable_share=settings.unanswerable_share,
+                                confirm_threshold=settings.confirm_threshold,
+                                confirm_precision=settings.confirm_precision,
+                                recalibration_interval_s=recalibration_interval_s, load_index=load_index,
+                                show_progress=show_progress, elasticsearch_url=search["elasticsearch_url"],
+                                elasticsearch_api_key=search["elasticsearch_api_key"],
+                                elasticsearch_index=search["elasticsearch_index"])
 
 
 def search_backend(elasticsearch_url: str | None, *, api_key: str | None = None,

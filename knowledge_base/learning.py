@@ -127,12 +127,7 @@ class PhrasingLearner:
     def reject(self, candidate_ids: Sequence[int], *, editor: str) -> Decision:
         """Mark candidates rejected: they are never added, and no longer count in the calibration."""
         with self._lock:
-            chosen = [self.candidates.get(i) for i in dict.fromkeys(candidate_ids)]
-            pending = [c.id for c in chosen if c.state is CandidateState.PENDING]
-            self.candidates.decide(pending, CandidateState.REJECTED, editor=editor)
-            return Decision(rejected=tuple(self.candidates.get(i) for i in pending),
-                            skipped=tuple((c.id, f"already {c.state}") for c in chosen
-                                          if c.state is not CandidateState.PENDING))
+            return reject_candidates(self.candidates, candidate_ids, editor=editor)
 
     def recalibrate(self) -> None:
         """Recalibrate the thresholds now (with the phrasings and confirmations collected so far)."""
@@ -197,6 +192,16 @@ class PhrasingLearner:
             store.save(draft.model_copy(update={"alt_questions": alts}), state=DRAFT, editor=editor,
                        note=f"{text} (also in the waiting draft)", require=True)
         return saved.published_version or saved.version, added
+
+
+def reject_candidates(candidates: CandidateStore, candidate_ids: Sequence[int], *, editor: str) -> Decision:
+    """Mark the pending ones among the candidates rejected (no model needed: nothing is indexed)."""
+    chosen = [candidates.get(i) for i in dict.fromkeys(candidate_ids)]
+    pending = [c.id for c in chosen if c.state is CandidateState.PENDING]
+    candidates.decide(pending, CandidateState.REJECTED, editor=editor)
+    return Decision(rejected=tuple(candidates.get(i) for i in pending),
+                    skipped=tuple((c.id, f"already {c.state}") for c in chosen
+                                  if c.state is not CandidateState.PENDING))
 
 
 def _why(candidate: Candidate, source: Source) -> str:

@@ -14,7 +14,6 @@ import numpy as np
 from knowledge_base import calibration, ranking
 from knowledge_base.bands import Band, Thresholds, decide
 from knowledge_base.calibration import DEFAULT_CONFIRM_PRECISION, Calibration, Confirmed
-from knowledge_base.clarification import clarification_options
 from knowledge_base.classifier import EntryClassifier
 from knowledge_base.embedder import Embedder
 from knowledge_base.entry import Entry
@@ -70,15 +69,8 @@ class Answer:
 
     @property
     def options(self) -> list[SearchHit]:
-        """The close entries to offer ("Did you mean …?") in band `clarify`; see knowledge_base/clarification.py.
-
-        In band `confirm`, the close entries by the rule of a single threshold (the proposed entry first), for a
-        caller that knows only `entry` and `options`: it offers them instead of handing the question off.
-        """
-        band, options = decide(self.results, self.thresholds)
-        if band is Band.CONFIRM:
-            return clarification_options(self.results, self.threshold)
-        return options
+        """The close entries to offer ("Did you mean …?") in band `clarify`; see knowledge_base/clarification.py."""
+        return decide(self.results, self.thresholds)[1]
 
 
 class KnowledgeBase:

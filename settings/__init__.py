@@ -56,6 +56,22 @@ class Settings(BaseSettings):
     unanswerable_share: float = Field(default=0.3, ge=0.0, lt=1.0,
                                       description="Share of citizens' questions that no entry answers, "
                                                   "assumed when calibrating the threshold.")
+    confirm_threshold: float | None = Field(
+        default=None, ge=0.0, le=1.0,
+        description="Confidence at or above which the assistant answers and asks \"Did this answer your question?\" "
+                    "(below the answer threshold); unset: calibrated for confirm_precision.")
+    confirm_precision: float = Field(default=0.80, gt=0.0, lt=1.0,
+                                     description="Share of the answers that ask \"Did this answer your question?\" "
+                                                 "that must be right, which the confirm threshold is calibrated for.")
+    phrasing_auto_approve_after: int = Field(
+        default=3, ge=1, description="A candidate phrasing confirmed by citizens in this many separate "
+                                     "conversations (more than rejected) is approved without an editor.")
+    phrasing_recalibrate_after: int = Field(
+        default=50, ge=0, description="Recalibrate the thresholds after this many approved phrasings (0: only "
+                                      "on imports and the periodic refresh).")
+    recalibration_interval_s: float = Field(
+        default=300.0, ge=0.0, description="The desk's refresh recalibrates changed entries no more often than "
+                                           "this (a large knowledge base takes a minute to calibrate).")
     seed_kb_file: Path | None = Field(default=None,
                                       description="Entries loaded at start when the knowledge base is empty.")
     kb_refresh_interval_s: float = Field(default=2.0, gt=0,

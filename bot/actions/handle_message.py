@@ -23,9 +23,12 @@ def say_decision(dispatcher: CollectingDispatcher, decision: dict[str, Any], *, 
     """Tell the citizen the desk's decision on `text`; the slot events that remember it."""
     route, case = decision["route"], decision.get("case")
     if route == "answer":
-        say_answer(dispatcher, decision["answer"])
+        ask = bool(decision.get("ask"))
+        say_answer(dispatcher, decision["answer"], ask=ask)
+        # an answer that asks keeps its message: "No, ask a person" hands it off (action_none_of_these)
+        pending = [SlotSet("clarify_text", text), SlotSet("clarify_options", None)] if ask else NO_CHOICE_PENDING
         return [SlotSet("kb_entry_id", decision["answer"]["id"]),
-                SlotSet("kb_entry_version", decision["answer"].get("version")), *NO_CHOICE_PENDING]
+                SlotSet("kb_entry_version", decision["answer"].get("version")), *pending]
     if route == "clarify":
         dispatcher.utter_message(text=messages.CLARIFY, buttons=choice_buttons(decision["options"]))
         return [SlotSet("kb_entry_id", None), SlotSet("clarify_text", text),

@@ -37,6 +37,8 @@ NO_PENDING_CHOICE = "Sorry, I've lost track of that question. Could you ask it a
 FEEDBACK_QUESTION = "Was this helpful?"
 FEEDBACK_YES = "Yes"
 FEEDBACK_NO = "No"
+CONFIRM_QUESTION = "Did this answer your question?"
+CONFIRM_NO = "No, ask a person"
 FEEDBACK_THANKS = "Thanks for letting us know!"
 FEEDBACK_SORRY = ("Sorry it didn't help. I've passed that on to the people who write these answers. If you'd like "
                   "a person to look at your question, just say so and I'll hand it to city staff.")

@@ -46,6 +46,12 @@ def feedback_buttons(entry_id: str, version: int | None) -> list[dict[str, str]]
             {"title": messages.FEEDBACK_NO, "payload": feedback_payload(False, entry_id, version)}]
 
 
+def confirm_buttons(entry_id: str, version: int | None) -> list[dict[str, str]]:
+    """"Yes" (a vote that confirms the answer) and "No, ask a person" (the message goes to staff at once)."""
+    return [{"title": messages.FEEDBACK_YES, "payload": feedback_payload(True, entry_id, version)},
+            {"title": messages.CONFIRM_NO, "payload": NONE_OF_THESE_PAYLOAD}]
+
+
 def choice_buttons(options: list[dict[str, Any]]) -> list[dict[str, str]]:
     """One button per offered entry (its question), then "None of these"."""
     return [*({"title": o["question"], "payload": choose_payload(o["id"])} for o in options),
@@ -59,8 +65,9 @@ def say_metadata(dispatcher: CollectingDispatcher, **fields: Any) -> None:
         dispatcher.utter_message(json_message={"citydesk": present})
 
 
-def say_answer(dispatcher: CollectingDispatcher, hit: dict[str, Any]) -> None:
-    """The answer, paragraph by paragraph; "Was this helpful?" and its buttons ride on the last paragraph.
+def say_answer(dispatcher: CollectingDispatcher, hit: dict[str, Any], *, ask: bool = False) -> None:
+    """The answer, paragraph by paragraph; "Was this helpful?" and its buttons ride on the last paragraph, or,
+    for a less certain answer (`ask`), "Did this answer your question?" with "Yes" and "No, ask a person".
 
     Rasa's REST channel splits a plain text on blank lines but not a text with buttons, so the paragraphs are
     sent one by one here: every channel gets the same messages.
@@ -68,6 +75,10 @@ def say_answer(dispatcher: CollectingDispatcher, hit: dict[str, Any]) -> None:
     *first, last = [part for part in format_answer(hit).strip().split("\n\n") if part.strip()]
     for part in first:
         dispatcher.utter_message(text=part)
-    dispatcher.utter_message(text=f"{last}\n{messages.FEEDBACK_QUESTION}",
-                             buttons=feedback_buttons(hit["id"], hit.get("version")))
+    if ask:
+        dispatcher.utter_message(text=f"{last}\n{messages.CONFIRM_QUESTION}",
+                                 buttons=confirm_buttons(hit["id"], hit.get("version")))
+    else:
+        dispatcher.utter_message(text=f"{last}\n{messages.FEEDBACK_QUESTION}",
+                                 buttons=feedback_buttons(hit["id"], hit.get("version")))
     say_metadata(dispatcher, entry_id=hit["id"], entry_version=hit.get("version"))

@@ -6,6 +6,7 @@ from sqlalchemy.orm import sessionmaker
 from handoff.intake import Intake
 from handoff.service import CaseDesk
 from knowledge_base.editor import EntryEditor
+from knowledge_base.learning import PhrasingLearner
 from knowledge_base.service import KnowledgeBase
 from privacy import Redactor
 from settings import Settings
@@ -30,6 +31,11 @@ def get_cases(request: Request) -> CaseDesk:
 
 def get_intake(request: Request) -> Intake:
     return request.app.state.intake
+
+
+def get_learner(request: Request) -> PhrasingLearner:
+    """Learns candidate phrasings from every resolved question (knowledge_base/learning.py)."""
+    return request.app.state.learner
 
 
 def get_settings(request: Request) -> Settings:

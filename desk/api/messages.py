@@ -62,6 +62,8 @@ class Decision(BaseModel):
     answer: Hit | None
     case: CaseSummary | None
     options: list[Option] = Field(default=[], description="For clarify: the entries to offer, best first.")
+    ask: bool = Field(default=False, description="For answer: the answer is less certain (the confirm band): "
+                      "ask \"Did this answer your question?\"; a \"No\" hands the message off (declined).")
 
 
 def case_summary(case: Case, cases: CaseDesk) -> CaseSummary:
@@ -85,7 +87,8 @@ def decide_message(message: MessageIn, intake: Intake = Depends(get_intake),
     return Decision(route=outcome.decision.route.value, reason=outcome.decision.reason,
                     answer=hit_of(hit, kb) if hit else None,
                     case=case_summary(outcome.case, cases) if outcome.case else None,
-                    options=[Option(id=e.id, question=e.question) for e in outcome.decision.options])
+                    options=[Option(id=e.id, question=e.question) for e in outcome.decision.options],
+                    ask=outcome.decision.ask)
 
 
 class ChoiceIn(BaseModel):

@@ -7,7 +7,6 @@ calibrates); a running desk on the same database picks the changes up within sec
 
 from __future__ import annotations
 
-import getpass
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -17,7 +16,8 @@ from rich.progress import Progress
 from rich.table import Table
 
 import database
-from desk.cli.options import DatabaseUrl, DataDir, JsonFlag, console, errors, settings_for
+from desk.cli.options import DatabaseUrl, DataDir, EditorName, JsonFlag, console, editor_name, errors, settings_for
+from desk.cli.suggestions import suggestions_app
 from settings import Settings
 
 if TYPE_CHECKING:  # the commands import the knowledge base when they run: `citydesk --help` stays quick
@@ -27,9 +27,8 @@ if TYPE_CHECKING:  # the commands import the knowledge base when they run: `city
     from knowledge_base.service import KnowledgeBase
 
 kb_app = typer.Typer(help="Knowledge base: import, search, evaluate.", no_args_is_help=True)
+kb_app.add_typer(suggestions_app, name="suggestions")
 
-EditorName = Annotated[str | None, typer.Option("--editor", help="Name recorded with the change "
-                                                "(default: your login name).")]
 Note = Annotated[str, typer.Option(help="Why: kept in the entry's history.")]
 
 EXIT_REFUSED = 1  # a change the knowledge base refused, or a bad file: nothing changed
@@ -46,26 +45,10 @@ def entry_editor(settings: Settings) -> EntryEditor:
 
 def knowledge_base(settings: Settings, *, load_index: bool) -> KnowledgeBase:
     """The knowledge base on the settings' database, with the embedding model (and its index, if asked)."""
-    from knowledge_base.factory import build_knowledge_base
+    from knowledge_base.factory import knowledge_base_for
 
-    search = settings.elasticsearch_options
     with console.status("Loading the embedding model…"):
-        return build_knowledge_base(database_url=settings.resolved_database_url,
-                                    model_name=settings.embedding_model, threshold=settings.answer_threshold,
-                                    target_precision=settings.target_precision,
-                                    unanswerable_share=settings.unanswerable_share, load_index=load_index,
-                                    elasticsearch_url=search["elasticsearch_url"],
-                                    elasticsearch_api_key=search["elasticsearch_api_key"],
-                                    elasticsearch_index=search["elasticsearch_index"])
-
-
-def editor_name(name: str | None) -> str:
-    if name:
-        return name
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "cli"
+        return knowledge_base_for(settings, load_index=load_index)
 
 
 def refused(error: Exception) -> typer.Exit:
@@ -319,7 +302,9 @@ def evaluate(kb: Annotated[Path, typer.Option(help="Knowledge base file (.jsonl 
             report = evaluate_files(kb_path=kb, questions_path=questions, model_name=settings.embedding_model,
                                     threshold=settings.answer_threshold,
                                     target_precision=settings.target_precision,
-                                    unanswerable_share=settings.unanswerable_share, show_progress=True,
+                                    unanswerable_share=settings.unanswerable_share,
+                                    confirm_threshold=settings.confirm_threshold,
+                                    confirm_precision=settings.confirm_precision, show_progress=True,
                                     on_progress=advance, details=records)
         if details is not None:
             details.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
@@ -376,7 +361,9 @@ def replay(kb: Annotated[Path, typer.Option(help="Knowledge base file (.jsonl or
 
             report = play(kb_path=kb, stream_path=stream, model_name=settings.embedding_model, shuffle=shuffle,
                           block=block, noise=noise, target_precision=settings.target_precision,
-                          unanswerable_share=settings.unanswerable_share, recalibrate_after=recalibrate_after,
+                          unanswerable_share=settings.unanswerable_share,
+                          confirm_precision=settings.confirm_precision,
+                          auto_approve_after=settings.phrasing_auto_approve_after, recalibrate_after=recalibrate_after,
                           on_progress=advance, on_block=played, redact=build_redactor(settings).public_text)
     except (EntryFileError, ValueError, OSError) as error:
         errors.print(f"[red]Cannot replay:[/red] {error}")

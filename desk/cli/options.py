@@ -8,6 +8,7 @@ else `DATABASE_URL` (or `CITYDESK_DATABASE_URL`), else `citydesk.db` in the data
 
 from __future__ import annotations
 
+import getpass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -26,6 +27,20 @@ DatabaseUrl = Annotated[str | None, typer.Option(
     "--database-url", help="SQLAlchemy URL of the database (default: DATABASE_URL, else citydesk.db in the "
                            "data folder).")]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print the result as JSON, on the last line.")]
+
+
+EditorName = Annotated[str | None, typer.Option("--editor", help="Name recorded with the change "
+                                                "(default: your login name).")]
+
+
+def editor_name(name: str | None) -> str:
+    """The name recorded with an editor's change: the one given, else the login name."""
+    if name:
+        return name
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "cli"
 
 
 def settings_for(data_dir: Path | None = None, database_url: str | None = None, *, opens_database: bool = True,

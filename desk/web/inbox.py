@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from desk.api.deps import get_cases
+from desk.api.deps import get_cases, get_knowledge_base, get_learner
 from desk.web.auth import (
     INBOX_PATH,
     PageError,
@@ -25,6 +25,13 @@ from handoff.models import Case, CaseStatus, Role, StaffUser
 from handoff.replies import ResponseTemplates, fill
 from handoff.service import MAX_STAFF_TEXT_CHARS, CaseDesk, CaseError
 from handoff.staff import actor_of
+from knowledge_base.candidates import Source
+from knowledge_base.entry import Entry
+from knowledge_base.learning import PhrasingLearner
+from knowledge_base.search import SearchHit
+from knowledge_base.service import KnowledgeBase
+
+ENTRY_CHOICES = 5  # entries offered for "Answer with a knowledge base entry", the closest to the case first
 
 router = APIRouter(prefix=INBOX_PATH, include_in_schema=False, route_class=PageRoute,
                    dependencies=[Depends(current_user)])
@@ -75,13 +82,24 @@ def _case_page(request: Request, user: StaffUser, cases: CaseDesk, case: Case, *
                status_code: int = 200) -> HTMLResponse:
     """The case page; after a refused action, with the error beside its form and everything typed kept."""
     response_templates = get_templates(request).for_case(case)
+    entry_choices = _entry_choices(get_knowledge_base(request), case) if case.status != CaseStatus.CLOSED else []
     events = [{"event": e, "label": EVENT_LABELS.get(e.kind, e.kind), "at": local_time(e.at, cases.timezone)}
               for e in case.events]
     return templates.TemplateResponse(request, "case.html", page_context(
         request, user, row=_row(case, cases), case=case, events=events, response_templates=response_templates,
         departments=[d for d in cases.directory.departments if d.code != case.agency_responsible],
-        forms=forms or {}, errors=errors or {}, max_chars=MAX_STAFF_TEXT_CHARS,
+        forms=forms or {}, errors=errors or {}, max_chars=MAX_STAFF_TEXT_CHARS, entry_choices=entry_choices,
         requested=local_time(case.requested_datetime, cases.timezone)), status_code=status_code)
+
+
+def _entry_choices(kb: KnowledgeBase, case: Case) -> list[SearchHit]:
+    """The published entries closest to what the citizen wrote."""
+    return kb.answer(case.description, top_k=ENTRY_CHOICES).results
+
+
+def entry_reply(entry: Entry) -> str:
+    """What the citizen receives when staff answer with an entry: its answer, and its page if it has one."""
+    return f"{entry.answer}\n\nMore: {entry.url}" if entry.url else entry.answer
 
 
 def _load(cases: CaseDesk, service_request_id: str, user: StaffUser) -> Case:
@@ -136,6 +154,29 @@ def reply(request: Request, service_request_id: str, text: str = Form(""), templ
     return _act(request, user, cases, service_request_id, "reply", {"reply": text, "template": template},
                 lambda: cases.reply(service_request_id=service_request_id, actor=actor_of(user), text=text),
                 "Your reply is on its way to the citizen.")
+
+
+@post_router.post("/cases/{service_request_id}/answer-with-entry")
+def answer_with_entry(request: Request, service_request_id: str, entry_id: str = Form(""),
+                      user: StaffUser = Depends(current_user), cases: CaseDesk = Depends(get_cases),
+                      kb: KnowledgeBase = Depends(get_knowledge_base),
+                      learner: PhrasingLearner = Depends(get_learner)) -> Response:
+    """Send a published entry's answer and link the case to it; the citizen's words become its phrasing."""
+    entry = next((i.entry for i in kb.published() if i.entry.id == entry_id), None)
+    if entry is None:
+        case = _load(cases, service_request_id, user)
+        return _case_page(request, user, cases, case, forms={"entry": entry_id},
+                          errors={"entry": f"There is no published entry {entry_id!r}."}, status_code=400)
+
+    def done(case: Case) -> Response:
+        learner.record(case.description, entry.id, conversation_id=case.conversation_id or case.service_request_id,
+                       source=Source.STAFF)
+        flash(request, f"The answer of {entry.id} is on its way to the citizen.")
+        return RedirectResponse(f"{INBOX_PATH}/cases/{service_request_id.upper()}", status_code=303)
+
+    return _act(request, user, cases, service_request_id, "entry", {"entry": entry_id},
+                lambda: cases.reply(service_request_id=service_request_id, actor=actor_of(user),
+                                    text=entry_reply(entry), entry_id=entry.id), done)
 
 
 @post_router.post("/cases/{service_request_id}/ask")

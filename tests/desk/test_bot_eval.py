@@ -31,7 +31,7 @@ MESSAGES = [
 ]
 OBSERVED = [
     Observed("answer", entry_id="demo-0054"),
-    Observed("answer", entry_id="demo-0056"),  # a wrong entry
+    Observed("answer", entry_id="demo-0056", asked=True),  # a wrong entry, asking whether it answered
     Observed("case", department="Public Works", sla="simple"),
     Observed("case", department="Citizen Services", sla="review"),  # wrong department and class
     Observed("emergency", department="Citizen Services", sla="emergency"),
@@ -49,7 +49,8 @@ def test_score_counts_every_figure_over_the_messages_it_is_about():
     assert report["department_accuracy"] == 0.5
     assert report["sla_accuracy"] == 0.5
     assert report["emergency_recall"] == 1.0
-    assert report["wrong_auto_answers"] == 2
+    assert report["wrong_auto_answers"] == 2  # an answer that asks is right or wrong like any other
+    assert report["asked_answers"] == 1
     assert report["confusion"] == {
         "answer": {"answer": 2, "case": 0, "emergency": 0, "smalltalk": 0, "out_of_scope": 0},
         "case": {"answer": 0, "case": 2, "emergency": 0, "smalltalk": 0, "out_of_scope": 0},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from handoff.decide import Decision, Route, decide
+from handoff.decide import ASKED_REASON, Decision, Route, decide
 from handoff.directory import SLA, Category
 from knowledge_base.entry import Entry
 
@@ -21,9 +21,10 @@ OPTIONS = (ENTRY, Entry(id="bulky", question="How do I get rid of a sofa?", answ
 
 def route(*, intent: str | None = "ask_question", text: str = "a question", answer_entry: Entry | None = None,
           best_confidence: float = 0.5, category: Category | None = None, options: tuple[Entry, ...] = (),
-          declined: bool = False) -> Decision:
+          declined: bool = False, confirm_entry: Entry | None = None) -> Decision:
     return decide(intent=intent, text=text, answer_entry=answer_entry, best_confidence=best_confidence,
-                  category=category, out_of_scope_below=OUT_OF_SCOPE_BELOW, options=options, declined=declined)
+                  category=category, out_of_scope_below=OUT_OF_SCOPE_BELOW, options=options, declined=declined,
+                  confirm_entry=confirm_entry)
 
 
 def test_the_emergency_intent_comes_first_even_over_a_knowledge_base_answer():
@@ -189,3 +190,21 @@ def test_none_of_the_entries_offered_hands_the_message_off_by_what_it_is_or_its_
         Route.CASE, "none of the entries offered fits", sla=SLA.SIMPLE, category=POTHOLE)
     assert route(best_confidence=0.1, declined=True, intent="out_of_scope").route == Route.CASE
     assert route(text="someone collapsed in the lobby", declined=True).route == Route.EMERGENCY
+
+
+@pytest.mark.parametrize("intent", [None, "ask_question", "nlu_fallback"])
+def test_an_entry_of_the_confirm_band_is_an_answer_that_asks(intent):
+    decision = route(intent=intent, confirm_entry=ENTRY, best_confidence=0.6, category=POTHOLE, options=OPTIONS)
+    assert decision == Decision(Route.ANSWER, ASKED_REASON, entry=ENTRY, ask=True)
+
+
+def test_an_answer_that_asks_comes_after_emergencies_case_intents_small_talk_and_out_of_scope():
+    assert route(text="smoke is coming out of the house next door", confirm_entry=ENTRY).route == Route.EMERGENCY
+    assert route(intent="report_problem", confirm_entry=ENTRY, category=POTHOLE).route == Route.CASE
+    assert route(intent="greet", confirm_entry=ENTRY).route == Route.SMALLTALK
+    assert route(intent="out_of_scope", confirm_entry=ENTRY).route == Route.OUT_OF_SCOPE
+
+
+def test_a_declined_answer_that_asked_is_handed_off():
+    decision = route(intent=None, text="when is bulk pickup?", confirm_entry=ENTRY, declined=True)
+    assert (decision.route, decision.ask) == (Route.CASE, False)
