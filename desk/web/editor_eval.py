@@ -43,8 +43,9 @@ FIGURES: tuple[tuple[str, str], ...] = (
     ("expected_confirm_answer_rate", "confirmed answer rate the calibration expects"),
     ("expected_confirm_answer_precision", "confirmed answer precision the calibration expects"),
 )
-COUNTS = {"n", "n_answerable", "n_unanswerable", "latency_ms_p50", "latency_ms_p95", "threshold",
-          "confirm_threshold", "mrr", "auroc"}
+# shown as numbers; every other figure is a share, shown as a percentage
+AS_NUMBERS = {"n", "n_answerable", "n_unanswerable", "latency_ms_p50", "latency_ms_p95", "threshold",
+              "confirm_threshold", "mrr", "auroc"}
 DECISIONS = {"answer": "answered", "confirm": "answered, asking \"Did this answer your question?\"",
              "clarify": "offered", "handoff": "handed to staff"}
 
@@ -59,12 +60,12 @@ def get_evaluations(request: Request) -> Evaluations:
 
 
 def shown(key: str, value: Any) -> str:
-    """A figure as the page shows it: a share as a percentage, anything else as it is; — when there is none."""
+    """A figure as the page shows it: a share as a percentage, a number to four digits; — when there is none."""
     if value is None:
         return "—"
-    if key in COUNTS:
-        return str(value)
-    return f"{value * 100:.1f} %"
+    if key not in AS_NUMBERS:
+        return f"{value * 100:.1f} %"
+    return str(value) if isinstance(value, int) else f"{value:.4g}"
 
 
 def figures(report: dict[str, Any]) -> list[tuple[str, str, str, Any]]:
