@@ -14,8 +14,9 @@ from connectors.pipeline import Pipeline
 from desk.api import cases, chat, conversations, entries, errors, feedback, health, kb, messages, open311
 from desk.api import disclosure as disclosure_api
 from desk.escalation import escalating
+from desk.eval_jobs import Evaluations
 from desk.kb_refresh import refreshing
-from desk.web import auth, editor, editor_insights, editor_suggestions, inbox, pages
+from desk.web import auth, editor, editor_eval, editor_files, editor_insights, editor_suggestions, inbox, pages
 from desk.web import disclosure as disclosure_pages
 from desk.web import transcripts as transcript_pages
 from desk.web.templates import STATIC_DIR
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.staff = StaffAccounts(sessions, case_desk.directory)
         app.state.feedback = FeedbackStore(sessions)
         app.state.entry_editor = EntryEditor(knowledge_base)
+        app.state.evaluations = Evaluations(knowledge_base)
         app.state.unanswered = UnansweredQuestions(sessions)
         app.state.gap_finder = GapFinder(knowledge_base.embedder, EmbeddingCache(sessions, settings.embedding_model),
                                          redact=redactor.public_text)
@@ -126,6 +128,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(editor_insights.router)
     app.include_router(editor_suggestions.router)
     app.include_router(editor_suggestions.post_router)
+    app.include_router(editor_files.router)
+    app.include_router(editor_files.post_router)
+    app.include_router(editor_eval.router)
+    app.include_router(editor_eval.post_router)
     app.include_router(transcript_pages.router)
     app.include_router(transcript_pages.post_router)
     app.include_router(disclosure_api.router)

@@ -39,14 +39,22 @@ class Question:
         return bool(self.expected_ids)
 
 
+class QuestionFileError(ValueError):
+    """A question file that cannot be read: the line (None: the whole file) and the reason."""
+
+    def __init__(self, path: Path, line: int | None, reason: str) -> None:
+        self.path, self.line, self.reason = path, line, reason
+        super().__init__(f"{path}, line {line}: {reason}" if line is not None else f"{path}: {reason}")
+
+
 def read_questions(path: Path) -> list[Question]:
-    """The questions of a JSON Lines file; ValueError names the first bad line."""
+    """The questions of a JSON Lines file; QuestionFileError names the first bad line."""
     questions = []
     for number, raw in enumerate(Path(path).read_bytes().splitlines(), start=1):
         try:
             line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
         except UnicodeDecodeError:
-            raise ValueError(f"{path}, line {number}: not valid UTF-8") from None
+            raise QuestionFileError(path, number, "not valid UTF-8") from None
         if not line.strip():
             continue
         try:
@@ -59,7 +67,7 @@ def read_questions(path: Path) -> list[Question]:
                                       expected_department=data.get("expected_department"),
                                       kind=None if kind is None else str(kind)))
         except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as error:
-            raise ValueError(f"{path}, line {number}: not a question ({error})") from None
+            raise QuestionFileError(path, number, f"not a question ({error})") from None
     return questions
 
 
@@ -89,15 +97,28 @@ def evaluate(kb: KnowledgeBase, questions: Sequence[Question], on_progress: Call
 
 
 def question_record(question: Question, answer: Answer) -> dict:
-    """What happened to one question: enough to redraw precision against auto-answer rate at any threshold."""
+    """What happened to one question: enough to redraw precision against auto-answer rate at any threshold.
+
+    `right`: what the assistant did was right for the citizen, as the contract's figures count it.
+    """
     top = answer.results[0] if answer.results else None
     return {"text": question.text, "kind": question.kind, "answerable": question.answerable,
+            "expected_ids": list(question.expected_ids),
             "top_id": top.entry.id if top else None, "confidence": round(top.confidence, 6) if top else 0.0,
             "top_correct": bool(top and top.entry.id in question.expected_ids),
             "rank": _rank(question, answer), "band": str(answer.band), "answered": answer.entry is not None,
-            "options": [hit.entry.id for hit in answer.options]}
+            "options": [hit.entry.id for hit in answer.options], "right": is_right(question, answer)}
 
 
+def is_right(question: Question, answer: Answer) -> bool:
+    """An answer (direct or with "Did this answer your question?") with a right entry, options that hold a right
+    entry, or no answer at all to a question that no entry answers."""
+    band = answer.band
+    if band in (Band.ANSWER, Band.CONFIRM):
+        return answer.results[0].entry.id in question.expected_ids
+    if band is Band.CLARIFY and question.answerable:
+        return _offered(question, answer)
+    return not question.answerable
 
 
 def summarise(questions: Sequence[Question], answers: Sequence[Answer], latencies_ms: Sequence[float],

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import tempfile
 from datetime import datetime
-from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, File, HTTPException, Query, Response, UploadFile, status
@@ -13,10 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from desk.api.deps import get_entry_editor, get_knowledge_base
 from desk.api.editor_auth import require_editor
 from desk.api.kb import SearchResponse, hit_of
+from desk.uploads import UploadRefused, import_upload
 from knowledge_base.editor import MAX_NOTE_CHARS, EntryEditor
 from knowledge_base.entry import Entry
 from knowledge_base.exporter import render
-from knowledge_base.importer import EntryFileError
 from knowledge_base.lifecycle import EntryNotFound, EntryRecord, EntryVersion
 from knowledge_base.service import MAX_QUERY_CHARS, KnowledgeBase
 
@@ -24,7 +22,6 @@ from knowledge_base.service import MAX_QUERY_CHARS, KnowledgeBase
 # 409 (the state does not allow it) or 422 (anything else), with the error's message as the detail.
 router = APIRouter(prefix="/api/kb/entries", tags=["knowledge base entries"])
 
-MAX_UPLOAD_BYTES = 64 * 1024 * 1024
 State = Literal["draft", "published", "retired"]
 ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such entry or version."},
@@ -133,15 +130,20 @@ def create_entry(body: EntryIn, editor_name: str = Depends(require_editor),
     return record_out(editor.save(body.entry, editor=editor_name, note=body.note))
 
 
+def entries_file(editor: EntryEditor, file_format: str, state: str) -> Response:
+    """Entries as a JSON Lines or CSV download (shared/EVAL.md): the published ones, the newest in a state, or all."""
+    body = render(editor.export_entries(state=None if state == "all" else state), file_format)
+    media = "application/x-ndjson" if file_format == "jsonl" else "text/csv"
+    return Response(body.encode("utf-8"), media_type=f"{media}; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="kb-{state}.{file_format}"'})
+
+
 @router.get("/export", responses=ERRORS)
 def export_entries(file_format: Literal["jsonl", "csv"] = Query(default="jsonl", alias="format"),
                    state: State | Literal["all"] = "published", _: str = Depends(require_editor),
                    editor: EntryEditor = Depends(get_entry_editor)) -> Response:
     """Download entries as JSON Lines or CSV (shared/EVAL.md): the published ones, or the newest in a state."""
-    body = render(editor.export_entries(state=None if state == "all" else state), file_format)
-    media = "application/x-ndjson" if file_format == "jsonl" else "text/csv"
-    return Response(body.encode("utf-8"), media_type=f"{media}; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="kb-{state}.{file_format}"'})
+    return entries_file(editor, file_format, state)
 
 
 @router.post("/import", response_model=ImportReport, responses={
@@ -151,20 +153,11 @@ def import_entries(file: UploadFile = File(description="A .jsonl or .csv file of
                    editor_name: str = Depends(require_editor),
                    editor: EntryEditor = Depends(get_entry_editor)) -> ImportReport:
     """Import all or nothing; entries are published unless `draft`; a re-import of the same file changes nothing."""
-    name = Path(file.filename or "upload.jsonl").name
-    content = file.file.read(MAX_UPLOAD_BYTES + 1)
-    if len(content) > MAX_UPLOAD_BYTES:
-        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE,
-                            detail=f"{name}: larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB; nothing imported")
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / f"upload{Path(name).suffix.lower()}"  # the file type is all the name may decide
-        path.write_bytes(content)
-        try:
-            report = editor.import_file(path, editor=editor_name, draft=draft, source=name)
-        except EntryFileError as error:  # it names the temporary copy: say the uploaded file's name
-            where = f"{name}, line {error.line}" if error.line is not None else name
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
-                                detail=f"{where}: {error.reason}; nothing was imported") from None
+    try:
+        report = import_upload(editor, file.file, file.filename, editor_name=editor_name, draft=draft)
+    except UploadRefused as refused:
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE if refused.too_large
+                            else status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(refused)) from None
     return ImportReport(created=report.created, updated=report.updated, unchanged=report.unchanged)
 
 

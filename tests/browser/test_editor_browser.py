@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.select import Select
+from selenium.webdriver.support.wait import WebDriverWait
 
 from desk.app import create_app
 from settings import DEMO_KB_FILE, Settings
@@ -19,6 +23,14 @@ from tests.support import free_port
 
 USERS = {"kb.editor": ("Eda Editor", "editor", None), "pw.officer": ("Rosa Martinez", "staff", "public-works")}
 NEW_QUESTION = "Is the city pool heated in winter?"
+IMPORTED = [{"id": "kb-bench", "question": "Can I get a memorial bench in a park?",
+             "alt_questions": ["dedicate a bench to my mother"], "answer": "Yes: apply to Parks & Recreation.",
+             "department": "Parks & Recreation"},
+            {"id": "kb-kayak", "question": "Can I rent a kayak at Lake Alder?", "answer": "Yes, May to September."}]
+QUESTIONS = [{"text": "What day is my garbage collected?", "expected_ids": ["demo-0001"]},
+             {"text": "trash guys never came today and my bins r still full smh", "expected_ids": ["demo-0003"]},
+             {"text": "can you recommend a pizza place", "expected_ids": []}]
+EVALUATION_TIMEOUT_S = 120
 UNANSWERED = ["Can I bring my dog to the farmers market?", "are dogs allowed at the farmers market",
               "Is there free wifi at City Hall? text me on 303-555-0142"]
 
@@ -174,3 +186,59 @@ def test_create_entry_from_unanswered_questions_fills_in_the_form(browser, desk)
     assert browser.find_element(By.ID, "question").get_attribute("value") == "are dogs allowed at the farmers market"
     assert browser.find_element(By.ID, "alt_questions").get_attribute("value") == \
         "Can I bring my dog to the farmers market?"
+
+
+def write_lines(path: Path, rows: list[dict]) -> str:
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    return str(path)
+
+
+def test_import_a_file_as_drafts_then_a_bad_file(browser, desk, tmp_path):
+    log_in(browser, desk, "kb.editor")
+    submit(browser, browser.find_element(By.ID, "nav-import"))
+    browser.find_element(By.ID, "import-file-input").send_keys(write_lines(tmp_path / "parks.jsonl", IMPORTED))
+    browser.find_element(By.ID, "import-draft").click()
+    submit(browser, browser.find_element(By.ID, "import-button"))
+    assert text_of(browser, "import-result") == ("Imported parks.jsonl as drafts: 2 new, 0 updated, 0 unchanged. "
+                                                 "Publish them to let the assistant answer with them.")
+    assert desk.served.app.state.entry_editor.get("kb-kayak").state == "draft"
+    assert browser.find_element(By.ID, "export-draft-csv").get_attribute("href") == \
+        f"{desk.url}/editor/export?format=csv&state=draft"
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,question,answer\nkb-swim,Can I swim in the lake?,\n", encoding="utf-8")
+    browser.find_element(By.ID, "import-file-input").send_keys(str(bad))
+    submit(browser, browser.find_element(By.ID, "import-button"))
+    assert text_of(browser, "import-error") == "bad.csv, line 2: missing answer (empty); nothing was imported"
+    assert browser.find_element(By.ID, "import-draft").is_selected()  # the choice is kept
+
+
+def evaluation_done(browser: WebDriver) -> bool:
+    """The job page has stopped reloading itself (it reloads while the evaluation runs)."""
+    try:
+        return browser.find_element(By.ID, "evaluation-status").get_attribute("data-status") != "running"
+    except WebDriverException:  # mid-reload
+        return False
+
+
+def test_evaluate_uploaded_questions_and_read_the_figures_and_the_table(browser, desk, tmp_path):
+    log_in(browser, desk, "kb.editor")
+    submit(browser, browser.find_element(By.ID, "nav-evaluate"))
+    browser.find_element(By.ID, "questions-file").send_keys(write_lines(tmp_path / "questions.jsonl", QUESTIONS))
+    submit(browser, browser.find_element(By.ID, "evaluate-button"))
+    WebDriverWait(browser, EVALUATION_TIMEOUT_S).until(evaluation_done)
+    assert text_of(browser, "evaluation-status") == "Done: 3 questions."
+    figures = {row.get_attribute("data-key"): row.find_element(By.CLASS_NAME, "value").text
+               for row in browser.find_elements(By.CSS_SELECTOR, "#figures tbody tr")}
+    assert {"auto_answer_rate", "auto_answer_precision", "confirm_answer_rate", "confirm_answer_precision",
+            "handled_without_staff_rate", "clarify_rate", "handoff_recall", "top1", "recall_at_3",
+            "latency_ms_p50", "latency_ms_p95"} <= set(figures)
+    assert (figures["n"], figures["n_answerable"], figures["n_unanswerable"]) == ("3", "2", "1")
+    assert figures["handoff_recall"] == "100.0 %"
+    rows = browser.find_elements(By.CSS_SELECTOR, "#questions tbody tr")
+    assert [row.find_element(By.TAG_NAME, "td").text for row in rows] == [q["text"] for q in QUESTIONS]
+    first = rows[0]
+    assert (first.get_attribute("data-best"), first.get_attribute("data-right")) == ("demo-0001", "yes")
+    assert first.get_attribute("data-band") in ("answer", "confirm")
+    assert first.find_element(By.CLASS_NAME, "verdict").text == "yes"
+    assert (rows[2].get_attribute("data-band"), rows[2].get_attribute("data-right")) == ("handoff", "yes")

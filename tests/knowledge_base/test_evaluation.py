@@ -8,7 +8,15 @@ import pytest
 
 from knowledge_base.embedder import DEFAULT_MODEL
 from knowledge_base.entry import Entry
-from knowledge_base.evaluation import Question, evaluate, evaluate_files, read_questions, summarise
+from knowledge_base.evaluation import (
+    Question,
+    QuestionFileError,
+    evaluate,
+    evaluate_files,
+    is_right,
+    read_questions,
+    summarise,
+)
 from knowledge_base.importer import EntryFileError
 from knowledge_base.search.protocol import SearchHit
 from knowledge_base.service import Answer
@@ -123,6 +131,14 @@ def test_the_confirm_band_and_what_was_handled_without_staff():
     assert report["handled_without_staff_rate"] == round(3 / 8, 4)
     assert report["handoff_recall"] == 1.0  # the confirm band's answer is not a direct one
     assert report["confirm_threshold"] == 0.6
+    # a question is right when it counts toward handled_without_staff_rate, or is unanswerable and not answered
+    assert [is_right(question, decision) for question, decision in scenario] == [
+        True, False, True, False, False, True, False, False]
+
+
+def test_an_unanswerable_question_is_right_when_it_is_not_answered():
+    assert [is_right(question, decision) for question, decision in SCENARIO] == [
+        True, False, False, False, False, True, True]
 
 
 def test_department_accuracy(report):
@@ -269,9 +285,10 @@ def test_read_questions(tmp_path):
 def test_read_questions_errors_name_the_line(tmp_path, bad_line, line):
     path = tmp_path / "questions.jsonl"
     path.write_text('{"text": "one"}\n\n' + bad_line + '\n{"text": "four"}\n', encoding="utf-8")
-    with pytest.raises(ValueError) as info:
+    with pytest.raises(QuestionFileError) as info:
         read_questions(path)
     assert str(info.value).startswith(f"{path}, line {line}: not a question")
+    assert (info.value.line, info.value.reason.split(" (")[0]) == (line, "not a question")
 
 
 def test_read_questions_rejects_expected_ids_that_are_not_a_list(tmp_path):
@@ -380,9 +397,11 @@ def test_evaluate_writes_one_record_per_question(shared_small_kb):
     assert [r["text"] for r in records] == [q.text for q in questions]
     first, _, off_topic = records
     assert (first["top_id"], first["top_correct"], first["rank"], first["answered"]) == ("t-ticket", True, 1, True)
+    assert (first["expected_ids"], first["right"]) == (["t-ticket"], True)
     assert first["confidence"] >= shared_small_kb.threshold
     assert (off_topic["answerable"], off_topic["answered"], off_topic["rank"], off_topic["options"]) == (
         False, False, None, [])
+    assert (off_topic["expected_ids"], off_topic["right"]) == ([], True)
 
 
 def test_evaluate_files_uses_the_threshold_calibrated_on_the_knowledge_base(tmp_path):
