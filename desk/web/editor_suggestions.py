@@ -11,12 +11,14 @@ from desk.web.auth import EDITOR_PATH, PageRoute, csrf_protected, current_editor
 from desk.web.editor import editor_context
 from desk.web.templates import templates
 from handoff.models import StaffUser
-from knowledge_base.candidates import CandidateState
+from knowledge_base.candidates import CandidateState, Source
 from knowledge_base.learning import Decision, PhrasingLearner
+from knowledge_base.lifecycle import EntryNotFound
 
 PAGE_SIZE = 100
 SUGGESTIONS_PATH = f"{EDITOR_PATH}/suggestions"
 STATES = ("pending", "approved", "rejected", "all")
+MAX_LINKED = 3  # a gap shows up to three examples
 
 router = APIRouter(prefix=EDITOR_PATH, include_in_schema=False, route_class=PageRoute,
                    dependencies=[Depends(current_editor)])
@@ -61,3 +63,20 @@ def decide_suggestions(request: Request, ids: list[int] = Form(default=[]), acti
     else:
         flash(request, _summary(learner.reject(ids, editor=user.username), "Rejected"))
     return RedirectResponse(SUGGESTIONS_PATH, status_code=303)
+
+
+@post_router.post("/gaps/link")
+def link_gap(request: Request, entry_id: str = Form(""), examples: list[str] = Form(default=[]),
+             user: StaffUser = Depends(current_editor),
+             learner: PhrasingLearner = Depends(get_learner)) -> Response:
+    """An editor links a group of unanswered questions to an entry: their (redacted) words become its phrasings."""
+    entry_id = entry_id.strip()
+    try:
+        learned = [c for c in (learner.record(text, entry_id, conversation_id=f"editor:{user.username}",
+                                              source=Source.EDITOR) for text in examples[:MAX_LINKED]) if c]
+    except EntryNotFound:
+        flash(request, f"There is no entry {entry_id!r}; nothing was linked.")
+        return RedirectResponse(f"{EDITOR_PATH}/gaps", status_code=303)
+    flash(request, f"{entry_id} learned {len(learned)} phrasing{'s' if len(learned) != 1 else ''} from the group."
+          if learned else f"Nothing new for {entry_id}: it is not published, or already has these words.")
+    return RedirectResponse(f"{EDITOR_PATH}/gaps", status_code=303)

@@ -388,6 +388,24 @@ def test_create_entry_from_a_group_fills_in_the_form(app, eddie):
     assert ">Can I bring my dog to the farmers market?</textarea>" in form.text
 
 
+def test_linking_a_group_to_an_entry_teaches_the_entry_its_words_at_once(app, eddie):
+    ask(app, "can i get my lawn sprinkler turned on by the water dept")
+    ask(app, "who turns on the sprinkler water line")
+    response = post_form(eddie, "/editor/gaps/link", "/editor/gaps", entry_id="demo-0068",
+                         examples=["can i get my lawn sprinkler turned on by the water dept",
+                                   "who turns on the sprinkler water line"])
+    assert (response.status_code, response.headers["location"]) == (303, "/editor/gaps")
+    assert "demo-0068 learned 2 phrasings from the group." in eddie.get("/editor/gaps").text
+    phrasings = app.state.knowledge_base.store.get("demo-0068").alt_questions
+    assert {"can i get my lawn sprinkler turned on by the water dept",
+            "who turns on the sprinkler water line"} <= set(phrasings)
+    answer = app.state.knowledge_base.answer("who turns on the sprinkler water line")
+    assert answer.results[0].entry.id == "demo-0068"
+    unknown = post_form(eddie, "/editor/gaps/link", "/editor/gaps", entry_id="no-such-entry", examples=["x y z"])
+    assert unknown.status_code == 303
+    assert "There is no entry &#39;no-such-entry&#39;; nothing was linked." in eddie.get("/editor/gaps").text
+
+
 # --- was this helpful? ------------------------------------------------------------------------------------
 
 def vote(app, settings, entry_id: str, conversation_id: str, helpful: bool) -> None:
