@@ -37,7 +37,8 @@ def suggestions_page(request: Request, state: str = "pending", entry: str = "",
     candidates, total = learner.candidates.page(state=None if state == "all" else CandidateState(state),
                                                 entry_id=entry or None, limit=PAGE_SIZE)
     return templates.TemplateResponse(request, "editor_suggestions.html", editor_context(
-        request, user, candidates=candidates, total=total, state=state, entry=entry, states=STATES, error=error,
+        request, user, candidates=candidates, total=total, state=state, entry=entry, suggestion_states=STATES,
+        error=error,
         auto_approve_after=learner.auto_approve_after), status_code=400 if error else 200)
 
 

@@ -7,6 +7,8 @@ import os
 import subprocess
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -37,28 +39,36 @@ def wait_for(url: str, process: subprocess.Popen, timeout: float = 120) -> None:
     raise RuntimeError(f"the desk did not answer {url} within {timeout} s")
 
 
-@pytest.fixture(scope="session")
-def desk(tmp_path_factory) -> tuple[str, Path]:
-    """The real desk (its own Python environment) on a free port, seeded with the demo knowledge base.
-
-    Its URL and its data folder (whose SQLite database the tests read to see what the desk recorded).
-    """
+@contextmanager
+def running_desk(data_dir: Path, **settings: str) -> Iterator[str]:
+    """The real desk (its own Python environment) on a free port, seeded with the demo knowledge base, its data in
+    `data_dir`; `settings` are more CITYDESK_* variables of its environment. Its URL."""
     if not DESK_PYTHON.exists():
         pytest.fail(f"{DESK_PYTHON} is missing: run `make setup` first")
-    data_dir = tmp_path_factory.mktemp("desk")
     port = free_port()
     env = {**os.environ, "CITYDESK_DATA_DIR": str(data_dir), "CITYDESK_DESK_PORT": str(port),
            "CITYDESK_SEED_KB_FILE": str(DEMO_KB), "CITYDESK_DATABASE_URL": f"sqlite:///{data_dir}/citydesk.db",
-           "CITYDESK_INTERNAL_TOKEN": INTERNAL_TOKEN}
+           "CITYDESK_INTERNAL_TOKEN": INTERNAL_TOKEN, **settings}
     with (data_dir / "desk.log").open("wb") as log:
         process = subprocess.Popen([str(DESK_PYTHON), "-m", "desk"], cwd=ROOT, env=env, stdout=log,
                                    stderr=subprocess.STDOUT)
         try:
             wait_for(f"http://127.0.0.1:{port}/health", process)
-            yield f"http://127.0.0.1:{port}", data_dir
+            yield f"http://127.0.0.1:{port}"
         finally:
             process.terminate()
             process.wait(timeout=20)
+
+
+@pytest.fixture(scope="session")
+def desk(tmp_path_factory) -> Iterator[tuple[str, Path]]:
+    """The real desk on a free port, seeded with the demo knowledge base, its thresholds calibrated.
+
+    Its URL and its data folder (whose SQLite database the tests read to see what the desk recorded).
+    """
+    data_dir = tmp_path_factory.mktemp("desk")
+    with running_desk(data_dir) as url:
+        yield url, data_dir
 
 
 @pytest.fixture(scope="session")
@@ -71,14 +81,19 @@ def desk_database(desk) -> Path:
     return desk[1] / "citydesk.db"
 
 
-@pytest.fixture
-def action_env(desk_url, monkeypatch):
-    """Point the actions' settings at the test desk, with its token; each test sees fresh settings."""
+def point_actions_at(desk_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The actions' settings: this desk, with the test token; fresh settings from now on."""
     monkeypatch.setenv("CITYDESK_DESK_URL", desk_url)
     monkeypatch.setenv("CITYDESK_INTERNAL_TOKEN", INTERNAL_TOKEN)
     monkeypatch.setenv("CITYDESK_EMERGENCY_NUMBER", "112")
     monkeypatch.setenv("CITYDESK_CITY_SERVICE_PHONE", "(555) 010-0311")
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def action_env(desk_url, monkeypatch):
+    """Point the actions' settings at the test desk, with its token; each test sees fresh settings."""
+    point_actions_at(desk_url, monkeypatch)
     yield
     get_settings.cache_clear()
 
