@@ -17,15 +17,35 @@ from bot.actions.handle_message import ActionHandleMessage
 from bot.actions.none_of_these import ActionNoneOfThese
 from bot.actions.replies import feedback_buttons, format_answer
 from bot.actions.settings import get_settings
-from tests.bot.conftest import demo_entries, load_tracker, parse_payload
+from tests.bot.conftest import demo_entries, load_tracker, parse_payload, running_desk
 from tests.support import free_port
 
-# Two demo entries rank close together for this message, both below the calibrated answer threshold.
+# Two demo entries rank close together for this message. The desk of this module has set thresholds (no confirm
+# band, clarification between 0.6 and 0.9), so that a change to the calibration does not move the message out of
+# the clarification band.
+CLARIFYING_THRESHOLDS = {"CITYDESK_ANSWER_THRESHOLD": "0.9", "CITYDESK_CONFIRM_THRESHOLD": "0.9"}
 WATER_BILL = "my last water bill was $400, usually its like $90. what gives??"
 OFFERED = ["demo-0067", "demo-0062"]
 PENDING = {"clarify_text": WATER_BILL, "clarify_options": OFFERED}
 NO_CHOICE_PENDING = [SlotSet("clarify_text", None), SlotSet("clarify_options", None)]
 CASE_NUMBER = re.compile(r"CD-\d{4}-\d{6}")
+
+
+@pytest.fixture(scope="module")
+def desk(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("clarifying-desk")
+    with running_desk(data_dir, **CLARIFYING_THRESHOLDS) as url:
+        yield url, data_dir
+
+
+@pytest.fixture(scope="module")
+def desk_url(desk) -> str:
+    return desk[0]
+
+
+@pytest.fixture(scope="module")
+def desk_database(desk):
+    return desk[1] / "citydesk.db"
 
 
 def run(action, dispatcher, tracker):

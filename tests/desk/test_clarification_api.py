@@ -7,12 +7,21 @@ import json
 import pytest
 
 from handoff.intake import CHOSEN_REASON
-from settings import DEMO_KB_FILE
+from settings import DEMO_KB_FILE, Settings
+from tests.support import free_port
 
 DEMO = {e["id"]: e for e in map(json.loads, DEMO_KB_FILE.read_text().splitlines())}
 # Two demo entries rank close together for this message, both below the calibrated answer threshold.
 WATER_BILL = "my last water bill was $400, usually its like $90. what gives??"
 OFFERED = ["demo-0067", "demo-0062"]
+
+
+@pytest.fixture(scope="module")
+def desk_settings(tmp_path_factory) -> Settings:
+    """Set thresholds, no confirm band: the message stays in the clarification band (0.6 to 0.9) whatever the
+    calibration of the day."""
+    return Settings(data_dir=tmp_path_factory.mktemp("clarify"), seed_kb_file=DEMO_KB_FILE, rasa_port=free_port(),
+                    answer_threshold=0.9, confirm_threshold=0.9)
 
 
 def ask(client, internal, sender: str, **fields) -> dict:
@@ -29,7 +38,8 @@ def outcome(client, internal, sender: str) -> dict:
 def test_close_entries_are_offered_with_their_questions_and_nothing_else_happens(client, internal):
     decision = ask(client, internal, "web-clarify-offer")
     assert decision == {"route": "clarify", "reason": "close entries: the citizen chooses", "answer": None,
-                        "case": None, "options": [{"id": i, "question": DEMO[i]["question"]} for i in OFFERED]}
+                        "case": None, "options": [{"id": i, "question": DEMO[i]["question"]} for i in OFFERED],
+                        "ask": False}
     recorded = outcome(client, internal, "web-clarify-offer")
     assert (recorded["route"], recorded["entry_id"], recorded["case"]) == ("clarify", None, None)
 
