@@ -100,7 +100,13 @@ def rank(parts: Sequence[tuple[Sequence[Candidate], Mapping[str, float] | None]]
             merged[entry_id] = (long_message_score(whole_score, sentence_score), candidate)
         scored = merged
     ordered = sorted(scored.values(), key=lambda item: (-item[0], item[1].entry.id))
-    confidence = confidences([score for score, _ in ordered])
+    probabilities = None
+    best_probabilities = (0.0, 0.0)
+    if whole_classifier:
+        probabilities = [whole_classifier.get(c.entry.id, 0.0) for _, c in ordered]
+        top_two = sorted(whole_classifier.values(), reverse=True)[:2]
+        best_probabilities = (top_two[0], top_two[1] if len(top_two) > 1 else 0.0)
+    confidence = confidences([score for score, _ in ordered], probabilities, best_probabilities=best_probabilities)
     return [SearchHit(entry=c.entry, confidence=conf, dense=vote(c.phrasing_scores), lexical=c.lexical,
                       matched_phrasing=c.matched_phrasing, score=score)
             for (score, c), conf in zip(ordered[:top_k], confidence, strict=False)]

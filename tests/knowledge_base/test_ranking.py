@@ -75,8 +75,19 @@ def test_two_close_entries_are_less_confident_than_one_clear_one():
 
 def test_tied_best_entries_have_no_margin_and_confidences_stay_in_the_unit_interval():
     assert confidences([0.5, 0.5, 0.1])[:2] == [pytest.approx(0.5), pytest.approx(0.5)]
-    assert confidences([0.95, 0.0]) == [1.0, 0.0]
+    very_sure, sure = confidences([0.95, 0.0])[0], confidences([0.9, 0.1])[0]
+    assert 0.99 < sure < very_sure < 1.0  # above 0.9 confidences approach 1 and keep their order: no ties at 1
+    assert confidences([0.95, 0.0])[1] == 0.0
     assert confidences([]) == []
+
+
+def test_a_clear_lead_in_the_classifier_adds_to_the_confidence_and_a_rival_ahead_takes_from_it():
+    scores = [0.6, 0.5]
+    plain = confidences(scores)
+    sure = confidences(scores, [0.9, 0.05], best_probabilities=(0.9, 0.05))
+    torn = confidences(scores, [0.3, 0.6], best_probabilities=(0.6, 0.3))
+    assert torn[0] < plain[0] < sure[0]
+    assert torn[1] > plain[1]  # the second entry is the classifier's favourite
 
 
 def test_long_message_score_averages_the_whole_and_the_best_sentence():
