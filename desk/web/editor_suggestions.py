@@ -13,7 +13,6 @@ from desk.web.templates import templates
 from handoff.models import StaffUser
 from knowledge_base.candidates import CandidateState, Source
 from knowledge_base.learning import Decision, PhrasingLearner
-from knowledge_base.lifecycle import EntryNotFound
 
 PAGE_SIZE = 100
 SUGGESTIONS_PATH = f"{EDITOR_PATH}/suggestions"
@@ -72,12 +71,11 @@ def link_gap(request: Request, entry_id: str = Form(""), examples: list[str] = F
              learner: PhrasingLearner = Depends(get_learner)) -> Response:
     """An editor links a group of unanswered questions to an entry: their (redacted) words become its phrasings."""
     entry_id = entry_id.strip()
-    try:
-        learned = [c for c in (learner.record(text, entry_id, conversation_id=f"editor:{user.username}",
-                                              source=Source.EDITOR) for text in examples[:MAX_LINKED]) if c]
-    except EntryNotFound:
+    if learner.kb.store.get(entry_id) is None:
         flash(request, f"There is no entry {entry_id!r}; nothing was linked.")
         return RedirectResponse(f"{EDITOR_PATH}/gaps", status_code=303)
+    learned = [c for c in (learner.record(text, entry_id, conversation_id=f"editor:{user.username}",
+                                          source=Source.EDITOR) for text in examples[:MAX_LINKED]) if c]
     flash(request, f"{entry_id} learned {len(learned)} phrasing{'s' if len(learned) != 1 else ''} from the group."
           if learned else f"Nothing new for {entry_id}: it is not published, or already has these words.")
     return RedirectResponse(f"{EDITOR_PATH}/gaps", status_code=303)

@@ -54,8 +54,7 @@ def test_answer_exposes_the_band_the_direct_entry_the_proposed_entry_and_the_opt
     assert (direct.band, direct.entry.id, direct.proposed.id, direct.options) == (Band.ANSWER, "e0", "e0", [])
     asked = Answer(results=hits((0.7, 0.6), (0.65, 0.59)), threshold=0.8, confirm_threshold=0.6)
     assert (asked.band, asked.entry, asked.proposed.id) == (Band.CONFIRM, None, "e0")
-    # a caller that knows only entry and options offers the close entries instead of handing off
-    assert [h.entry.id for h in asked.options] == ["e0", "e1"]
+    assert asked.options == []  # the middle band answers and asks: nothing to choose from
     alone = Answer(results=hits((0.7, 0.6), (0.1, 0.2)), threshold=0.8, confirm_threshold=0.6)
     assert (alone.band, alone.options) == (Band.CONFIRM, [])
     offered = Answer(results=hits((0.55, 0.5), (0.5, 0.48)), threshold=0.8, confirm_threshold=0.6)
