@@ -94,7 +94,8 @@ def decide(*, intent: str | None, text: str, answer_entry: Entry | None, best_co
                      category)
     if answer_entry is not None:
         return Decision(Route.ANSWER, "knowledge base answer above the threshold", entry=answer_entry)
-    if confirm_entry is not None and intent != "out_of_scope":
+    # answering and asking is for a question; a request for a person, a complaint or a suggestion goes to staff
+    if confirm_entry is not None and intent != "out_of_scope" and deadline_class(intent, text) == SLA.SIMPLE:
         return Decision(Route.ANSWER, ASKED_REASON, entry=confirm_entry, ask=True)
     if intent == "out_of_scope" or (best_confidence < out_of_scope_below and category is None):
         return Decision(Route.OUT_OF_SCOPE, "not the city's business" if intent == "out_of_scope"

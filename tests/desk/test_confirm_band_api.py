@@ -82,7 +82,7 @@ def test_three_yeses_in_separate_conversations_make_the_words_a_phrasing_that_an
 
 def test_personal_data_never_becomes_a_phrasing(confirm_client):
     client, headers = confirm_client
-    text = "I'm Jane, call me on 555-201-3344, who picks up an old couch"
+    text = "who picks up an old couch? I am at 555-201-3344 all day"
     decision = ask(client, headers, "web-confirm-pii", text)
     vote(client, headers, "web-confirm-pii", decision["answer"]["id"], helpful=True)
     texts = [c.text for c in client.app.state.learner.candidates.page(state=None, limit=1000)[0]]

@@ -193,8 +193,9 @@ def test_none_of_the_entries_offered_hands_the_message_off_by_what_it_is_or_its_
 
 
 @pytest.mark.parametrize("intent", [None, "ask_question", "nlu_fallback"])
-def test_an_entry_of_the_confirm_band_is_an_answer_that_asks(intent):
-    decision = route(intent=intent, confirm_entry=ENTRY, best_confidence=0.6, category=POTHOLE, options=OPTIONS)
+def test_an_entry_of_the_confirm_band_is_an_answer_that_asks_a_question(intent):
+    decision = route(intent=intent, text="when is bulk pickup?", confirm_entry=ENTRY, best_confidence=0.6,
+                     category=POTHOLE, options=OPTIONS)
     assert decision == Decision(Route.ANSWER, ASKED_REASON, entry=ENTRY, ask=True)
 
 
@@ -203,6 +204,15 @@ def test_an_answer_that_asks_comes_after_emergencies_case_intents_small_talk_and
     assert route(intent="report_problem", confirm_entry=ENTRY, category=POTHOLE).route == Route.CASE
     assert route(intent="greet", confirm_entry=ENTRY).route == Route.SMALLTALK
     assert route(intent="out_of_scope", confirm_entry=ENTRY).route == Route.OUT_OF_SCOPE
+
+
+@pytest.mark.parametrize(("text", "sla"), [
+    ("can somebody from the waste office call me back about my bulk pickup", SLA.REVIEW),
+    ("my bulk pickup was missed again, this is the third time", SLA.REVIEW),
+    ("the city should do bulk pickup every week", SLA.POLICY)])
+def test_a_request_a_complaint_or_a_suggestion_is_not_answered_and_asked_but_handed_off(text, sla):
+    decision = route(intent=None, text=text, confirm_entry=ENTRY)
+    assert (decision.route, decision.sla, decision.ask) == (Route.CASE, sla, False)
 
 
 def test_a_declined_answer_that_asked_is_handed_off():
