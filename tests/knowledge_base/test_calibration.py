@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from knowledge_base import calibration
 from knowledge_base.calibration import (
     ANSWERABLE,
     CONFIRMED,
-    HELD_OUT_QUESTION,
     IN_DOMAIN,
     NEVER,
+    REWORDED_QUESTION,
     Confirmed,
     Outcome,
     bank_questions,
     choose_threshold,
-    stand_in,
+    reword,
 )
 from knowledge_base.embedder import DEFAULT_MODEL
-from knowledge_base.entry import Entry
 from knowledge_base.factory import build_knowledge_base
 from tests.knowledge_base.calibration_kb import ENTRIES, HELD_OUT
 from tests.knowledge_base.conftest import SMALL_ENTRIES
@@ -93,22 +93,24 @@ def test_without_a_band_reaching_the_confirm_precision_there_is_no_confirm_band(
     assert (result.expected_confirm_precision, result.expected_confirm_rate) == (None, 0.0)
 
 
-def test_held_out_questions_and_questions_confirmed_in_use_count_as_answerable():
-    outcomes = ([outcome(HELD_OUT_QUESTION, 0.8, correct=True)] * 20 + [outcome(CONFIRMED, 0.8, correct=True)] * 20
+def test_reworded_questions_and_questions_confirmed_in_use_count_as_answerable():
+    outcomes = ([outcome(REWORDED_QUESTION, 0.8, correct=True)] * 20 + [outcome(CONFIRMED, 0.8, correct=True)] * 20
                 + [outcome(IN_DOMAIN, 0.2)] * 10)
     result = choose_threshold(outcomes, target_precision=0.97, unanswerable_share=0.3)
     assert result.threshold == 0.8
-    assert result.method == "held-out questions and questions confirmed in use"
+    assert result.method == "reworded questions and questions confirmed in use"
     assert result.expected_auto_answer_rate == pytest.approx(0.7)
 
 
-def test_an_entry_without_other_phrasings_stands_for_itself_by_its_topic_or_its_answer():
-    faq = Entry(id="f", question="How much is the fee?", answer="It is $5. Pay online.", topic="Bag fee")
-    assert stand_in(faq) == "Bag fee"
-    overview = Entry(id="o", question="Bag fee", answer="The city charges a fee on bags! It funds cleanups.",
-                     topic="Bag fee")
-    assert stand_in(overview) == "The city charges a fee on bags!"
-    assert stand_in(Entry(id="n", question="Fee?", answer="Five dollars")) == "Five dollars"
+def test_a_reworded_question_keeps_some_of_its_words_in_their_order():
+    rng = np.random.default_rng(0)
+    question = "How much is the disposable bag fee at the grocery store?"
+    reworded = reword(rng, question)
+    words = question.split()
+    kept = reworded.split()
+    assert 2 <= len(kept) < len(words)
+    assert kept == [w for w in words if w in kept]  # the order stays
+    assert reword(rng, "Bag fee") == "Bag fee"  # two words or fewer: as it is
 
 
 def test_without_enough_phrasings_the_threshold_keeps_unanswerable_questions_out():
@@ -214,10 +216,10 @@ def faq_kb(tmp_path_factory, embedder):
     return kb
 
 
-def test_a_knowledge_base_of_single_phrasings_is_calibrated_on_its_held_out_questions(faq_kb):
+def test_a_knowledge_base_of_single_phrasings_is_calibrated_on_its_reworded_questions(faq_kb):
     result = faq_kb.calibration
-    assert result.method.startswith("held-out questions")
-    assert result.questions_by_kind[HELD_OUT_QUESTION] >= 60
+    assert result.method.startswith("reworded questions")
+    assert result.questions_by_kind[REWORDED_QUESTION] >= 60
     assert ANSWERABLE not in result.questions_by_kind
     # both thresholds, and what to expect of them
     assert result.confirm_threshold <= result.threshold
