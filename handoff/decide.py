@@ -100,7 +100,7 @@ def decide(*, intent: str | None, text: str, answer_entry: Entry | None, best_co
     if intent == "out_of_scope" or (best_confidence < out_of_scope_below and category is None):
         return Decision(Route.OUT_OF_SCOPE, "not the city's business" if intent == "out_of_scope"
                         else "nothing in the knowledge base comes close")
-    if len(options) >= 2:
+    if len(options) >= 2 and deadline_class(intent, text) == SLA.SIMPLE:  # a choice of answers is for a question
         return Decision(Route.CLARIFY, "close entries: the citizen chooses", options=tuple(options))
     if category is not None:
         return _case(f"describes a {category.code} problem", category.sla, category)

@@ -24,7 +24,7 @@ from tests.support import free_port
 # band, clarification between 0.6 and 0.9), so that a change to the calibration does not move the message out of
 # the clarification band.
 CLARIFYING_THRESHOLDS = {"CITYDESK_ANSWER_THRESHOLD": "0.9", "CITYDESK_CONFIRM_THRESHOLD": "0.9"}
-WATER_BILL = "my last water bill was $400, usually its like $90. what gives??"
+WATER_BILL = "what's going on with my water bill?"
 OFFERED = ["demo-0067", "demo-0062"]
 PENDING = {"clarify_text": WATER_BILL, "clarify_options": OFFERED}
 NO_CHOICE_PENDING = [SlotSet("clarify_text", None), SlotSet("clarify_options", None)]

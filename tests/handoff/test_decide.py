@@ -164,8 +164,16 @@ CLARIFY = Decision(Route.CLARIFY, "close entries: the citizen chooses", options=
 
 @pytest.mark.parametrize("intent", ["ask_question", None, "nlu_fallback"])
 def test_close_entries_and_no_answer_ask_the_citizen_to_choose(intent):
-    assert route(intent=intent, best_confidence=0.55, options=OPTIONS) == CLARIFY
-    assert route(intent=intent, best_confidence=0.55, options=OPTIONS, category=POTHOLE) == CLARIFY
+    text = "how do i get rid of old furniture?"
+    assert route(intent=intent, text=text, best_confidence=0.55, options=OPTIONS) == CLARIFY
+    assert route(intent=intent, text=text, best_confidence=0.55, options=OPTIONS, category=POTHOLE) == CLARIFY
+
+
+@pytest.mark.parametrize("text", ["can someone from the waste office call me back about my sofa",
+                                  "my bulk pickup was missed and the sofa is still on the curb",
+                                  "the city should pick up furniture every week"])
+def test_a_request_a_complaint_or_a_suggestion_is_handed_off_rather_than_offered_a_choice(text):
+    assert route(intent=None, text=text, best_confidence=0.55, options=OPTIONS).route == Route.CASE
 
 
 def test_one_option_is_no_choice():
