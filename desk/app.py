@@ -68,9 +68,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                        in_use=lambda: departments_in_use(sessions), marker=marker)
         case_desk = CaseDesk(sessions, city_directory.directory, settings.city_timezone, transcript=writer)
         app.state.cases = case_desk
+        # approved phrasings are recalibrated by the periodic refresh (at most every recalibration_interval_s),
+        # never on the request that approved them: a large knowledge base takes a minute
         learner = PhrasingLearner(knowledge_base, CandidateStore(sessions), redact=redactor.public_text,
-                                  auto_approve_after=settings.phrasing_auto_approve_after,
-                                  recalibrate_after=settings.phrasing_recalibrate_after)
+                                  auto_approve_after=settings.phrasing_auto_approve_after, recalibrate_after=0)
         app.state.learner = learner
         app.state.intake = Intake(knowledge_base=knowledge_base, cases=case_desk,
                                   classifier=CategoryClassifier(case_desk.directory, knowledge_base.embedder),

@@ -109,6 +109,7 @@ class KnowledgeBase:
         self._live: dict[str, tuple[int, str]] = {}  # (version, state) of each indexed entry
         self._marker = -1  # the store's change marker when the index was last brought up to date
         self._calibration_stale = False
+        self._classifier_stale = False  # entries re-indexed without retraining: the next recalibration retrains
         self._lock = threading.RLock()  # one writer of the index at a time (desk poller, editor requests)
 
     @property
@@ -156,8 +157,9 @@ class KnowledgeBase:
         Cheap when nothing changed (one query of the change marker), so a desk polls it every few seconds to see
         changes other processes made. `calibrate` False: recalibrate later, at the next call that may; a stale
         calibration is redone at most every `recalibration_interval_s`, unless `force_calibration`. `retrain`
-        False: the entry classifier keeps its training until `retrain_classifier` (approved phrasings answer at
-        once through the phrasing vote; retraining a large knowledge base's classifier takes seconds).
+        False: the entry classifier keeps its training until the next recalibration or `retrain_classifier`
+        (approved phrasings answer at once through the phrasing vote; retraining a large knowledge base's
+        classifier takes seconds).
         Returns the number of entries re-indexed.
         """
         with self._lock:
@@ -180,6 +182,8 @@ class KnowledgeBase:
             recalibrate = calibrate and self._calibration_stale and (due or force_calibration)
             self._calibration_stale = self._calibration_stale and not recalibrate
         if recalibrate:  # outside the lock: editors' changes are indexed meanwhile, and recalibrated next time
+            if self._classifier_stale:
+                self.retrain_classifier()
             self._ensure_calibrated()
         return len(changed)
 
@@ -272,6 +276,7 @@ class KnowledgeBase:
         """Train the entry classifier again on the published entries' phrasings (after approved phrasings)."""
         with self._lock:
             self.classifier = EntryClassifier.train(self.published())
+            self._classifier_stale = False
 
     def _index(self, live: list[LiveEntry], *, show_progress: bool, retrain: bool = True) -> None:
         entries = [item.entry for item in live]
@@ -285,3 +290,6 @@ class KnowledgeBase:
         self._live.update((e.entry.id, (e.version, e.state)) for e in live)
         if items and retrain:
             self.classifier = EntryClassifier.train(self.published())
+            self._classifier_stale = False
+        elif items:
+            self._classifier_stale = True

@@ -69,9 +69,6 @@ class Settings(BaseSettings):
     phrasing_auto_approve_after: int = Field(
         default=3, ge=1, description="A candidate phrasing confirmed by citizens in this many separate "
                                      "conversations (more than rejected) is approved without an editor.")
-    phrasing_recalibrate_after: int = Field(
-        default=50, ge=0, description="Recalibrate the thresholds after this many approved phrasings (0: only "
-                                      "on imports and the periodic refresh).")
     recalibration_interval_s: float = Field(
         default=300.0, ge=0.0, description="The desk's refresh recalibrates changed entries no more often than "
                                            "this (a large knowledge base takes a minute to calibrate).")

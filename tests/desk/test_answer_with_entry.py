@@ -4,7 +4,6 @@ with the demo knowledge base."""
 
 from __future__ import annotations
 
-import html
 import json
 import re
 
@@ -21,7 +20,7 @@ from knowledge_base.candidates import CandidateState
 from knowledge_base.learning import AUTO_APPROVER
 from outbox.store import waiting_for
 from settings import DEMO_KB_FILE, Settings
-from tests.desk.inbox_support import CSRF, PASSWORD, add_users
+from tests.desk.inbox_support import add_users, element, logged_in, token
 from tests.handoff.conftest import open_case
 from tests.support import free_port
 
@@ -48,26 +47,6 @@ def cases(app: FastAPI) -> CaseDesk:
 def demo_entry(entry_id: str) -> dict:
     return next(e for e in map(json.loads, DEMO_KB_FILE.read_text(encoding="utf-8").splitlines())
                 if e and e["id"] == entry_id)
-
-
-def token(response: Response) -> str:
-    match = CSRF.search(response.text)
-    assert match, "no CSRF token on the page"
-    return match.group(1)
-
-
-def logged_in(app: FastAPI, username: str) -> TestClient:
-    client = TestClient(app, follow_redirects=False)
-    response = client.post("/inbox/login", data={"username": username, "password": PASSWORD, "next": "/inbox",
-                                                  "csrf_token": token(client.get("/inbox/login"))})
-    assert response.status_code == 303, response.text
-    return client
-
-
-def element(response: Response, element_id: str) -> str:
-    match = re.search(rf'<(\w+)[^>]*\bid="{element_id}"[^>]*>(.*?)</\1>', response.text, re.DOTALL)
-    assert match, f"no element #{element_id} on the page"
-    return html.unescape(re.sub(r"<[^>]+>", "", match.group(2))).strip()
 
 
 def couch_case(cases: CaseDesk, conversation_id: str, text: str = COUCH) -> Case:

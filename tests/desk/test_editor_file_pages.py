@@ -16,8 +16,7 @@ from desk.web.auth import FORM_REJECTED
 from knowledge_base.importer import read_entries
 from settings import Settings
 from tests.conftest import write_jsonl
-from tests.desk.inbox_support import add_users
-from tests.desk.test_editor_pages import anonymous, element, logged_in, token
+from tests.desk.inbox_support import add_users, anonymous, element, logged_in, token
 from tests.knowledge_base.conftest import SMALL_ENTRIES
 from tests.support import free_port
 

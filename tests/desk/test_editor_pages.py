@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from desk.app import create_app
 from desk.web.auth import FORM_REJECTED
 from settings import DEMO_KB_FILE, Settings
-from tests.desk.inbox_support import CSRF, PASSWORD, add_users
+from tests.desk.inbox_support import PASSWORD, add_users, anonymous, element, logged_in, token
 from tests.support import free_port
 
 ENTRY_ROWS = re.compile(r'<tr class="entry" data-entry="([^"]+)" data-state="([^"]+)"')
@@ -42,33 +42,9 @@ def app(settings):
         yield application
 
 
-def token(response) -> str:
-    return CSRF.search(response.text).group(1)
-
-
-def anonymous(app) -> TestClient:
-    return TestClient(app, follow_redirects=False)
-
-
-def logged_in(app, username: str) -> TestClient:
-    """A session of `username`, logged in from the login page as a person would (no 'next')."""
-    client = anonymous(app)
-    response = client.post("/inbox/login", data={"username": username, "password": PASSWORD, "next": "",
-                                                  "csrf_token": token(client.get("/inbox/login"))})
-    assert response.status_code == 303, response.text
-    return client
-
-
 @pytest.fixture(scope="module")
 def eddie(app) -> TestClient:
     return logged_in(app, "eddie")
-
-
-def element(response, element_id: str) -> str:
-    """The text of the element with this id (its tags removed)."""
-    match = re.search(rf'<(\w+)[^>]*\bid="{element_id}"[^>]*>(.*?)</\1>', response.text, re.DOTALL)
-    assert match, f"no element #{element_id} on the page"
-    return html.unescape(re.sub(r"<[^>]+>", "", match.group(2))).strip()
 
 
 def post_form(client: TestClient, path: str, page: str, **fields: str):

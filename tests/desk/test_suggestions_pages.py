@@ -19,7 +19,7 @@ from desk.web.auth import FORM_REJECTED
 from knowledge_base.candidates import CandidateState, Source
 from knowledge_base.learning import PhrasingLearner
 from settings import DEMO_KB_FILE, Settings
-from tests.desk.inbox_support import CSRF, PASSWORD, add_users
+from tests.desk.inbox_support import add_users, element, logged_in, token
 from tests.support import free_port
 
 PAGE = "/editor/suggestions"
@@ -40,26 +40,6 @@ def app(tmp_path_factory):
 @pytest.fixture
 def learner(app: FastAPI) -> PhrasingLearner:
     return app.state.learner
-
-
-def token(response: Response) -> str:
-    match = CSRF.search(response.text)
-    assert match, "no CSRF token on the page"
-    return match.group(1)
-
-
-def logged_in(app: FastAPI, username: str) -> TestClient:
-    client = TestClient(app, follow_redirects=False)
-    response = client.post("/inbox/login", data={"username": username, "password": PASSWORD, "next": "",
-                                                  "csrf_token": token(client.get("/inbox/login"))})
-    assert response.status_code == 303, response.text
-    return client
-
-
-def element(response: Response, element_id: str) -> str:
-    match = re.search(rf'<(\w+)[^>]*\bid="{element_id}"[^>]*>(.*?)</\1>', response.text, re.DOTALL)
-    assert match, f"no element #{element_id} on the page"
-    return html.unescape(re.sub(r"<[^>]+>", "", match.group(2))).strip()
 
 
 def rows(response: Response) -> dict[int, tuple[str, str, bool]]:

@@ -7,6 +7,9 @@ import pytest
 
 from knowledge_base import ranking
 from knowledge_base.classifier import MIN_MEDIAN_PHRASINGS, EntryClassifier
+from knowledge_base.embedder import DEFAULT_MODEL
+from knowledge_base.factory import build_knowledge_base
+from knowledge_base.lifecycle import PUBLISHED
 from knowledge_base.search.protocol import IndexedEntry
 from tests.knowledge_base.calibration_kb import ENTRIES, HELD_OUT
 from tests.knowledge_base.conftest import SMALL_ENTRIES
@@ -43,3 +46,18 @@ def test_two_entries_make_a_binary_classifier_with_both_probabilities(embedder):
     assert probabilities["c-glass"] > 0.5 > probabilities["c-dogpark"]
     assert sum(probabilities.values()) == pytest.approx(1.0, abs=1e-5)
     assert np.isfinite(list(probabilities.values())).all()
+
+
+def test_entries_reindexed_without_retraining_retrain_at_the_next_recalibration(tmp_path, embedder):
+    kb = build_knowledge_base(database_url=f"sqlite:///{tmp_path}/kb.db", model_name=DEFAULT_MODEL, threshold=0.9)
+    kb.import_entries(ENTRIES)
+    trained = kb.classifier
+    assert trained is not None
+    first = ENTRIES[0]
+    kb.store.save(first.model_copy(update={"alt_questions": (*first.alt_questions, "a phrasing approved in use")}),
+                  state=PUBLISHED, editor="test", note="approved phrasing", require=True)
+    kb.refresh(calibrate=False, retrain=False)  # as an approved phrasing is indexed: answers at once, no training
+    assert kb.classifier is trained
+    kb.refresh(force_calibration=True)  # the recalibration that follows retrains first
+    assert kb.classifier is not trained
+    assert first.id in kb.classifier.entry_ids
