@@ -67,7 +67,7 @@ class CaseMail:
         if case.is_emergency:
             notices.append(self._notice(
                 f"mail-emergency-{case.id}", directory.duty_officer.email,
-                f"EMERGENCY {case.service_request_id} ({department.name}): {self._snippet(case)}",
+                self._titled(f"EMERGENCY {case.service_request_id} ({department.name})", case.description),
                 f"An emergency was reported in case {case.service_request_id} on {case.channel}; "
                 f"{department.name} has it.", case, directory,
                 why="You get this e-mail as the duty officer."))
@@ -79,7 +79,7 @@ class CaseMail:
             who = "head" if role.startswith("head") else "officer"
             notices.append(self._notice(
                 f"mail-new-{case.id}-{department.code}-{who}", address,
-                f"{kind} {case.service_request_id} for {department.name}: {self._snippet(case)}",
+                self._titled(f"{kind} {case.service_request_id} for {department.name}", case.description),
                 f"{kind} {case.service_request_id} for {department.name} ({case.sla}: "
                 f"answer by {self._local(case.expected_datetime)}).", case, directory,
                 why=f"You get this e-mail as {role}."))
@@ -117,7 +117,7 @@ class CaseMail:
         to, why = self._officer_or_head(case, department.head, department.name)
         notice = self._notice(
             f"mail-followup-{key}", to,
-            f"Follow-up on {case.service_request_id} ({department.name}): {self._shorten(self._public(text))}",
+            self._titled(f"Follow-up on {case.service_request_id} ({department.name})", text),
             f"The citizen wrote again about case {case.service_request_id} of {department.name}:\n\n"
             f"{self._quote(text)}", case, directory, why=why, quote_description=False)
         return self._queue(session, case, [notice], now)
@@ -166,13 +166,14 @@ class CaseMail:
             public = public[:QUOTE_CHARS].rstrip() + " …"
         return "\n".join(f"> {line}".rstrip() for line in public.splitlines() or [""])
 
-    def _snippet(self, case: Case) -> str:
-        return self._shorten(self._public(case.description))
-
-    @staticmethod
-    def _shorten(text: str) -> str:
-        flat = " ".join(text.split())
-        return flat if len(flat) <= SUBJECT_SNIPPET_CHARS else flat[:SUBJECT_SNIPPET_CHARS].rstrip() + "…"
+    def _titled(self, subject: str, text: str) -> str:
+        """The subject, then the start of the citizen's (redacted) text: "New case CD-… for Roads: pothole on …"."""
+        if self.redact is None:
+            return subject
+        flat = " ".join(self.redact(text).split())
+        if len(flat) > SUBJECT_SNIPPET_CHARS:
+            flat = flat[:SUBJECT_SNIPPET_CHARS].rstrip() + "…"
+        return f"{subject}: {flat}" if flat else subject
 
     def _local(self, moment: datetime) -> str:
         local = _aware(moment).astimezone(ZoneInfo(self.timezone))
