@@ -4,7 +4,7 @@ A notice's row holds the whole e-mail as plain text (`compose_text`): a "Subject
 its `conversation_id` is the recipient's address. The desk's sender (`mail_sender`, an OutboxSender) claims the due
 rows, sends each as a message with a plain-text and a simple HTML part, and marks it sent with the Message-ID the
 server accepted; a refused or unreachable server is retried with backoff, and after `max_attempts` the row is
-failed (`citydesk connector failed email`). Without an SMTP server (CITYDESK_SMTP_URL) nothing sends them: queued.
+failed (`citydesk connector failed`). Without an SMTP server (CITYDESK_SMTP_URL) nothing sends them: queued.
 """
 
 from __future__ import annotations
