@@ -6,6 +6,8 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -14,19 +16,25 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
+from database import upgrade
 from desk.app import create_app
-from desk.web.mail_status import NO_SMTP_BANNER
+from desk.web.mail_status import NO_SMTP_BANNER, mail_lines
+from handoff.directory import load_directory
+from handoff.service import CaseDesk
+from outbox.store import fail, for_case, mark_sent, retry_later
 from settings import DEMO_KB_FILE, Settings
 from tests.desk.inbox_support import CSRF, PASSWORD, add_users, element, logged_in
-from tests.handoff.conftest import open_case
+from tests.handoff.conftest import desk_at, open_case
 from tests.outbox.smtp_server import smtp_server
 from tests.support import free_port
+from tests.transcripts.conftest import writer_for
 
 DUTY_OFFICER = "duty.officer@alderbrook.example"
 WASTE_HEAD = "lena.kowalczyk@alderbrook.example"
 PUBLIC_WORKS_HEAD = "marcus.oyelaran@alderbrook.example"
 DELIVERY_S = 60  # the "Done when": within 60 s
 STARTUP_S = 240
+MOMENT = datetime(2026, 12, 7, 15, 32, tzinfo=UTC)
 
 
 class Served:
@@ -121,3 +129,43 @@ def test_without_an_smtp_server_the_inbox_says_notices_stay_queued(unsent):
     mails = " ".join(element(page, "mails").split())
     assert mails.startswith(f"e-mail to {PUBLIC_WORKS_HEAD}: queued: no SMTP server configured")
     assert mails.endswith(f"[CityDesk] New case {case.service_request_id} for Public Works: Pothole on Main Street")
+
+
+def test_each_notice_state_reads_as_staff_expect(sessions):
+    cases = CaseDesk(sessions, load_directory(), "America/New_York", transcript=writer_for(sessions),
+                     clock=lambda: MOMENT)
+    first = open_case(cases, category="pothole", text="Pothole on Main Street", conversation_id="web-1")
+    second = open_case(cases, category="missed-pickup", text="bins skipped", conversation_id="web-2")
+    third = open_case(cases, category="graffiti", text="tag on the wall", conversation_id="web-3")
+    [sent], [retrying], [failed] = (for_case(sessions, c.id, "email") for c in (first, second, third))
+    mark_sent(sessions, sent.id, "<id@x>", MOMENT)
+    retry_later(sessions, retrying.id, "SMTPConnectError: connection refused", counted=True, after_s=None,
+                max_attempts=10, backoff=(5.0, 600.0), now=MOMENT)
+    fail(sessions, failed.id, "550 5.1.1 No such user here", MOMENT)
+
+    def status(case, configured: bool = True) -> tuple[str, str]:
+        [line] = mail_lines(sessions, case.id, timezone="America/New_York", smtp_configured=configured)
+        return line.state, line.status
+
+    assert status(first) == ("sent", "sent Mon 7 Dec 2026, 10:32 AM EST")
+    assert status(second) == ("retrying", "queued, retrying: attempt 1 failed (SMTPConnectError: connection "
+                                          "refused); next try Mon 7 Dec 2026, 10:32 AM EST")
+    assert status(third) == ("failed", "failed: 550 5.1.1 No such user here (after 1 attempt)")
+    fourth = open_case(cases, category="noise", text="loud music", conversation_id="web-4")
+    assert status(fourth, configured=False) == ("queued", "queued: no SMTP server configured")
+    assert status(fourth) == ("queued", "queued")
+
+
+def test_the_desk_reminds_of_a_case_near_its_deadline_when_it_starts(tmp_path):
+    settings = Settings(data_dir=tmp_path, rasa_port=free_port())
+    upgrade(settings.resolved_database_url)
+    past = desk_at(settings, datetime.now(UTC) - timedelta(hours=2, minutes=30))  # 83 % of 3 hours used
+    near = open_case(past, category="pothole", text="pothole nobody answered yet", conversation_id="web-near")
+    app = create_app(settings)
+    with TestClient(app):
+        mails = for_case(app.state.cases.sessions, near.id, "email")
+    assert [(m.conversation_id, m.text.splitlines()[0]) for m in mails] == [
+        (PUBLIC_WORKS_HEAD, f"Subject: [CityDesk] New case {near.service_request_id} for Public Works"),
+        (PUBLIC_WORKS_HEAD, f"Subject: [CityDesk] Reminder: {near.service_request_id} for Public Works is due "
+                            f"{near.expected_datetime.astimezone(ZoneInfo(settings.city_timezone)):%Y-%m-%d %H:%M %Z}")]
+    assert all(m.state == "queued" for m in mails)
