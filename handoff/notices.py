@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from handoff.directory import Directory, Person
+from handoff.directory import Department, Directory, Person
 from handoff.models import Case
 from outbox import store as outbox
 from outbox.mail import CHANNEL, compose_text
@@ -62,7 +62,7 @@ class CaseMail:
     # --- what the procedure calls, inside its own transaction ---------------------------------------------------
     def new_case(self, session: Session, case: Case, directory: Directory, now: datetime) -> list[Notice]:
         """A case opened (or passed to another department): its head (and officer); an emergency: the duty officer."""
-        department = directory.department(case.agency_responsible)
+        department = _department(directory, case.agency_responsible)
         notices = []
         if case.is_emergency:
             notices.append(self._notice(
@@ -87,7 +87,7 @@ class CaseMail:
 
     def overdue(self, session: Session, case: Case, directory: Directory, now: datetime) -> list[Notice]:
         """A case past its deadline, unanswered: its department's head and the duty officer."""
-        department = directory.department(case.agency_responsible)
+        department = _department(directory, case.agency_responsible)
         due = self._local(case.expected_datetime)
         subject = f"Overdue: {case.service_request_id} for {department.name} (due {due})"
         first = f"Case {case.service_request_id} of {department.name} is overdue: its answer was due {due}."
@@ -100,7 +100,7 @@ class CaseMail:
 
     def reminder(self, session: Session, case: Case, directory: Directory, now: datetime) -> list[Notice]:
         """Its deadline is near and it is unanswered: its officer, else its department's head."""
-        department = directory.department(case.agency_responsible)
+        department = _department(directory, case.agency_responsible)
         to, why = self._officer_or_head(case, department.head, department.name)
         due = self._local(case.expected_datetime)
         notice = self._notice(
@@ -113,7 +113,7 @@ class CaseMail:
     def follow_up(self, session: Session, case: Case, directory: Directory, text: str, *, key: str,
                   now: datetime) -> list[Notice]:
         """The citizen wrote again about an open case: its officer, else its department's head."""
-        department = directory.department(case.agency_responsible)
+        department = _department(directory, case.agency_responsible)
         to, why = self._officer_or_head(case, department.head, department.name)
         notice = self._notice(
             f"mail-followup-{key}", to,
@@ -191,6 +191,14 @@ class CaseMail:
             if row is not None:
                 queued.append(notice)
         return queued
+
+
+def _department(directory: Directory, code: str) -> Department:
+    """The case's department; the fallback department when the directory no longer has it (its head answers)."""
+    try:
+        return directory.department(code)
+    except KeyError:
+        return directory.department(directory.fallback_department)
 
 
 def _aware(moment: datetime) -> datetime:
