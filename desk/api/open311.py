@@ -1,5 +1,5 @@
 """Open311 GeoReport v2 (JSON and XML): the city's services and their definitions, its service requests and their
-updates (FixMyStreet's servicerequestupdates), and filing a request with an API key (JSON)."""
+updates (FixMyStreet's servicerequestupdates), and filing a request with an API key."""
 
 from __future__ import annotations
 
@@ -95,9 +95,10 @@ def wrong_format(resource: str, fmt: str, formats: tuple[str, ...] = FORMATS) ->
     return error(400, f"Ask for {offered} (the format {fmt!r} is not supported).")
 
 
-def respond(fmt: str, root: str, value: Any) -> Any:
-    """The models as they are (FastAPI writes the JSON), or as GeoReport v2's XML under `root`."""
-    return xml_response(root, value) if fmt == "xml" else value
+def respond(fmt: str, root: str, value: Any, status_code: int = 200) -> Any:
+    """The models as they are (FastAPI writes the JSON with the route's status), or as GeoReport v2's XML under
+    `root` with `status_code`."""
+    return xml_response(root, value, status_code=status_code) if fmt == "xml" else value
 
 
 @router.get("/services.{fmt}", response_model=list[Service], responses=ERRORS, openapi_extra=XML)
@@ -241,23 +242,24 @@ class NewRequest(BaseModel):
 async def file_request(fmt: str, request: Request, settings: Settings = Depends(get_settings),
                        intake: Intake = Depends(get_intake),
                        cases: CaseDesk = Depends(get_cases)) -> list[FiledRequest] | Response:
-    """File a service request (form-encoded as GeoReport v2 says, or JSON) with an `api_key`.
+    """File a service request (form-encoded as GeoReport v2 says, or JSON) with an `api_key`; the answer in JSON,
+    or in XML for requests.xml (as FixMyStreet files them).
 
     It becomes a case the same way a chat message does: routed by its service's category, on channel
     `open311`, with the filer's contact fields kept on the case (and never shown by the GETs).
     """
-    if (response := wrong_format("requests", fmt, formats=("json",))) is not None:
+    if (response := wrong_format("requests", fmt)) is not None:
         return response
     fields, problem = await _fields(request)
     if problem:
-        return error(400, problem)
+        return error(400, problem, fmt=fmt)
     key = fields.pop("api_key", None)
-    if (refusal := _refuse_key(key, settings, request)) is not None:
+    if (refusal := _refuse_key(key, settings, request, fmt)) is not None:
         return refusal
     try:
         filed = NewRequest.model_validate(fields)
     except ValidationError as exc:
-        return error(400, *(_describe(e) for e in exc.errors()))
+        return error(400, *(_describe(e) for e in exc.errors()), fmt=fmt)
     problems = []
     if filed.service_code not in {c.code for c in cases.directory.categories}:
         problems.append(f"service_code {filed.service_code!r} is not a service of this city; see services.json.")
@@ -271,7 +273,7 @@ async def file_request(fmt: str, request: Request, settings: Settings = Depends(
     if (filed.lat is None) != (filed.long is None):
         problems.append("Give lat and long together.")
     if problems:
-        return error(400, *problems)
+        return error(400, *problems, fmt=fmt)
     contact = {f: getattr(filed, f) for f in CONTACT_FIELDS if getattr(filed, f) is not None}
     message = IncomingMessage(text=filed.text(), conversation_id=f"open311-{_fingerprint(key)}-{uuid.uuid4().hex}",
                               channel="open311", intent="report_problem", address=filed.address_string,
@@ -283,7 +285,8 @@ async def file_request(fmt: str, request: Request, settings: Settings = Depends(
         raise RuntimeError(f"the filed request was routed {outcome.decision.route.value}, not to a case")
     notice = service_notice(case, cases.directory, cases.now(), cases.timezone)
     log.info("Open311 request %s filed for %s", case.service_request_id, case.agency_responsible)
-    return [FiledRequest(service_request_id=case.service_request_id, service_notice=notice)]
+    return respond(fmt, "service_requests",
+                   [FiledRequest(service_request_id=case.service_request_id, service_notice=notice)], 201)
 
 
 async def _fields(request: Request) -> tuple[dict[str, Any], str | None]:
@@ -316,20 +319,20 @@ async def _fields(request: Request) -> tuple[dict[str, Any], str | None]:
     return fields, None
 
 
-def _refuse_key(key: Any, settings: Settings, request: Request) -> Response | None:
+def _refuse_key(key: Any, settings: Settings, request: Request, fmt: str = "json") -> Response | None:
     """403 unless `key` is one of the configured keys; every refusal is logged (never the key itself)."""
     client = request.client.host if request.client else "unknown"
     keys = settings.open311_keys
     if not keys:
         log.warning("Open311 request refused from %s: filing is disabled (no API keys configured)", client)
-        return error(403, "Filing service requests is disabled on this desk: no API keys are configured.")
+        return error(403, "Filing service requests is disabled on this desk: no API keys are configured.", fmt=fmt)
     if not isinstance(key, str) or not key.strip():
         log.warning("Open311 request refused from %s: no api_key", client)
-        return error(403, "An api_key is required to file a service request.")
+        return error(403, "An api_key is required to file a service request.", fmt=fmt)
     # compare with every key, in constant time, so that the time taken says nothing about a near miss
     if not any([hmac.compare_digest(key.strip().encode(), k.encode()) for k in keys]):
         log.warning("Open311 request refused from %s: unknown api_key (fingerprint %s)", client, _fingerprint(key))
-        return error(403, "The api_key is not valid.")
+        return error(403, "The api_key is not valid.", fmt=fmt)
     return None
 
 

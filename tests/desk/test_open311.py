@@ -236,9 +236,9 @@ def test_a_body_that_cannot_be_read_gets_a_clear_400(client, cases):
     refused(client.post(url, content=f"api_key={KEY}&service_code=pothole&service_code=noise&description=x",
                         headers={"Content-Type": "application/x-www-form-urlencoded"}), 400,
             "The field 'service_code' is given twice.")
-    refused(client.post("/open311/v2/requests.xml", data={"api_key": KEY, "service_code": "pothole",
+    refused(client.post("/open311/v2/requests.csv", data={"api_key": KEY, "service_code": "pothole",
                                                           "description": "pothole"}), 400,
-            "Only JSON is offered: ask for requests.json (the format 'xml' is not supported).")
+            "Ask for requests.json or requests.xml (the format 'csv' is not supported).")
     assert len(all_cases(cases)) == before
 
 
@@ -515,6 +515,22 @@ def test_the_services_and_requests_lists_are_offered_in_xml_too(client, seeded):
     assert (request.findtext("service_request_id"), request.findtext("status"), request.findtext("status_notes"),
             request.findtext("requested_datetime")) == (case.service_request_id, "closed", "Filled on Tuesday.",
                                                         "2025-03-07T09:00:00-05:00")
+
+
+def test_a_request_is_filed_in_xml_as_fixmystreet_files_it(client, cases):
+    response = client.post("/open311/v2/requests.xml", data={
+        "api_key": KEY, "service_code": "streetlight", "description": "Light out by the bus stop",
+        "attribute[state]": "out", "lat": "42.3601", "long": "-71.0589"})
+    assert (response.status_code, response.headers["content-type"]) == (201, "text/xml; charset=utf-8")
+    [filed] = ElementTree.fromstring(response.content).findall("request")
+    case = cases.get(filed.findtext("service_request_id"))
+    assert (case.service_code, case.agency_responsible, case.description) == (
+        "streetlight", "public-works", "Light out by the bus stop\nstate: out")
+    assert filed.findtext("service_notice").startswith("Public Works has it and will answer by ")
+    forged = client.post("/open311/v2/requests.xml", data={"api_key": "forged", "service_code": "pothole",
+                                                           "description": "x"})
+    assert forged.status_code == 403
+    assert ElementTree.fromstring(forged.content).findtext("error/description") == "The api_key is not valid."
 
 
 def test_a_filed_attribute_must_be_one_of_its_choices(client, cases):
