@@ -2,6 +2,7 @@
 
 Who gets what:
 - a new case (or one passed to another department): the department's head, and its officer if it has one;
+- a case given to an officer by someone else (`assigned`, for the assignment step): that officer;
 - an emergency: the duty officer, at once;
 - a reminder, once `reminder_at` of a case's time is used and it is still unanswered: its officer, else the head;
 - an overdue case: the department's head and the duty officer;
@@ -84,6 +85,21 @@ class CaseMail:
                 f"answer by {self._local(case.expected_datetime)}).", case, directory,
                 why=f"You get this e-mail as {role}."))
         return self._queue(session, case, notices, now)
+
+    def assigned(self, session: Session, case: Case, directory: Directory, now: datetime, *,
+                 by: str) -> list[Notice]:
+        """Someone else gave the case to its officer (a head assigning, a take-over): the officer, once per officer.
+        For the assignment step to call in its transaction; an officer taking a case themselves needs no e-mail."""
+        if not case.assignee or case.assignee == by or not (officer := self.officer_email(case.assignee)):
+            return []
+        department = _department(directory, case.agency_responsible)
+        notice = self._notice(
+            f"mail-assigned-{case.id}-{case.assignee}", officer,
+            self._titled(f"Assigned to you: {case.service_request_id} ({department.name})", case.description),
+            f"{by} assigned case {case.service_request_id} of {department.name} to you ({case.sla}: answer by "
+            f"{self._local(case.expected_datetime)}).", case, directory,
+            why="You get this e-mail as the officer of the case.")
+        return self._queue(session, case, [notice], now)
 
     def overdue(self, session: Session, case: Case, directory: Directory, now: datetime) -> list[Notice]:
         """A case past its deadline, unanswered: its department's head and the duty officer."""

@@ -178,3 +178,26 @@ def test_nothing_arrives_while_no_sender_runs(desk, smtp, clock):
     desk.escalate_overdue()
     assert smtp.mailbox.arrived == []
     assert {r.state for r in for_case(desk.sessions, case.id, "email")} == {OutboxState.QUEUED}
+
+
+def test_an_officer_given_a_case_by_someone_else_is_told_once_and_not_when_taking_it_themselves(desk, smtp, clock):
+    case = open_pothole(desk)
+    with desk.sessions.begin() as session:
+        stored = session.get_one(Case, case.id)
+        stored.assignee = OFFICER.username
+        assert desk.mail.assigned(session, stored, DIRECTORY, clock(), by=OFFICER.username) == []  # took it
+        [notice] = desk.mail.assigned(session, stored, DIRECTORY, clock(), by="marcus")
+        assert desk.mail.assigned(session, stored, DIRECTORY, clock(), by="marcus") == []  # once
+    assert notice.to == OFFICER.username
+    [mail] = deliver(desk, smtp, clock).to(OFFICER.username)
+    assert mail.subject == (f"[CityDesk] Assigned to you: {case.service_request_id} (Public Works): "
+                            "Huge pothole outside [address], call me on [phone]")
+    assert mail.text.startswith(f"marcus assigned case {case.service_request_id} of Public Works to you")
+    assert_names_the_case(mail, case)
+
+
+def test_the_citizens_words_are_escaped_in_the_html_part(desk, smtp, clock):
+    open_pothole(desk, text='<script>alert("x")</script> pothole & <b>crack</b>')
+    [mail] = deliver(desk, smtp, clock).arrived
+    assert "<script>" not in mail.html and "&lt;script&gt;" in mail.html and "&amp;" in mail.html
+    assert '> <script>alert("x")</script> pothole & <b>crack</b>' in mail.text
