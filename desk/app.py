@@ -24,6 +24,7 @@ from disclosure.public import build_disclosure
 from disclosure.staff_review import TranscriptDesk
 from handoff.categories import CategoryClassifier
 from handoff.city_directory import CityDirectory, departments_in_use
+from handoff.clock import city_calendar
 from handoff.directory import Directory, load_directory
 from handoff.intake import Intake
 from handoff.replies import load_templates
@@ -66,7 +67,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         knowledge_base.refresh(calibrate=False)  # the index is up to date with the marker: the directory too
         city_directory = CityDirectory(load_directory(settings.directory_file), knowledge_base,
                                        in_use=lambda: departments_in_use(sessions), marker=marker)
-        case_desk = CaseDesk(sessions, city_directory.directory, settings.city_timezone, transcript=writer)
+        case_desk = CaseDesk(sessions, city_directory.directory, settings.city_timezone, transcript=writer,
+                             calendar=city_calendar(settings.city_timezone, settings.holidays_country,
+                                                    settings.holidays_subdiv))
         app.state.cases = case_desk
         # approved phrasings are recalibrated by the periodic refresh (at most every recalibration_interval_s),
         # never on the request that approved them: a large knowledge base takes a minute
