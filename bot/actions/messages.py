@@ -27,6 +27,8 @@ STATE_TEXT = {
     "new": "received, waiting for an officer; expect an answer {expected}",
     "assigned": "an officer is working on it; expect an answer {expected}",
     "waiting_citizen": "the officer has asked you for more details (see the message above)",
+    "in_review": "an officer has drafted an answer, which is being checked before it is sent; expect an answer "
+                 "{expected}",
     "answered": "answered",
     "closed": "closed",
 }

@@ -226,6 +226,8 @@ def test_the_case_page_shows_the_clock_answered_in_time_is_met_and_not_highlight
     response = page(rosa, case)
     assert element(response, "case-clock") == "due" and element(response, "case-answered") == "not yet"
     post(rosa, case, "reply", text="A crew comes tomorrow.", action="send")
+    [public] = anonymous(app).get(f"/open311/v2/requests/{case.service_request_id}.json").json()
+    assert public["service_notice"] == "Public Works has answered; the case stays open until Public Works closes it."
     start = cases.now()
     try:
         cases.set_clock(FakeClock(start + timedelta(hours=5)))  # past the 3-hour deadline, still open
