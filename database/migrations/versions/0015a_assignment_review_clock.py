@@ -37,9 +37,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("staff_users") as batch:
+    # ALTER TABLE ... DROP COLUMN (SQLite 3.35+): recreating `cases` would trip the foreign keys that point at it
+    with op.batch_alter_table("staff_users", recreate="never") as batch:
         batch.drop_column("reviewer")
-    with op.batch_alter_table("cases") as batch:
+    with op.batch_alter_table("cases", recreate="never") as batch:
         for column in ("draft_event_id", "draft_entry_id", "draft_by", "draft_text", "paused_seconds", "paused_at",
                        "closed_at", "answered_at"):
             batch.drop_column(column)
