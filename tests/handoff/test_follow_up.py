@@ -11,6 +11,7 @@ from handoff.decide import Route
 from handoff.intake import FOLLOW_UP_REASON, IncomingMessage, Intake
 from handoff.models import Role
 from handoff.service import Actor
+from settings import PROJECT_ROOT
 
 CONVERSATION = "web-follow-up"
 ROSA = Actor("rosa", Role.STAFF, "public-works")
@@ -42,6 +43,12 @@ def test_the_citizens_next_message_lands_on_the_waiting_case_and_resumes_its_clo
     # no second case, and the next message is handled as usual again
     assert [c.service_request_id for c in desk.for_conversation(CONVERSATION)] == [case.service_request_id]
     assert say(intake, "hello", intent="greet").decision.route == Route.SMALLTALK
+
+
+def test_the_assistant_knows_the_follow_up_reason_by_the_same_words():
+    """bot/actions (another environment) says "added to case ..." for this reason: the words must stay the same."""
+    messages = (PROJECT_ROOT / "bot" / "actions" / "messages.py").read_text(encoding="utf-8")
+    assert f'FOLLOW_UP_REASON = "{FOLLOW_UP_REASON}"' in messages
 
 
 def test_an_emergency_in_a_waiting_conversation_is_still_an_emergency(intake, desk):
