@@ -25,6 +25,7 @@ from disclosure.public import build_disclosure
 from disclosure.staff_review import TranscriptDesk
 from handoff.categories import CategoryClassifier
 from handoff.city_directory import CityDirectory, departments_in_use
+from handoff.clock import city_calendar
 from handoff.directory import Directory, load_directory
 from handoff.intake import Intake
 from handoff.notices import CaseMail
@@ -70,7 +71,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                        in_use=lambda: departments_in_use(sessions), marker=marker)
         mail = CaseMail(redact=redactor.public_text, desk_url=settings.desk_url, timezone=settings.city_timezone,
                         city_name=settings.city_name)
-        case_desk = CaseDesk(sessions, city_directory.directory, settings.city_timezone, transcript=writer, mail=mail)
+        case_desk = CaseDesk(sessions, city_directory.directory, settings.city_timezone, transcript=writer, mail=mail,
+                             calendar=city_calendar(settings.city_timezone, settings.holidays_country,
+                                                    settings.holidays_subdiv))
         app.state.cases = case_desk
         # approved phrasings are recalibrated by the periodic refresh (at most every recalibration_interval_s),
         # never on the request that approved them: a large knowledge base takes a minute

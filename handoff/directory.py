@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
+from handoff.clock import OfficeHours
 from settings import DEFAULT_DIRECTORY_FILE as SETTINGS_DIRECTORY_FILE
 
 DEFAULT_DIRECTORY_FILE = SETTINGS_DIRECTORY_FILE
@@ -46,6 +47,22 @@ class Department(BaseModel):
     # Not in the city's directory file: added because knowledge base entries name it (handoff/city_directory.py);
     # its head is the fallback department's until the city adds it to the file.
     from_knowledge_base: bool = False
+    # "Mon-Fri 08:00-17:00" in the city's time: its `simple` cases are due in 3 business hours (public holidays
+    # off); none: 3 hours around the clock
+    office_hours: str | None = None
+    # an officer's answer waits for a reviewer (the head, a supervisor or a staff member marked reviewer)
+    review_answers: bool = False
+
+    @field_validator("office_hours")
+    @classmethod
+    def _office_hours_read(cls, value: str | None) -> str | None:
+        if value is not None:
+            OfficeHours.parse(value)
+        return value
+
+    @property
+    def hours(self) -> OfficeHours | None:
+        return OfficeHours.parse(self.office_hours) if self.office_hours else None
 
 
 class AttributeValue(BaseModel):

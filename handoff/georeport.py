@@ -173,6 +173,10 @@ def service_notice(case: Case, directory: Directory, now: datetime, timezone: st
     if case.is_emergency:
         return (f"Flagged as an emergency: the duty officer has been alerted and {department} has it. "
                 "If anyone is in danger, call the emergency number now.")
+    if case.answered_at is not None:  # the deadline is met by the answer, whatever the case's later state
+        return f"{department} has answered; the case stays open until {department} closes it."
+    if case.paused_at is not None:
+        return f"{department} has asked the citizen for more details and waits for their reply."
     when = describe_deadline(case.expected_datetime, now, timezone)
     if is_overdue(case.expected_datetime, now):
         return f"{department} has it; the answer was due {when}."

@@ -84,6 +84,12 @@ class Settings(BaseSettings):
     rasa_timeout_s: float = Field(default=30.0, description="How long the web chat waits for Rasa.")
     city_name: str = "Alderbrook"
     city_timezone: str = Field(default="America/New_York", description="Deadlines are computed in this zone.")
+    holidays_country: str = Field(default="US", max_length=3,
+                                  description="ISO 3166 country whose public holidays are days off for departments "
+                                              "that work office hours (the holidays package); empty: none.")
+    holidays_subdiv: str | None = Field(default=None, max_length=10,
+                                        description="The region (state, province) of holidays_country, for its "
+                                                    "regional holidays.")
     directory_file: Path = Field(default=DEFAULT_DIRECTORY_FILE,
                                  description="Departments and service categories (YAML).")
     # 0.25: at 0.35 a city question the knowledge base does not cover was dismissed more often than an
