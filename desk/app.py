@@ -15,6 +15,7 @@ from desk.api import cases, chat, conversations, entries, errors, feedback, heal
 from desk.api import disclosure as disclosure_api
 from desk.escalation import escalating
 from desk.eval_jobs import Evaluations
+from desk.http_guards import BodyGuard, SecurityHeaders
 from desk.kb_refresh import refreshing
 from desk.web import auth, editor, editor_eval, editor_files, editor_insights, editor_suggestions, inbox, pages
 from desk.web import disclosure as disclosure_pages
@@ -139,4 +140,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(disclosure_api.router)
     app.include_router(disclosure_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    # outermost: every answer gets the headers, every body is checked before anything reads it
+    app.add_middleware(BodyGuard, max_body_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes)
+    app.add_middleware(SecurityHeaders)
     return app
