@@ -52,7 +52,8 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log; the update's record stays unfinished and the resume loop takes it up again."""
-    log.error("error while handling update %s", getattr(update, "update_id", update), exc_info=context.error)
+    log.error("error while handling update %s", getattr(update, "update_id", type(update).__name__),
+              exc_info=context.error)
 
 
 @dataclass

@@ -112,3 +112,11 @@ def test_the_action_server_is_started_bound_and_without_the_desks_secrets(tmp_pa
 def count_cases(desk: Stack) -> int:
     with sqlite3.connect(desk.settings.resolved_database_url.removeprefix("sqlite:///")) as db:
         return db.execute("SELECT count(*) FROM cases").fetchone()[0]
+
+
+def test_the_desks_access_log_keeps_no_query_strings(desk):
+    """The case-status question travels in the query string (what the citizen wrote): it stays out of the log."""
+    call(desk, "GET", "/api/cases/status", "web-a", params={"conversation_id": "web-a", "text": "my secret words"})
+    log = (desk.settings.data_dir / "logs" / "desk.log").read_text()
+    assert "GET /api/cases/status?… HTTP/1.1" in log
+    assert "secret" not in log and "conversation_id=" not in log
