@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import schemathesis
@@ -61,3 +62,19 @@ def test_no_request_gets_a_server_error(case, desk):
     headers = {"Authorization": f"Bearer {desk.settings.resolved_internal_token}"}
     response = case.call(base_url=desk.settings.desk_url, headers=headers, timeout=60)
     case.validate_response(response, checks=[no_server_error])
+
+
+def test_the_check_fails_on_a_server_error_and_on_no_other_answer():
+    def outcome(method: str, path: str, status: int) -> bool:
+        case = SimpleNamespace(method=method, formatted_path=path, operation=SimpleNamespace(path=path))
+        try:
+            no_server_error(None, SimpleNamespace(status_code=status, text="boom"), case)
+        except AssertionError:
+            return False
+        return True
+
+    assert not outcome("POST", "/api/kb/search", 500)
+    assert not outcome("GET", "/health", 502)
+    assert not outcome("POST", "/api/chat", 500)
+    assert outcome("POST", "/api/chat", 503)
+    assert outcome("POST", "/api/kb/search", 422) and outcome("POST", "/api/kb/search", 413)
