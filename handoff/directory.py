@@ -7,6 +7,7 @@ import unicodedata
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, model_validator
@@ -47,8 +48,36 @@ class Department(BaseModel):
     from_knowledge_base: bool = False
 
 
+class AttributeValue(BaseModel):
+    """One choice of a list attribute: the key filed, the name shown."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    key: str
+    name: str
+
+
+class Attribute(BaseModel):
+    """A question a service asks beside the description (Open311 GeoReport v2's service definition attribute)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    code: str
+    description: str  # the question, as the filer reads it
+    datatype: Literal["string", "number", "datetime", "text", "singlevaluelist", "multivaluelist"] = "string"
+    required: bool = False
+    datatype_description: str = ""
+    values: tuple[AttributeValue, ...] = ()
+
+    @model_validator(mode="after")
+    def _lists_have_values(self) -> Attribute:
+        if self.datatype.endswith("valuelist") and not self.values:
+            raise ValueError(f"attribute {self.code!r} is a {self.datatype} without values")
+        if self.values and not self.datatype.endswith("valuelist"):
+            raise ValueError(f"attribute {self.code!r} has values but is a {self.datatype}")
+        return self
+
+
 class Category(BaseModel):
-    """An Open311 service: what a citizen reports, which department handles it, how fast."""
+    """An Open311 service: what a citizen reports, which department handles it, how fast, what else it asks."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     code: str
@@ -56,6 +85,14 @@ class Category(BaseModel):
     department: str
     sla: SLA = SLA.SIMPLE
     examples: tuple[str, ...] = ()
+    attributes: tuple[Attribute, ...] = ()
+
+    @model_validator(mode="after")
+    def _attribute_codes_unique(self) -> Category:
+        codes = [a.code for a in self.attributes]
+        if len(set(codes)) != len(codes):
+            raise ValueError(f"category {self.code!r} has two attributes of one code")
+        return self
 
 
 class Directory(BaseModel):

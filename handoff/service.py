@@ -14,11 +14,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from handoff.deadlines import expected_datetime
 from handoff.directory import SLA, Category, Directory
 from handoff.models import Case, CaseEvent, CaseState, CaseStatus, MessageDecision, Role
+from handoff.notices import CaseMail, Notice
 from handoff.routing import Assignment
 from outbox import store as outbox
 from transcripts.writer import TranscriptWriter
 
 MAX_STAFF_TEXT_CHARS = 4_000
+OPEN311_CHANNEL = "open311"
 CASE_NUMBER_PREFIX = "CD"
 
 
@@ -50,11 +52,13 @@ class CaseDesk:
     """Keyword-only operations; each is one transaction and leaves an event in the case's history."""
 
     def __init__(self, sessions: sessionmaker, directory: Directory, timezone: str, *, transcript: TranscriptWriter,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC), mail: CaseMail | None = None) -> None:
         self._sessions = sessions
         self.directory = directory
         self.timezone = timezone
         self._clock = clock
+        # the e-mail notices (handoff/notices.py); the desk passes one with the redactor and its address
+        self.mail = mail or CaseMail(timezone=timezone)
         # Staff messages and case notices go into the conversation's transcript in the same transaction
         self.transcript = transcript
 
@@ -87,17 +91,12 @@ class CaseDesk:
             session.add(case)
             session.flush()
             case.service_request_id = case_number(case.id, now.astimezone(ZoneInfo(self.timezone)))
-            event = self._event(session, case, SYSTEM, "opened", None,
-                                {"department": case.agency_responsible, "sla": sla.value,
-                                 "reason": assignment.reason})
+            self._event(session, case, SYSTEM, "opened", None,
+                        {"department": case.agency_responsible, "sla": sla.value, "reason": assignment.reason})
             due = case.expected_datetime.astimezone(ZoneInfo(self.timezone))
             self._notice(session, case, f"Case {case.service_request_id} opened for {assignment.department.name}"
                                         f" ({sla.value}), expected by {due:%Y-%m-%d %H:%M %Z}.")
-            if case.is_emergency:
-                officer = self.directory.duty_officer
-                outbox.enqueue(session, key=f"event-{event.id}-duty", channel="email", conversation_id=officer.email,
-                               case_id=case.id, now=now, text=f"Emergency reported in case {case.service_request_id} "
-                                                              f"({channel}): {description[:500]}")
+            self.mail.new_case(session, case, self.directory, now)  # the head; an emergency: the duty officer
             return self._detached(session, case)
 
     def get(self, service_request_id: str, actor: Actor = SYSTEM) -> Case:
@@ -191,6 +190,7 @@ class CaseDesk:
             case.state = CaseState.NEW
             self._event(session, case, actor, "reassigned", reason.strip(), {"from": previous, "to": target.code})
             self._notice(session, case, f"Case {case.service_request_id} passed to {target.name}.")
+            self.mail.new_case(session, case, self.directory, self.now())  # new to the target department
         return self.get(service_request_id, SYSTEM)
 
     def close(self, *, service_request_id: str, actor: Actor, note: str | None = None) -> Case:
@@ -204,7 +204,8 @@ class CaseDesk:
         return self.get(service_request_id, actor)
 
     def escalate_overdue(self) -> list[Case]:
-        """Flag open cases past their deadline and notify their department's head; once per case."""
+        """Flag open cases past their deadline and notify their department's head and the duty officer; once per
+        case."""
         now = self.now()
         escalated = []
         with self._sessions.begin() as session:
@@ -213,12 +214,36 @@ class CaseDesk:
             for case in overdue:
                 case.escalated_at = now
                 head = self.directory.department(case.agency_responsible).head
-                event = self._event(session, case, SYSTEM, "escalated", None, {"notified": head.email})
-                outbox.enqueue(session, key=f"event-{event.id}", channel="email", conversation_id=head.email,
-                               case_id=case.id, now=now, text=f"Overdue: case {case.service_request_id} "
-                                                              f"(due {case.expected_datetime.isoformat()})")
+                self._event(session, case, SYSTEM, "escalated", None, {"notified": head.email})
+                self.mail.overdue(session, case, self.directory, now)
                 escalated.append(case)
             return [self._detached(session, c) for c in escalated]
+
+    def remind_before_deadlines(self, share: float) -> list[Notice]:
+        """Remind the officer (else the head) of each open, unanswered case of which `share` of the time is used;
+        once per case and deadline."""
+        now = self.now()
+        reminded = []
+        with self._sessions.begin() as session:
+            waiting = session.scalars(select(Case).where(
+                Case.status == CaseStatus.OPEN, Case.state.in_((CaseState.NEW, CaseState.ASSIGNED)),
+                Case.escalated_at.is_(None), Case.is_emergency.is_(False), Case.expected_datetime >= now))
+            for case in waiting:
+                requested, expected = _aware(case.requested_datetime), _aware(case.expected_datetime)
+                if now >= requested + (expected - requested) * share:
+                    reminded += self.mail.reminder(session, case, self.directory, now)
+        return reminded
+
+    def follow_up(self, *, service_request_id: str, text: str, key: str) -> list[Notice]:
+        """The citizen wrote again about an open case: tell its officer (else its head) by e-mail, once per `key`
+        (the follow-up's message id). For whatever attaches follow-ups to their case."""
+        with self._sessions.begin() as session:
+            case = session.scalar(select(Case).where(Case.service_request_id == service_request_id.upper()))
+            if case is None:
+                raise LookupError(f"no case {service_request_id}")
+            if case.status == CaseStatus.CLOSED:
+                raise CaseError(f"case {case.service_request_id} is closed")
+            return self.mail.follow_up(session, case, self.directory, text, key=key, now=self.now())
 
     def record_decision(self, *, channel: str, conversation_id: str, text: str, intent: str | None, route: str,
                         reason: str, entry_id: str | None, confidence: float | None,
@@ -271,6 +296,9 @@ class CaseDesk:
         self.transcript.append_in(session, channel=case.channel, conversation_id=case.conversation_id,
                                   author_role="staff", author=event.actor, text=text,
                                   case_id=case.service_request_id)
+        if case.channel == OPEN311_CHANNEL and case.email:  # an Open311 filer's channel is their e-mail address
+            self.mail.answer_to_filer(session, case, event.text or text, key=f"event-{event.id}", now=self.now())
+            return
         outbox.enqueue(session, key=f"event-{event.id}", channel=case.channel, conversation_id=case.conversation_id,
                        case_id=case.id, text=text, now=self.now())
 
@@ -279,3 +307,8 @@ class CaseDesk:
         _ = case.events  # load the history before the session closes
         session.expunge(case)
         return case
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite gives back the stored UTC times without their zone."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment

@@ -170,6 +170,23 @@ class Settings(BaseSettings):
     x_poll_interval_s: float = Field(default=60.0, gt=0, description="How often the X connector polls "
                                                                      "mentions and direct messages.")
 
+    # e-mail notices (outbox/mail.py sends them; handoff/notices.py writes them)
+    smtp_url: SecretStr | None = Field(
+        default=None, description="Where e-mail notices are sent: smtp://host:port, smtp+starttls://host:port or "
+                                  "smtps://host:port, optionally with user:password@; unset: notices stay queued.")
+    smtp_user: str | None = Field(default=None, description="SMTP user, when not in smtp_url.")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password, when not in smtp_url.")
+    smtp_timeout_s: float = Field(default=30.0, gt=0, description="How long one SMTP conversation may take.")
+    mail_from: str = Field(default="CityDesk <citydesk@localhost>",
+                           description="The From: of the desk's e-mail notices.")
+    mail_max_attempts: int = Field(default=10, ge=1, description="Attempts to send one e-mail before it is marked "
+                                                                 "failed (`citydesk connector failed`).")
+    mail_retry_base_s: float = Field(default=5.0, gt=0, description="Wait after a failed attempt to send an e-mail; "
+                                                                    "doubled after each further failure (≤ 10 min).")
+    mail_poll_interval_s: float = Field(default=2.0, gt=0, description="How often the desk looks for e-mail to send.")
+    reminder_at: float = Field(default=0.8, gt=0, lt=1, description="Share of a case's time after which, still "
+                                                                    "unanswered, its officer (or head) is reminded.")
+
     @cached_property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'citydesk.db').resolve()}"
@@ -226,6 +243,11 @@ class Settings(BaseSettings):
     def phone_region_list(self) -> list[str]:
         """The regions of `phone_regions`, the city's own first."""
         return [region.strip() for region in self.phone_regions.split(",") if region.strip()]
+
+    @property
+    def smtp_configured(self) -> bool:
+        """Whether e-mail notices are sent (CITYDESK_SMTP_URL is set) or stay queued."""
+        return self.smtp_url is not None and bool(self.smtp_url.get_secret_value().strip())
 
     @property
     def rasa_executable(self) -> Path:

@@ -70,7 +70,7 @@ def detail(error: Exception) -> str:
     return str(error)
 
 
-def refusal(request: Request, error: Exception, status: int) -> JSONResponse:
+def refusal(request: Request, error: Exception, status: int) -> Response:
     """`error` answered with `status`, in the format of the surface the route (or the path) belongs to."""
     route_path = getattr(request.scope.get("route"), "path", request.url.path)
     if route_path.startswith(open311.router.prefix):

@@ -20,6 +20,7 @@ from desk.web.auth import (
     sentence,
 )
 from desk.web.formatting import as_utc, deadline_status, local_time
+from desk.web.mail_status import mail_banner, mail_lines
 from desk.web.templates import templates
 from handoff.models import Case, CaseStatus, Role, StaffUser
 from handoff.replies import ResponseTemplates, fill
@@ -73,7 +74,8 @@ def inbox(request: Request, department: str | None = None, user: StaffUser = Dep
     fallback_head = cases.directory.department(cases.directory.fallback_department).head.name
     return templates.TemplateResponse(request, "inbox.html", page_context(
         request, user, rows=rows, department=department, own_department=own, error=error,
-        departments=cases.directory.departments, from_entries=from_entries, fallback_head=fallback_head),
+        departments=cases.directory.departments, from_entries=from_entries, fallback_head=fallback_head,
+        mail_banner=mail_banner(request.app.state.settings)),
         status_code=status_code)
 
 
@@ -82,6 +84,7 @@ def _case_page(request: Request, user: StaffUser, cases: CaseDesk, case: Case, *
                status_code: int = 200) -> HTMLResponse:
     """The case page; after a refused action, with the error beside its form and everything typed kept."""
     response_templates = get_templates(request).for_case(case)
+    settings = request.app.state.settings
     entry_choices = _entry_choices(get_knowledge_base(request), case) if case.status != CaseStatus.CLOSED else []
     events = [{"event": e, "label": EVENT_LABELS.get(e.kind, e.kind), "at": local_time(e.at, cases.timezone)}
               for e in case.events]
@@ -89,7 +92,9 @@ def _case_page(request: Request, user: StaffUser, cases: CaseDesk, case: Case, *
         request, user, row=_row(case, cases), case=case, events=events, response_templates=response_templates,
         departments=[d for d in cases.directory.departments if d.code != case.agency_responsible],
         forms=forms or {}, errors=errors or {}, max_chars=MAX_STAFF_TEXT_CHARS, entry_choices=entry_choices,
-        requested=local_time(case.requested_datetime, cases.timezone)), status_code=status_code)
+        requested=local_time(case.requested_datetime, cases.timezone), mail_banner=mail_banner(settings),
+        mails=mail_lines(cases.sessions, case.id, timezone=cases.timezone, smtp_configured=settings.smtp_configured)),
+        status_code=status_code)
 
 
 def _entry_choices(kb: KnowledgeBase, case: Case) -> list[SearchHit]:
