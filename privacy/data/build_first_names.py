@@ -1,0 +1,40 @@
+"""Write first_names.txt: the given names ranked in the top 300 of at least one country by names-dataset 3.3.1.
+
+names-dataset (Philippe Rémy, Apache License 2.0, https://pypi.org/project/names-dataset/) holds 727,556 first
+names from 106 countries; loading it takes about 1 GB of memory and 4 s, too much for every process that redacts,
+so the redactor reads this extract instead (about 18,000 names, 150 kB). Regenerate:
+
+    .venv/bin/pip download --no-deps -d /tmp/nd names-dataset==3.3.1   # its sha256: WHEEL_SHA256
+    .venv/bin/python privacy/data/build_first_names.py /tmp/nd/names_dataset-3.3.1-py3-none-any.whl
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import pickle
+import sys
+import zipfile
+from pathlib import Path
+
+WHEEL_SHA256 = "9fb1b60a82de8bea004e7755b6133df0b4a029f93b9ee18bfa37f356f2b8c75e"
+TOP = 300
+OUT = Path(__file__).resolve().parent / "first_names.txt"
+
+
+def main(wheel: Path) -> None:
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    if digest != WHEEL_SHA256:
+        sys.exit(f"{wheel}: SHA-256 {digest}, expected {WHEEL_SHA256}")
+    with zipfile.ZipFile(wheel) as archive, archive.open("names_dataset/v3/first_names.pkl.gz") as packed:
+        names = pickle.load(gzip.open(packed))  # noqa: S301 - the wheel's digest is checked above
+    keep = sorted(name for name, info in names.items()
+                  if info.get("rank") and " " not in name and name.isalpha()
+                  and min(r for r in info["rank"].values() if r is not None) <= TOP)
+    OUT.write_text(f"# names-dataset {WHEEL_SHA256[:12]}: first names in a country's top {TOP}\n"
+                   + "\n".join(keep) + "\n", encoding="utf-8")
+    print(f"{len(keep)} names written to {OUT}")
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]))
