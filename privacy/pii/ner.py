@@ -143,7 +143,8 @@ class NameModel:
         for start, end in spans:
             if text[start:end].endswith(("'s", "\u2019s")):  # "Tomasz Wiśniewski's son": not part of the name
                 end -= 2
-            end = start + len(text[start:end].rstrip("'\u2019,-"))
+            end = start + len(text[start:end].rstrip("'\u2019,- \t\n"))
+            start = end - len(text[start:end].lstrip())
             if end > start and plausible_name(text, start, end, city=self._city):
                 yield start, end
 
