@@ -15,9 +15,13 @@ from pathlib import Path
 
 Span = tuple[int, int]
 
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
 FIRST_NAMES_FILE = Path(__file__).resolve().parents[1] / "data" / "first_names.txt"
 # Given names somewhere that are everyday English words, or words that begin a citizen's sentence.
-_EVERYDAY = frozenset("""
+_EVERYDAY = _words("""
 a an the and or but if so as at by to of in on up no yes not all any some one two three will may june april august
 march bill mark rose hope joy sunny dawn love hi hello hey main still bus great sent thanks thank dear happy please
 can does did do is are was were be been have has had he she it we you they i me my our your his her their this that
@@ -28,7 +32,7 @@ monday tuesday wednesday thursday friday saturday sunday january february july s
 christian king chase summer winter autumn spring star sky ray rich young major long black white brown green gray
 grey golden jade amber ivy iris lily daisy heather holly hazel ginger pepper candy honey cookie angel baby bear
 sure faith grace mercy
-""".split())
+""")
 _WORD = r"[^\W\d_][^\W\d_'\u2019-]*(?:[-'\u2019][^\W\d_]+)*"
 _TOKEN = re.compile(rf"(?<![\w'\u2019-]){_WORD}|\b[A-Z]\.")
 

