@@ -141,6 +141,8 @@ class NameModel:
         self._name_list = name_list
 
     def find(self, text: str) -> Iterator[Span]:
+        if not any(ch.isupper() for ch in text):
+            return  # every rule below needs a capitalised word: an all lower-case message skips the model
         with self._lock:
             doc = self._nlp(text)
         spans = [(ent.start_char, ent.end_char) for ent in doc.ents if ent.label_ == "PERSON"]
