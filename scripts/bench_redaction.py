@@ -41,9 +41,9 @@ def redactors(settings: Settings) -> dict[str, Redactor]:
     common = {"public_contacts": settings.public_contact_list, "city_name": settings.city_name}
     patterns = Redactor(settings.phone_region_list, name_model=None, **common)
     raw = Redactor(settings.phone_region_list, name_model=None, **common)
-    raw._recognisers["name"] = _raw_persons  # noqa: SLF001 - a measurement of the model alone
+    raw._recognisers["name"] = _raw_persons  # a measurement of the model alone
     model = build_redactor(settings)
-    model._recognisers["name"] = lambda text: ()  # noqa: SLF001 - the model without the cue-based patterns
+    model._recognisers["name"] = lambda text: ()  # the model without the cue-based patterns
     return {"patterns": patterns, "model-raw": raw, "model": model, "both": build_redactor(settings)}
 
 
