@@ -27,7 +27,8 @@ DEMO_PUBLIC_CONTACTS = ",".join((
     "(555) 010-0600", "(555) 010-0700", "(555) 010-0800", "(555) 010-0900",
     "clerk@alderbrook.example", "treasurer@alderbrook.example",
     "200 Main Street", "310 Main Street", "120 Elm Street", "15 River Road", "1820 Orchard Avenue",
-    "45 Northgate Plaza", "50 Depot Street", "600 Kennel Road", "1450 Industrial Way", "1300 Foundry Road"))
+    "45 Northgate Plaza", "50 Depot Street", "600 Kennel Road", "1450 Industrial Way", "1300 Foundry Road",
+    "75 Willow Lane"))
 
 
 class ElasticsearchOptions(TypedDict):

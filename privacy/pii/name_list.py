@@ -20,6 +20,7 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 FIRST_NAMES_FILE = Path(__file__).resolve().parents[1] / "data" / "first_names.txt"
+LAST_NAMES_FILE = Path(__file__).resolve().parents[1] / "data" / "last_names.txt"
 # Given names somewhere that are everyday English words, or words that begin a citizen's sentence.
 _EVERYDAY = _words("""
 a an the and or but if so as at by to of in on up no yes not all any some one two three will may june april august
@@ -42,6 +43,21 @@ def first_names() -> frozenset[str]:
     """The known given names, case-folded, less the everyday words above."""
     lines = FIRST_NAMES_FILE.read_text(encoding="utf-8").splitlines()
     return frozenset(n.casefold() for n in lines if n and not n.startswith("#")) - _EVERYDAY
+
+
+@lru_cache(maxsize=1)
+def last_names() -> frozenset[str]:
+    """The known surnames, case-folded."""
+    lines = LAST_NAMES_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(n.casefold() for n in lines if n and not n.startswith("#"))
+
+
+def known_name(words: list[str]) -> bool:
+    """Whether a name the model found reads like one: a known given name or surname in it, or an initial
+    ("J. Smith"), or a hyphenated given name ("Min-jun")."""
+    surnames = last_names()
+    return any(is_first_name(w) or w.casefold().strip(".,") in surnames or re.fullmatch(r"[A-Z]\.", w)
+               or re.fullmatch(r"[A-Z][a-z]+-[a-z]+", w) for w in words)
 
 
 def is_first_name(word: str) -> bool:

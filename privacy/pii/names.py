@@ -61,7 +61,7 @@ _SELF_INTRO = re.compile(
     r"\b(?:my\s+name\s+is|my\s+name's|my\s+name\s*:?|the\s+name\s+is|the\s+name's|name\s*:|i\s+am\s+called|"
     r"i'm\s+called|my\s+full\s+name\s+is|signed\s*:?|"
     r"name\s+on\s+(?:the\s+|my\s+)?(?:card|account|id|licen[cs]e|ticket|permit|bill)(?:\s+is)?:?|"
-    r"(?:id|card|licen[cs]e)\s+says|card\s*holder:?|account\s+holder:?|"
+    r"(?:id|card|licen[cs]e)\s+says|card\s*holder\b:?|account\s+holder\b:?|"
     r"(?:contact(?:\s+me)?|sender|reporter|reported\s+by|submitted\s+by|from)\s*:)\s*", re.IGNORECASE)
 _I_AM = re.compile(r"\b(?:i'm|i\u2019m|i\s+am|im)\s+", re.IGNORECASE)
 _CALL_ME = re.compile(r"\bcall\s+me\s+", re.IGNORECASE)

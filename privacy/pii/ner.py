@@ -22,7 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from privacy.pii.name_list import find_listed_names
+from privacy.pii.name_list import find_listed_names, known_name
 from privacy.pii.names import NOT_IN_NAME, name_like
 
 Span = tuple[int, int]
@@ -118,7 +118,14 @@ _PLACE_WORDS = (
     r"apartments|manor|village|bakery|cafe|restaurant|foundation|fund|award|prize|act|law")
 # "Martin Luther King Jr. Blvd": up to three more capitalised words before the place word
 _PLACE_AFTER = re.compile(rf"(?:'s)?(?:\s+[A-Z][\w.'\u2019-]*){{0,3}}?\s+(?i:{_PLACE_WORDS})\b\.?")
-_PLACE_INSIDE = re.compile(rf"\s(?:{_PLACE_WORDS})(?:'s|\u2019s)?\b", re.IGNORECASE)
+_PLACE_INSIDE = re.compile(rf"\s(?:{_PLACE_WORDS})s?(?:'s|\u2019s)?\b", re.IGNORECASE)
+_TITLE_AFTER = re.compile(r" (?!I\b)[A-Z][a-z]")
+_TITLE_BEFORE = re.compile(r"[a-z,;]\s+[A-Z][\w'-]* $")
+# capitalised words that may stand right before a name: greetings, sign-offs, titles, "I"
+_CAN_PRECEDE = re.compile(r"(?:^|\W)(?:hi|hello|hey|dear|thanks|thank|cheers|regards|best|sincerely|mr|mrs|ms|miss|"
+                          r"dr|prof|father|pastor|rabbi|imam|sister|brother|and|or|yesterday|today|tomorrow|"
+                          r"hola|saludos|pozdrawiam|also|but|so|then|please|ask|tell|call|text|email)\.?,?\s+$",
+                          re.IGNORECASE)
 _SENTENCE_START = re.compile(r"(?:^|[.!?\n]\s*|^\W*)$")
 _ON_STREET = re.compile(r"\b(?:on|along|down|up|off|of|near|at|to|from|across)\s+(?:the\s+)?$", re.IGNORECASE)
 # Capitalised words spaCy's small model sometimes takes for names in citizens' messages.
@@ -147,6 +154,8 @@ class NameModel:
             doc = self._nlp(text)
         spans = [(ent.start_char, ent.end_char) for ent in doc.ents if ent.label_ == "PERSON"]
         if self._name_list:
+            # the model's names must read like names ("Toddler Storytime" does not); then the listed "First Last"
+            spans = [(start, end) for start, end in spans if known_name(text[start:end].split())]
             spans += find_listed_names(text, not_in_name=NOT_IN_NAME)
         for start, end in spans:
             if text[start:end].endswith(("'s", "\u2019s")):  # "Tomasz Wiśniewski's son": not part of the name
@@ -172,7 +181,11 @@ def plausible_name(text: str, start: int, end: int, *, city: str = "") -> bool:
         return False
     if _PLACE_INSIDE.search(name) or _PLACE_AFTER.match(text, end):
         return False
+    # part of a longer Title Case name ("the Snow Buddy program", "the online Service Request page"): a
+    # programme's, a place's or a form's, not a person's
+    if _TITLE_AFTER.match(text, end) or (_TITLE_BEFORE.search(before) and not _CAN_PRECEDE.search(before)):
+        return False
     # one word: not a street or park named by itself ("on Washington"), nor a sentence's first word
     # ("Broken swing at ...", "Email me"), which the small model often takes for a name
     return not (len(words) == 1 and (_ON_STREET.search(before) or _SENTENCE_START.search(before)
-                                     or text[end:end + 1] == ":" or not name_like(name)))
+                                     or text[end:end + 1] in (":", ")") or not name_like(name)))

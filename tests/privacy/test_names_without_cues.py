@@ -106,3 +106,15 @@ def test_a_changed_model_file_refuses_to_load(tmp_path):
 def test_a_missing_model_says_how_to_install_it():
     with pytest.raises(ner.ModelError, match="make setup"):
         ner.model_folder("no_such_spacy_model_package")
+
+
+def test_the_citys_own_answers_are_published_as_written():
+    """The demo knowledge base's questions and answers (programme names, offices, phone lines) lose nothing."""
+    import json
+
+    from settings import DEMO_KB_FILE
+
+    entries = [json.loads(line) for line in DEMO_KB_FILE.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert len(entries) > 50
+    changed = [(e["id"], f) for e in entries for f in ("question", "answer") if public(e[f]) != e[f]]
+    assert changed == []
