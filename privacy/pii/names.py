@@ -1,13 +1,15 @@
 """Names the citizen gives: "my name is …", "I'm …", "this is … speaking", "call me …", signatures, "my neighbour …".
 
-Only names introduced by such words are found; a name mentioned in passing with no cue is not (that needs a
-named-entity model, which does not run offline here).
+Only names introduced by such words are found here; names mentioned in passing with no cue are the named-entity
+model's (privacy/pii/ner.py).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+
+from privacy.pii.name_list import is_first_name
 
 Span = tuple[int, int]
 
@@ -125,8 +127,6 @@ def _romanised_korean(text: str) -> Iterator[Span]:
 
 def _lowercase_listed(text: str, pos: int, max_tokens: int = 3) -> Span | None:
     """A lower-case name at `pos` whose first word is a known given name ("maria gonzalez")."""
-    from privacy.pii.name_list import is_first_name
-
     first = re.match(r"[ \t]*([^\W\d_][\w'-]*)", text[pos:])
     if first is None or not first.group(1).islower() or not is_first_name(first.group(1)):
         return None

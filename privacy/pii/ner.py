@@ -119,7 +119,8 @@ _PLACE_WORDS = (
 # "Martin Luther King Jr. Blvd": up to three more capitalised words before the place word
 _PLACE_AFTER = re.compile(rf"(?:'s)?(?:\s+[A-Z][\w.'\u2019-]*){{0,3}}?\s+(?i:{_PLACE_WORDS})\b\.?")
 _PLACE_INSIDE = re.compile(rf"\s(?:{_PLACE_WORDS})s?(?:'s|\u2019s)?\b", re.IGNORECASE)
-_TITLE_AFTER = re.compile(r" (?!I\b)[A-Z][a-z]")
+_TITLE_AFTER = re.compile(r" (?!I\b|(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day|January|February|March|April|May|June|"
+                          r"July|August|September|October|November|December|Ward|District|Apt|Unit)[A-Z][a-z]")
 _TITLE_BEFORE = re.compile(r"[a-z,;]\s+[A-Z][\w'-]* $")
 # capitalised words that may stand right before a name: greetings, sign-offs, titles, "I"
 _CAN_PRECEDE = re.compile(r"(?:^|\W)(?:hi|hello|hey|dear|thanks|thank|cheers|regards|best|sincerely|mr|mrs|ms|miss|"
