@@ -15,6 +15,7 @@ from desk.api import cases, chat, conversations, entries, errors, feedback, heal
 from desk.api import disclosure as disclosure_api
 from desk.escalation import escalating
 from desk.eval_jobs import Evaluations
+from desk.http_guards import BodyGuard, SecurityHeaders
 from desk.kb_refresh import refreshing
 from desk.mail import sending_mail
 from desk.web import auth, editor, editor_eval, editor_files, editor_insights, editor_suggestions, inbox, pages
@@ -95,7 +96,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.transcripts = TranscriptDesk(sessions, redactor=redactor)
         app.state.chat_pipeline = Pipeline(sessions, channel="web", rasa_url=settings.rasa_url, writer=writer,
                                            duplicate_window_s=settings.duplicate_window_s,
-                                           rasa_timeout_s=settings.rasa_timeout_s)
+                                           rasa_timeout_s=settings.rasa_timeout_s,
+                                           desk_token=settings.conversation_token)
 
         def use_directory(directory: Directory) -> None:
             """Everything that reads the departments sees the rebuilt directory from its next request on."""
@@ -146,4 +148,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(disclosure_api.router)
     app.include_router(disclosure_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    # outermost: every answer gets the headers, every body is checked before anything reads it
+    app.add_middleware(BodyGuard, max_body_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes)
+    app.add_middleware(SecurityHeaders)
     return app

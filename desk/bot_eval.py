@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from handoff.decide import ASKED_REASON, Route
 from handoff.directory import slug
+from settings.secrets import conversation_token
 
 ROUTES = ("answer", "case", "emergency", "smalltalk", "out_of_scope")
 REPORT_KEYS = ("n", "route_accuracy", "answer_top1", "department_accuracy", "sla_accuracy", "emergency_recall",
@@ -192,6 +193,7 @@ class Assistant:
     def __init__(self, *, rasa_url: str, desk_url: str, internal_token: str, timeout_s: float = 60.0) -> None:
         self._rasa_url = rasa_url.rstrip("/")
         self._desk_url = desk_url.rstrip("/")
+        self._internal_token = internal_token
         self._desk_headers = {"Authorization": f"Bearer {internal_token}"}
         self._client = httpx.Client(timeout=timeout_s)
 
@@ -205,7 +207,9 @@ class Assistant:
         """Send one message as its own conversation; what the desk recorded for it."""
         replies: list[dict[str, Any]] = self._request(
             "POST", f"{self._rasa_url}/webhooks/rest/webhook", "the assistant (Rasa)",
-            json={"sender": conversation_id, "message": text})
+            json={"sender": conversation_id, "message": text,
+                  # what the desk's pipeline gives Rasa: the actions call the desk with it (desk/api/internal_auth.py)
+                  "metadata": {"desk_token": conversation_token(self._internal_token, conversation_id)}})
         body: dict[str, Any] = self._request(
             "GET", f"{self._desk_url}/api/conversations/{conversation_id}/outcome", "the desk",
             headers=self._desk_headers)
@@ -215,7 +219,7 @@ class Assistant:
                         asked=body.get("reason") == ASKED_REASON,
                         options=offered_entries(replies) if body["route"] == Route.CLARIFY else ())
 
-    def _request(self, method: str, url: str, who: str, *, json: dict[str, str] | None = None,
+    def _request(self, method: str, url: str, who: str, *, json: dict[str, Any] | None = None,
                  headers: dict[str, str] | None = None) -> Any:
         """The answer's JSON body, whose shape the caller knows."""
         try:

@@ -12,7 +12,7 @@ from typing import TypedDict
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from settings.secrets import load_or_create_secret
+from settings.secrets import conversation_token, load_or_create_secret
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEMO_KB_FILE = PROJECT_ROOT / "knowledge_base" / "demo" / "demo_kb.jsonl"
@@ -104,6 +104,18 @@ class Settings(BaseSettings):
     internal_token: SecretStr | None = Field(
         default=None, description="What our own processes send to the internal API (Authorization: Bearer); "
                                   "default: generated once into internal_token in the data folder.")
+    action_token: SecretStr | None = Field(
+        default=None, description="What Rasa sends to the action server (Authorization: Bearer), which refuses "
+                                  "any call without it; default: generated once into action_token in the data folder.")
+    max_body_bytes: int = Field(default=1_000_000, ge=1024,
+                                description="The desk refuses (413) a request body larger than this, "
+                                            "except on the file uploads (max_upload_bytes).")
+    max_upload_bytes: int = Field(default=65 * 1024 * 1024, ge=1024,
+                                  description="The largest request body of a file upload (entry import, "
+                                              "questions to evaluate); the file itself is capped below it.")
+    rasa_max_body_bytes: int = Field(default=1_000_000, ge=1024,
+                                     description="Rasa's server refuses (413) a request body larger than this "
+                                                 "(SANIC_REQUEST_MAX_SIZE, set by `citydesk serve`).")
     secret_key: SecretStr | None = Field(
         default=None, description="Signs the staff inbox's session cookies; "
                                   "default: generated once into secret_key in the data folder.")
@@ -202,6 +214,17 @@ class Settings(BaseSettings):
         if self.internal_token is not None and self.internal_token.get_secret_value():
             return self.internal_token.get_secret_value()
         return load_or_create_secret(self.internal_token_file)
+
+    @cached_property
+    def resolved_action_token(self) -> str:
+        """The action server's shared secret: the setting, else the data folder's action_token (made on first use)."""
+        if self.action_token is not None and self.action_token.get_secret_value():
+            return self.action_token.get_secret_value()
+        return load_or_create_secret(self.data_dir / "action_token")
+
+    def conversation_token(self, conversation_id: str) -> str:
+        """The desk token of one conversation (settings.secrets.conversation_token), keyed by the internal token."""
+        return conversation_token(self.resolved_internal_token, conversation_id)
 
     @cached_property
     def resolved_secret_key(self) -> str:

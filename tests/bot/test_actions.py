@@ -18,7 +18,7 @@ from bot.actions.handle_message import ActionHandleMessage
 from bot.actions.none_of_these import ActionNoneOfThese
 from bot.actions.replies import feedback_buttons, format_case
 from bot.actions.settings import get_settings
-from tests.bot.conftest import demo_entries, load_tracker
+from tests.bot.conftest import conversation_token, demo_entries, load_tracker
 from tests.support import free_port
 
 CASE_NUMBER = re.compile(r"CD-\d{4}-\d{6}")
@@ -158,17 +158,27 @@ def test_the_emergency_number_needs_no_desk(dispatcher, monkeypatch):
 
 
 
-def test_with_a_wrong_internal_token_the_desk_refuses_and_the_citizen_is_told(action_env, dispatcher, monkeypatch):
-    monkeypatch.setenv("CITYDESK_INTERNAL_TOKEN", "not-the-desks-token")
-    get_settings.cache_clear()
-    events = run(ActionHandleMessage(), dispatcher, load_tracker("report_problem", sender="web-wrong-token"))
+@pytest.mark.parametrize("token", [conversation_token("web-someone-else"), conversation_token("web-forged", "guess"),
+                                   "test-internal-token-guess"])
+def test_with_another_conversations_or_a_forged_token_the_desk_refuses_and_the_citizen_is_told(
+        action_env, dispatcher, token):
+    events = run(ActionHandleMessage(), dispatcher, load_tracker("report_problem", sender="web-wrong-token",
+                                                                 metadata={"desk_token": token}))
     assert texts(dispatcher) == [messages.DESK_UNAVAILABLE.format(city_service_phone="(555) 010-0311")]
     assert events == [SlotSet("kb_entry_id", None)]
 
 
-def test_without_the_internal_token_a_case_status_is_not_revealed(action_env, dispatcher, monkeypatch):
-    monkeypatch.delenv("CITYDESK_INTERNAL_TOKEN")
-    get_settings.cache_clear()
-    events = run(ActionCaseStatus(), dispatcher, load_tracker("report_problem", text="any update on my report?"))
+def test_without_the_conversations_token_a_case_status_is_not_revealed(action_env, dispatcher):
+    events = run(ActionCaseStatus(), dispatcher, load_tracker("report_problem", text="any update on my report?",
+                                                              metadata={}))
     assert texts(dispatcher) == [messages.DESK_UNAVAILABLE.format(city_service_phone="(555) 010-0311")]
     assert events == []
+
+
+def test_the_token_of_an_earlier_message_in_the_conversation_is_used(action_env, dispatcher):
+    tracker = load_tracker("report_problem", sender="web-earlier-token", text="any update on my report?",
+                           metadata={})
+    tracker.events.append({"event": "user", "text": "hello", "metadata": {
+        "desk_token": conversation_token("web-earlier-token")}})
+    run(ActionCaseStatus(), dispatcher, tracker)
+    assert texts(dispatcher) == [messages.NO_CASES]
