@@ -23,7 +23,9 @@ Channels without buttons pass numbered_choices=True: a later reply "1", "2", ...
 mapped to the payload of the button with that number (kept durably in button_choices). Channels with
 buttons whose payloads may be too long for the platform (Telegram: 64 bytes) use the `choice_id` of the
 outbox message's buttons and `button_payload(conversation_id, choice_id)`. Rasa gets metadata
-{"channel", "platform_message_id", "public", "location": {"lat", "long"}} (the conversation's last location).
+{"channel", "platform_message_id", "public", "location": {"lat", "long"}} (the conversation's last location),
+and "desk_token": the conversation's own desk token (`desk_token(conversation_id)`, settings.conversation_token),
+which the actions send back to the desk: the action server holds no token of its own (desk/api/internal_auth.py).
 Outbox idempotency keys are "in-<inbound id>-<reply index>": a message handled twice is never answered twice.
 """
 
@@ -70,7 +72,7 @@ class Pipeline:
 
     def __init__(self, sessions: sessionmaker, *, channel: str, rasa_url: str, writer: TranscriptWriter,
                  duplicate_window_s: float = 600, numbered_choices: bool = False, rasa_timeout_s: float = 30.0,
-                 service_phone: str = "311",
+                 service_phone: str = "311", desk_token: Callable[[str], str] | None = None,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.sessions = sessions
         self.channel = channel
@@ -78,6 +80,7 @@ class Pipeline:
         self.duplicate_window_s = duplicate_window_s
         self.numbered_choices = numbered_choices
         self.service_phone = service_phone
+        self.desk_token = desk_token
         self.writer = writer
         self.clock = clock
         self.on_queued: Callable[[], None] | None = None
@@ -228,6 +231,8 @@ class Pipeline:
     def _rasa_metadata(self, record: InboundRecord) -> dict[str, Any]:
         metadata: dict[str, Any] = {"channel": record.channel, "platform_message_id": record.platform_message_id,
                                     "public": record.public}
+        if self.desk_token is not None:
+            metadata["desk_token"] = self.desk_token(record.conversation_id)
         with self.sessions() as session:
             located = session.scalar(select(InboundRecord).where(
                 InboundRecord.conversation_id == record.conversation_id, InboundRecord.lat.is_not(None),

@@ -63,8 +63,12 @@ def child_environment(settings: Settings) -> dict[str, str]:
         **({"CITYDESK_SEED_KB_FILE": str(settings.seed_kb_file.resolve())} if settings.seed_kb_file else {}),
         # read by the action server and by endpoints.yml
         "CITYDESK_DESK_URL": settings.desk_url,
-        # the desk checks it, the actions send it: one token for the whole stack
+        # the desk checks it; the CLI and connectors send it (not the action server: ACTION_SERVER_WITHHELD)
         "CITYDESK_INTERNAL_TOKEN": settings.resolved_internal_token,
+        # Rasa sends it (endpoints.yml), the action server checks it
+        "CITYDESK_ACTION_TOKEN": settings.resolved_action_token,
+        # Rasa's Sanic reads SANIC_* at start: bodies above this are refused (413) before they are read
+        "SANIC_REQUEST_MAX_SIZE": str(settings.rasa_max_body_bytes),
         "CITYDESK_ACTION_SERVER_URL": settings.action_server_url,
         "CITYDESK_RASA_TRACKER_URL": settings.resolved_database_url,
         "TF_CPP_MIN_LOG_LEVEL": "2",
@@ -73,6 +77,22 @@ def child_environment(settings: Settings) -> dict[str, str]:
         "PYTHONUNBUFFERED": "1",
         **_channel_secrets(settings),
     }
+
+
+# What the action server must not hold: it calls the desk with each conversation's own token (in Rasa's metadata),
+# so the desk's internal token, the other keys and the database stay with the processes that need them.
+ACTION_SERVER_WITHHELD = ("CITYDESK_INTERNAL_TOKEN", "CITYDESK_SECRET_KEY", "CITYDESK_PSEUDONYM_KEY",
+                          "CITYDESK_OPEN311_API_KEYS", "DATABASE_URL", "CITYDESK_DATABASE_URL",
+                          "CITYDESK_RASA_TRACKER_URL", "ELASTICSEARCH_URL", "ELASTICSEARCH_API_KEY",
+                          "TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "X_BEARER_TOKEN", "X_API_KEY",
+                          "X_API_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET")
+
+
+def environment_of(process: Process, env: dict[str, str]) -> dict[str, str]:
+    """The child environment as one process gets it: the action server without the secrets it does not need."""
+    if process.name != "actions":
+        return env
+    return {k: v for k, v in env.items() if k not in ACTION_SERVER_WITHHELD}
 
 
 def _channel_secrets(settings: Settings) -> dict[str, str]:
@@ -94,8 +114,9 @@ def plan(settings: Settings, components: Sequence[str] = COMPONENTS, connectors:
     everything = {
         "desk": Process("desk", [sys.executable, "-m", "desk"], f"{settings.desk_url}/health",
                         logs / "desk.log"),
-        "actions": Process("actions", [rasa, "run", "actions", "--actions", "bot.actions",
-                                       "--port", str(settings.action_port)],
+        # our entry module: rasa_sdk's `rasa run actions` binds 0.0.0.0 and checks no secret
+        "actions": Process("actions", [str(settings.rasa_venv / "bin" / "python"), "-m", "bot.actions.server",
+                                       "--host", settings.host, "--port", str(settings.action_port)],
                            f"http://{settings.host}:{settings.action_port}/health", logs / "actions.log"),
         "rasa": Process("rasa", [rasa, "run", "--model", str(model_path(settings)),
                                  "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
@@ -138,7 +159,8 @@ class Stack:
                 for process in group:
                     process.log_path.parent.mkdir(parents=True, exist_ok=True)
                     process.log_file = process.log_path.open("ab")
-                    process.popen = subprocess.Popen(process.command, cwd=PROJECT_ROOT, env=env,
+                    process.popen = subprocess.Popen(process.command, cwd=PROJECT_ROOT,
+                                                     env=environment_of(process, env),
                                                      stdout=process.log_file, stderr=subprocess.STDOUT,
                                                      start_new_session=True)
                 self._wait_until_ready(group)

@@ -80,14 +80,16 @@ class TranscriptDesk:
         return [(f.kind, f.start, f.end) for f in self._redactor.find(original)]
 
     def conversation(self, actor: Actor | None, conversation_id: str) -> StaffTranscript:
+        """The conversation with its originals. Another department's is "not found", as one that does not exist:
+        its existence is not for them to learn. Who reads no originals at all is refused before anything is looked up.
+        """
+        self._staff_only(actor)
         with self._sessions() as session:
             records = list(session.scalars(select(TranscriptRecord).where(
                 TranscriptRecord.conversation_id == conversation_id).order_by(TranscriptRecord.id)))
-            if not records:
+            cases = self._cases(session, conversation_id) if records else []
+            if not records or not may_read_originals(actor, cases):
                 raise TranscriptNotFound(f"there is no conversation {conversation_id!r}")
-            cases = self._cases(session, conversation_id)
-            if not may_read_originals(actor, cases):
-                raise OriginalsRefused(self._refusal(actor))
             ids = [r.id for r in records]
             originals = {o.record_id: o for o in session.scalars(
                 select(TranscriptOriginal).where(TranscriptOriginal.record_id.in_(ids)))}
@@ -157,11 +159,11 @@ class TranscriptDesk:
     def _load(self, session: Session, actor: Actor | None,
               record_id: int) -> tuple[Actor, TranscriptRecord, TranscriptOriginal | None, list[RedactionLogRow]]:
         """The actor, who may read the record's originals, the record, its original and its redaction log."""
+        self._staff_only(actor)
         record = session.get(TranscriptRecord, record_id)
-        if record is None:
+        # another department's message is "not found", as one that does not exist
+        if record is None or not may_read_originals(actor, self._cases(session, record.conversation_id)):
             raise TranscriptNotFound(f"there is no message {record_id}")
-        if not may_read_originals(actor, self._cases(session, record.conversation_id)):
-            raise OriginalsRefused(self._refusal(actor))
         log = list(session.scalars(select(RedactionLogRow).where(RedactionLogRow.record_id == record_id)
                                    .order_by(RedactionLogRow.id)))
         return actor, record, session.get(TranscriptOriginal, record_id), log
@@ -181,7 +183,6 @@ class TranscriptDesk:
         return reason
 
     @staticmethod
-    def _refusal(actor: Actor | None) -> str:
+    def _staff_only(actor: Actor | None) -> None:
         if actor is None or actor.role not in (Role.STAFF, Role.SUPERVISOR):
-            return "originals are for department staff and supervisors"
-        return "this conversation has no case in your department: its originals are not yours to read"
+            raise OriginalsRefused("originals are for department staff and supervisors")

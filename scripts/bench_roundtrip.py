@@ -37,15 +37,22 @@ def main(url: Annotated[str | None, typer.Option(help="A running Rasa server.")]
             context = Stack(settings)
             url = settings.rasa_url
         else:
+            settings = Settings()  # the running desk's data folder (CITYDESK_DATA_DIR): its internal token
             context = nullcontext()
+
+        def message(sender: str, text: str) -> dict[str, object]:
+            """As the desk's pipeline sends it: with the conversation's desk token, which the actions need."""
+            return {"sender": sender, "message": text,
+                    "metadata": {"desk_token": settings.conversation_token(sender)}}
+
         with context, httpx.Client(timeout=60) as client:
-            client.post(f"{url}/webhooks/rest/webhook", json={"sender": "warm-up", "message": texts[0]})
+            client.post(f"{url}/webhooks/rest/webhook", json=message("warm-up", texts[0]))
             timings = []
             for _ in range(repeat):
                 for text in texts:
                     start = time.perf_counter()
                     response = client.post(f"{url}/webhooks/rest/webhook",
-                                           json={"sender": f"bench-{uuid.uuid4().hex}", "message": text})
+                                           json=message(f"bench-{uuid.uuid4().hex}", text))
                     response.raise_for_status()
                     timings.append((time.perf_counter() - start) * 1000)
     print(json.dumps({"n": len(timings), "round_trip_ms_p50": round(float(np.percentile(timings, 50)), 1),

@@ -12,7 +12,7 @@ from typing import TypedDict
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from settings.secrets import load_or_create_secret
+from settings.secrets import conversation_token, load_or_create_secret
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEMO_KB_FILE = PROJECT_ROOT / "knowledge_base" / "demo" / "demo_kb.jsonl"
@@ -93,6 +93,12 @@ class Settings(BaseSettings):
     rasa_timeout_s: float = Field(default=30.0, description="How long the web chat waits for Rasa.")
     city_name: str = "Alderbrook"
     city_timezone: str = Field(default="America/New_York", description="Deadlines are computed in this zone.")
+    holidays_country: str = Field(default="US", max_length=3,
+                                  description="ISO 3166 country whose public holidays are days off for departments "
+                                              "that work office hours (the holidays package); empty: none.")
+    holidays_subdiv: str | None = Field(default=None, max_length=10,
+                                        description="The region (state, province) of holidays_country, for its "
+                                                    "regional holidays.")
     directory_file: Path = Field(default=DEFAULT_DIRECTORY_FILE,
                                  description="Departments and service categories (YAML).")
     # 0.25: at 0.35 a city question the knowledge base does not cover was dismissed more often than an
@@ -107,6 +113,18 @@ class Settings(BaseSettings):
     internal_token: SecretStr | None = Field(
         default=None, description="What our own processes send to the internal API (Authorization: Bearer); "
                                   "default: generated once into internal_token in the data folder.")
+    action_token: SecretStr | None = Field(
+        default=None, description="What Rasa sends to the action server (Authorization: Bearer), which refuses "
+                                  "any call without it; default: generated once into action_token in the data folder.")
+    max_body_bytes: int = Field(default=1_000_000, ge=1024,
+                                description="The desk refuses (413) a request body larger than this, "
+                                            "except on the file uploads (max_upload_bytes).")
+    max_upload_bytes: int = Field(default=65 * 1024 * 1024, ge=1024,
+                                  description="The largest request body of a file upload (entry import, "
+                                              "questions to evaluate); the file itself is capped below it.")
+    rasa_max_body_bytes: int = Field(default=1_000_000, ge=1024,
+                                     description="Rasa's server refuses (413) a request body larger than this "
+                                                 "(SANIC_REQUEST_MAX_SIZE, set by `citydesk serve`).")
     secret_key: SecretStr | None = Field(
         default=None, description="Signs the staff inbox's session cookies; "
                                   "default: generated once into secret_key in the data folder.")
@@ -175,6 +193,23 @@ class Settings(BaseSettings):
     x_poll_interval_s: float = Field(default=60.0, gt=0, description="How often the X connector polls "
                                                                      "mentions and direct messages.")
 
+    # e-mail notices (outbox/mail.py sends them; handoff/notices.py writes them)
+    smtp_url: SecretStr | None = Field(
+        default=None, description="Where e-mail notices are sent: smtp://host:port, smtp+starttls://host:port or "
+                                  "smtps://host:port, optionally with user:password@; unset: notices stay queued.")
+    smtp_user: str | None = Field(default=None, description="SMTP user, when not in smtp_url.")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password, when not in smtp_url.")
+    smtp_timeout_s: float = Field(default=30.0, gt=0, description="How long one SMTP conversation may take.")
+    mail_from: str = Field(default="CityDesk <citydesk@localhost>",
+                           description="The From: of the desk's e-mail notices.")
+    mail_max_attempts: int = Field(default=10, ge=1, description="Attempts to send one e-mail before it is marked "
+                                                                 "failed (`citydesk connector failed`).")
+    mail_retry_base_s: float = Field(default=5.0, gt=0, description="Wait after a failed attempt to send an e-mail; "
+                                                                    "doubled after each further failure (≤ 10 min).")
+    mail_poll_interval_s: float = Field(default=2.0, gt=0, description="How often the desk looks for e-mail to send.")
+    reminder_at: float = Field(default=0.8, gt=0, lt=1, description="Share of a case's time after which, still "
+                                                                    "unanswered, its officer (or head) is reminded.")
+
     @cached_property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'citydesk.db').resolve()}"
@@ -196,6 +231,17 @@ class Settings(BaseSettings):
         if self.internal_token is not None and self.internal_token.get_secret_value():
             return self.internal_token.get_secret_value()
         return load_or_create_secret(self.internal_token_file)
+
+    @cached_property
+    def resolved_action_token(self) -> str:
+        """The action server's shared secret: the setting, else the data folder's action_token (made on first use)."""
+        if self.action_token is not None and self.action_token.get_secret_value():
+            return self.action_token.get_secret_value()
+        return load_or_create_secret(self.data_dir / "action_token")
+
+    def conversation_token(self, conversation_id: str) -> str:
+        """The desk token of one conversation (settings.secrets.conversation_token), keyed by the internal token."""
+        return conversation_token(self.resolved_internal_token, conversation_id)
 
     @cached_property
     def resolved_secret_key(self) -> str:
@@ -231,6 +277,11 @@ class Settings(BaseSettings):
     def public_contact_list(self) -> list[str]:
         """The entries of `public_contacts`."""
         return [entry.strip() for entry in self.public_contacts.split(",") if entry.strip()]
+
+    @property
+    def smtp_configured(self) -> bool:
+        """Whether e-mail notices are sent (CITYDESK_SMTP_URL is set) or stay queued."""
+        return self.smtp_url is not None and bool(self.smtp_url.get_secret_value().strip())
 
     @property
     def rasa_executable(self) -> Path:

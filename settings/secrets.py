@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
+import hmac
 import os
 import secrets
 from pathlib import Path
@@ -42,3 +45,37 @@ def load_or_create_secret(path: Path, nbytes: int = SECRET_BYTES) -> str:
     if value is None:
         raise RuntimeError(f"{path} is empty: delete it and a new secret is created")
     return value
+
+
+CONVERSATION_TOKEN_PREFIX = "c1"
+_CONVERSATION_TOKEN_LABEL = b"citydesk conversation token\0"
+
+
+def conversation_token(key: str, conversation_id: str) -> str:
+    """A desk token that speaks for one conversation only: ``c1.<conversation id, base64url>.<HMAC-SHA256>``.
+
+    The desk gives it to Rasa with each message (the pipeline's metadata); the actions send it back, and the desk
+    lets it act on that conversation and no other (desk/api/internal_auth.py). `key` is the internal token: whoever
+    holds that may mint these, nobody else can.
+    """
+    encoded = base64.urlsafe_b64encode(conversation_id.encode("utf-8")).decode("ascii").rstrip("=")
+    return f"{CONVERSATION_TOKEN_PREFIX}.{encoded}.{_mac(key, conversation_id)}"
+
+
+def conversation_of_token(key: str, token: str) -> str | None:
+    """The conversation a token of `conversation_token` speaks for; None when it is not one, or forged."""
+    prefix, _, rest = token.partition(".")
+    encoded, _, mac = rest.partition(".")
+    if prefix != CONVERSATION_TOKEN_PREFIX or not encoded or not mac:
+        return None
+    try:
+        conversation_id = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode("utf-8")
+    except (ValueError, UnicodeError):
+        return None
+    return conversation_id if hmac.compare_digest(mac, _mac(key, conversation_id)) else None
+
+
+def _mac(key: str, conversation_id: str) -> str:
+    digest = hmac.new(key.encode("utf-8"), _CONVERSATION_TOKEN_LABEL + conversation_id.encode("utf-8"),
+                      hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")

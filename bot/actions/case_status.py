@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import messages
-from bot.actions.desk_client import DeskUnavailable, MessageRejected, case_status
+from bot.actions.desk_client import DeskUnavailable, MessageRejected, case_status, desk_token
 from bot.actions.settings import get_settings
 
 MAX_CASES_SHOWN = 3
@@ -32,7 +32,7 @@ class ActionCaseStatus(Action):
         settings = get_settings()
         text = tracker.latest_message.get("text") or ""
         try:
-            cases = await case_status(settings, conversation_id=tracker.sender_id, text=text)
+            cases = await case_status(settings, desk_token(tracker), conversation_id=tracker.sender_id, text=text)
         except (DeskUnavailable, MessageRejected):
             dispatcher.utter_message(text=messages.DESK_UNAVAILABLE.format(
                 city_service_phone=settings.city_service_phone))

@@ -10,7 +10,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import messages
-from bot.actions.desk_client import DeskUnavailable, MessageRejected, choose_entry, decide_message
+from bot.actions.desk_client import DeskUnavailable, MessageRejected, choose_entry, decide_message, desk_token
 from bot.actions.handle_message import NO_CHOICE_PENDING, say_decision
 from bot.actions.replies import say_answer
 from bot.actions.settings import get_settings
@@ -44,14 +44,14 @@ class ActionChooseEntry(Action):
             return NO_CHOICE_PENDING
         try:
             # No pending question: an old button pressed later still names its entry, which answers on its own
-            decision = await choose_entry(settings, text=text or None, conversation_id=tracker.sender_id,
-                                          entry_id=entry_id)
+            decision = await choose_entry(settings, desk_token(tracker), text=text or None,
+                                          conversation_id=tracker.sender_id, entry_id=entry_id)
             if decision is None and not text:
                 dispatcher.utter_message(text=messages.NO_PENDING_CHOICE)
                 return NO_CHOICE_PENDING
             if decision is None:  # the entry left the knowledge base since it was offered: a person answers
-                decision = await decide_message(settings, text=text, conversation_id=tracker.sender_id,
-                                                intent=None, declined=True)
+                decision = await decide_message(settings, desk_token(tracker), text=text,
+                                                conversation_id=tracker.sender_id, intent=None, declined=True)
                 return say_decision(dispatcher, decision, text=text, settings=settings)
         except (DeskUnavailable, MessageRejected):
             dispatcher.utter_message(text=messages.DESK_UNAVAILABLE.format(

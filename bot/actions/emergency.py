@@ -9,7 +9,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import messages
-from bot.actions.desk_client import DeskUnavailable, MessageRejected, decide_message
+from bot.actions.desk_client import DeskUnavailable, MessageRejected, decide_message, desk_token
 from bot.actions.replies import say_metadata
 from bot.actions.settings import get_settings
 
@@ -27,7 +27,7 @@ class ActionEmergency(Action):
         if not text:
             return []
         try:
-            decision = await decide_message(settings, text=text, conversation_id=tracker.sender_id,
+            decision = await decide_message(settings, desk_token(tracker), text=text, conversation_id=tracker.sender_id,
                                             intent="emergency")
         except (DeskUnavailable, MessageRejected):
             return []

@@ -9,7 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import messages
-from bot.actions.desk_client import DeskUnavailable, MessageRejected, send_feedback
+from bot.actions.desk_client import DeskUnavailable, MessageRejected, desk_token, send_feedback
 from bot.actions.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ class ActionFeedback(Action):
             return []
         if entry_id:
             try:
-                await send_feedback(settings, entry_id=entry_id, entry_version=version,
+                await send_feedback(settings, desk_token(tracker), entry_id=entry_id, entry_version=version,
                                     conversation_id=tracker.sender_id, helpful=helpful)
             except (DeskUnavailable, MessageRejected) as error:
                 # a lost vote is not worth troubling the citizen with

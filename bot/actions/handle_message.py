@@ -9,7 +9,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import messages
-from bot.actions.desk_client import DeskUnavailable, MessageRejected, decide_message
+from bot.actions.desk_client import DeskUnavailable, MessageRejected, decide_message, desk_token
 from bot.actions.replies import choice_buttons, format_answer, format_case, say_answer, say_metadata
 from bot.actions.settings import ActionSettings, get_settings
 
@@ -39,7 +39,10 @@ def say_decision(dispatcher: CollectingDispatcher, decision: dict[str, Any], *, 
         say_metadata(dispatcher, case_id=case["service_request_id"])
         return [SlotSet("kb_entry_id", None), SlotSet("case_id", case["service_request_id"]), *NO_CHOICE_PENDING]
     if route == "case":
-        dispatcher.utter_message(text=format_case(case))
+        follow_up = decision.get("reason") == messages.FOLLOW_UP_REASON  # the reply to the officer's question
+        dispatcher.utter_message(text=messages.FOLLOW_UP_ADDED.format(
+            number=case["service_request_id"], department=case["department_name"], expected=case["expected_text"])
+            if follow_up else format_case(case))
         say_metadata(dispatcher, case_id=case["service_request_id"])
         return [SlotSet("kb_entry_id", None), SlotSet("case_id", case["service_request_id"]), *NO_CHOICE_PENDING]
     dispatcher.utter_message(text=messages.OUT_OF_SCOPE)
@@ -59,7 +62,8 @@ class ActionHandleMessage(Action):
             return [SlotSet("kb_entry_id", None)]
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         try:
-            decision = await decide_message(settings, text=text, conversation_id=tracker.sender_id, intent=intent)
+            decision = await decide_message(settings, desk_token(tracker), text=text,
+                                            conversation_id=tracker.sender_id, intent=intent)
         except MessageRejected:
             dispatcher.utter_message(text=messages.MESSAGE_TOO_LONG)
             return [SlotSet("kb_entry_id", None)]

@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import messages
-from bot.actions.desk_client import DeskUnavailable, MessageRejected, decide_message
+from bot.actions.desk_client import DeskUnavailable, MessageRejected, decide_message, desk_token
 from bot.actions.handle_message import NO_CHOICE_PENDING, say_decision
 from bot.actions.settings import get_settings
 
@@ -25,8 +25,8 @@ class ActionNoneOfThese(Action):
             dispatcher.utter_message(text=messages.NO_PENDING_CHOICE)
             return NO_CHOICE_PENDING
         try:
-            decision = await decide_message(settings, text=text, conversation_id=tracker.sender_id, intent=None,
-                                            declined=True)
+            decision = await decide_message(settings, desk_token(tracker), text=text,
+                                            conversation_id=tracker.sender_id, intent=None, declined=True)
         except (DeskUnavailable, MessageRejected):
             # the question stays pending: the citizen can press "None of these" again
             dispatcher.utter_message(text=messages.DESK_UNAVAILABLE.format(

@@ -12,8 +12,13 @@ class ActionSettings(BaseSettings):
     desk_timeout_s: float = 10.0
     emergency_number: str = "911"
     city_service_phone: str = "311"
-    # sent to the desk's internal API; `citydesk serve` passes the desk's own
-    internal_token: SecretStr = SecretStr("")
+    # the action server (bot/actions/server.py): where it listens, and the secret Rasa must send (endpoints.yml);
+    # `citydesk serve` passes the desk's. It holds no token for the desk: each action sends the token of its own
+    # conversation, which the desk gave Rasa with the message (desk/api/internal_auth.py).
+    host: str = "127.0.0.1"
+    action_port: int = 5055
+    action_token: SecretStr = SecretStr("")
+    action_max_body_bytes: int = 10_000_000  # Rasa sends the conversation's session with every call
 
     class Config:
         env_prefix = "CITYDESK_"

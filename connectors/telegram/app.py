@@ -52,7 +52,8 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log; the update's record stays unfinished and the resume loop takes it up again."""
-    log.error("error while handling update %s", getattr(update, "update_id", update), exc_info=context.error)
+    log.error("error while handling update %s", getattr(update, "update_id", type(update).__name__),
+              exc_info=context.error)
 
 
 @dataclass
@@ -132,7 +133,8 @@ def build_connector(settings: Settings, *, sessions: sessionmaker | None = None)
     sessions = sessions or database.open(settings, migrate=False)
     writer = TranscriptWriter(sessions, redact=build_redactor(settings).public_text)
     pipeline = Pipeline(sessions, channel=CHANNEL, rasa_url=settings.rasa_url, writer=writer,
-                        duplicate_window_s=settings.duplicate_window_s, rasa_timeout_s=settings.rasa_timeout_s)
+                        duplicate_window_s=settings.duplicate_window_s, rasa_timeout_s=settings.rasa_timeout_s,
+                        desk_token=settings.conversation_token)
     sender = OutboxSender(sessions, channel=CHANNEL, deliver=TelegramSender(application.bot))
     pipeline.on_queued = sender.nudge
     connector = TelegramConnector(settings, application, sessions, pipeline, sender)

@@ -75,7 +75,7 @@ async def build_connector(settings: Settings, *, sessions: sessionmaker | None =
     pipeline = Pipeline(sessions, channel=CHANNEL, rasa_url=settings.rasa_url,
                         writer=TranscriptWriter(sessions, redact=redactor.public_text),
                         duplicate_window_s=settings.duplicate_window_s, numbered_choices=True,
-                        rasa_timeout_s=settings.rasa_timeout_s)
+                        rasa_timeout_s=settings.rasa_timeout_s, desk_token=settings.conversation_token)
     sender = OutboxSender(sessions, channel=CHANNEL, deliver=XSender(client, sessions, state, redactor=redactor))
     pipeline.on_queued = sender.nudge
     bearer = settings.x_bearer_token is not None and bool(settings.x_bearer_token.get_secret_value())

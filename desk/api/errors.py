@@ -13,7 +13,10 @@ surface; the body is the surface's own:
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
 from desk.api import open311
@@ -22,6 +25,11 @@ from disclosure.staff_review import OriginalsRefused, RedactionRefused, Transcri
 from handoff.service import CaseError
 from knowledge_base.importer import EntryFileError
 from knowledge_base.lifecycle import EntryError, EntryNotFound, InvalidTransition, VersionNotFound
+
+
+class BadBody(ValueError):
+    """A request body refused before any route reads it (desk.http_guards): too large (413) or not text (400)."""
+
 
 # The status of each domain error; a subclass not listed answers with its nearest listed base class's.
 STATUS: dict[type[Exception], int] = {
@@ -41,6 +49,7 @@ STATUS: dict[type[Exception], int] = {
     DisclosureError: 400,
     RedactionRefused: 400,
     CaseError: 400,
+    BadBody: 400,  # desk.http_guards answers a body too large with 413 itself
 }
 DOMAIN_ERRORS = tuple(STATUS)
 # LookupErrors that are bugs, not answers: they stay server errors (500)
@@ -61,18 +70,55 @@ def detail(error: Exception) -> str:
     return str(error)
 
 
-async def answer(request: Request, error: Exception) -> Response:
-    """The handler of every domain error: its status, in the format of the surface the route belongs to."""
-    status = status_of(error)
-    if status is None:
-        raise error
+def refusal(request: Request, error: Exception, status: int) -> Response:
+    """`error` answered with `status`, in the format of the surface the route (or the path) belongs to."""
     route_path = getattr(request.scope.get("route"), "path", request.url.path)
     if route_path.startswith(open311.router.prefix):
         return open311.refusal(request, error, status)
     return JSONResponse({"detail": detail(error)}, status_code=status)
 
 
+async def answer(request: Request, error: Exception) -> Response:
+    """The handler of every domain error: its status, in the format of the surface the route belongs to."""
+    status = status_of(error)
+    if status is None:
+        raise error
+    return refusal(request, error, status)
+
+
+# What a validation error may echo of the request: a little, escaped, never raw bytes (nor into the log).
+MAX_ECHO_CHARS = 200
+
+
+def echo(value: Any, depth: int = 0) -> Any:
+    """`value` (what the client sent) safe to send back: bytes as their length, strings escaped and cut short."""
+    if isinstance(value, bytes | bytearray):
+        return f"<{len(value)} bytes>"
+    if isinstance(value, str):
+        safe = value.encode("utf-8", "backslashreplace").decode("utf-8")
+        return safe if len(safe) <= MAX_ECHO_CHARS else f"{safe[:MAX_ECHO_CHARS]}… ({len(value)} characters)"
+    if isinstance(value, dict):
+        return {echo(str(k)): echo(v, depth + 1) for k, v in list(value.items())[:20]} if depth < 3 else "{…}"
+    if isinstance(value, list | tuple):
+        return [echo(v, depth + 1) for v in value[:20]] if depth < 3 else "[…]"
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return echo(str(value), depth)
+
+
+async def invalid_request(request: Request, error: Exception) -> Response:
+    """A request the route's model refuses: 422 with what is wrong where, echoing at most a little of the input.
+
+    (FastAPI's own handler echoes the input whole, and answered 500 to bytes that are not UTF-8.)"""
+    errors = error.errors() if isinstance(error, RequestValidationError) else []
+    return JSONResponse({"detail": [{"type": echo(e.get("type", "")), "loc": [echo(p) for p in e.get("loc", ())],
+                                     "msg": echo(e.get("msg", "")), "input": echo(e.get("input"))}
+                                    for e in errors]}, status_code=422)
+
+
 def register(app: FastAPI) -> None:
-    """Install the handler for every domain error (a subclass finds its base class's handler)."""
+    """Install the handler for every domain error (a subclass finds its base class's handler) and for requests
+    the routes' models refuse."""
     for kind in DOMAIN_ERRORS:
         app.add_exception_handler(kind, answer)
+    app.add_exception_handler(RequestValidationError, invalid_request)

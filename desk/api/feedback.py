@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, status
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from desk.api.deps import get_cases, get_knowledge_base, get_learner
-from desk.api.internal_auth import require_internal_token
+from desk.api.internal_auth import Caller, require_caller
 from handoff.decide import ASKED_REASON, Route
 from handoff.intake import channel_of
 from handoff.service import CaseDesk
@@ -15,7 +15,8 @@ from knowledge_base.feedback import FeedbackStore
 from knowledge_base.learning import PhrasingLearner
 from knowledge_base.service import KnowledgeBase
 
-router = APIRouter(prefix="/api/kb", tags=["knowledge base"], dependencies=[Depends(require_internal_token)])
+# the actions call it with their conversation's token, for that conversation only
+router = APIRouter(prefix="/api/kb", tags=["knowledge base"])
 
 
 class FeedbackIn(BaseModel):
@@ -40,12 +41,14 @@ def get_feedback(request: Request) -> FeedbackStore:
 @router.post("/feedback", response_model=FeedbackOut, status_code=status.HTTP_201_CREATED)
 def record_feedback(vote: FeedbackIn, kb: KnowledgeBase = Depends(get_knowledge_base),
                     feedback: FeedbackStore = Depends(get_feedback), cases: CaseDesk = Depends(get_cases),
-                    learner: PhrasingLearner = Depends(get_learner)) -> FeedbackOut:
+                    learner: PhrasingLearner = Depends(get_learner),
+                    caller: Caller = Depends(require_caller)) -> FeedbackOut:
     """Record a vote; a second vote in the same conversation on the same entry replaces the first.
 
     The question the entry answered in this conversation becomes a candidate phrasing of the entry ("Yes") or a
     rejection of it ("No"): knowledge_base/learning.py.
     """
+    caller.check(vote.conversation_id)
     if kb.store.get(vote.entry_id) is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"There is no knowledge base entry {vote.entry_id!r}.")
     answered = next((d for d in reversed(cases.decisions(vote.conversation_id))

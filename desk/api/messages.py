@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from desk.api.deps import get_cases, get_intake, get_knowledge_base
 from desk.api.fields import CitizenText
-from desk.api.internal_auth import require_internal_token
+from desk.api.internal_auth import Caller, require_caller
 from desk.api.kb import Hit, hit_of
 from handoff.deadlines import describe_deadline
 from handoff.intake import IncomingMessage, Intake, channel_of
@@ -17,8 +17,9 @@ from handoff.models import Case
 from handoff.service import CaseDesk
 from knowledge_base.service import KnowledgeBase
 
-# Internal: it decides things and reveals citizens' messages; only our own processes call it.
-router = APIRouter(prefix="/api/messages", tags=["messages"], dependencies=[Depends(require_internal_token)])
+# Internal: it decides things and reveals citizens' messages; only our own processes call it (the actions with
+# their conversation's token, for that conversation only).
+router = APIRouter(prefix="/api/messages", tags=["messages"])
 
 
 class MessageIn(BaseModel):
@@ -77,8 +78,10 @@ def case_summary(case: Case, cases: CaseDesk) -> CaseSummary:
 
 @router.post("", response_model=Decision)
 def decide_message(message: MessageIn, intake: Intake = Depends(get_intake),
-                   cases: CaseDesk = Depends(get_cases), kb: KnowledgeBase = Depends(get_knowledge_base)) -> Decision:
+                   cases: CaseDesk = Depends(get_cases), kb: KnowledgeBase = Depends(get_knowledge_base),
+                   caller: Caller = Depends(require_caller)) -> Decision:
     """Decide one message's route; opens the case when it is handed off, and records the decision."""
+    caller.check(message.conversation_id)
     fields = message.model_dump()
     fields["channel"] = message.channel or channel_of(message.conversation_id)
     outcome = intake.handle(IncomingMessage(**fields))
@@ -102,8 +105,9 @@ class ChoiceIn(BaseModel):
 
 @router.post("/choice", response_model=Decision, responses={404: {"description": "The entry was not offered."}})
 def choose_entry(choice: ChoiceIn, intake: Intake = Depends(get_intake),
-                 kb: KnowledgeBase = Depends(get_knowledge_base)) -> Decision:
+                 kb: KnowledgeBase = Depends(get_knowledge_base), caller: Caller = Depends(require_caller)) -> Decision:
     """The citizen chose one of the entries offered for a message: answer with it, recorded as an answer."""
+    caller.check(choice.conversation_id)
     outcome = intake.choose(text=choice.text, conversation_id=choice.conversation_id, entry_id=choice.entry_id,
                             channel=choice.channel or channel_of(choice.conversation_id))
     if outcome is None:

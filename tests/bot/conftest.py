@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import os
 import subprocess
@@ -23,6 +26,14 @@ DEMO_KB = ROOT / "knowledge_base" / "demo" / "demo_kb.jsonl"
 TRACKERS = Path(__file__).resolve().parent / "trackers"
 DESK_PYTHON = ROOT / ".venv" / "bin" / "python"
 INTERNAL_TOKEN = "test-internal-token"  # what the test desk accepts on its internal API
+
+
+def conversation_token(conversation_id: str, key: str = INTERNAL_TOKEN) -> str:
+    """The desk token of one conversation, as the desk mints it (settings.secrets.conversation_token)."""
+    def b64(raw: bytes) -> str:
+        return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+    mac = hmac.new(key.encode(), b"citydesk conversation token\0" + conversation_id.encode(), hashlib.sha256).digest()
+    return f"c1.{b64(conversation_id.encode())}.{b64(mac)}"
 
 
 def wait_for(url: str, process: subprocess.Popen, timeout: float = 120) -> None:
@@ -82,9 +93,8 @@ def desk_database(desk) -> Path:
 
 
 def point_actions_at(desk_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The actions' settings: this desk, with the test token; fresh settings from now on."""
+    """The actions' settings: this desk; fresh settings from now on. (No token: each tracker carries its own.)"""
     monkeypatch.setenv("CITYDESK_DESK_URL", desk_url)
-    monkeypatch.setenv("CITYDESK_INTERNAL_TOKEN", INTERNAL_TOKEN)
     monkeypatch.setenv("CITYDESK_EMERGENCY_NUMBER", "112")
     monkeypatch.setenv("CITYDESK_CITY_SERVICE_PHONE", "(555) 010-0311")
     get_settings.cache_clear()
@@ -92,7 +102,7 @@ def point_actions_at(desk_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def action_env(desk_url, monkeypatch):
-    """Point the actions' settings at the test desk, with its token; each test sees fresh settings."""
+    """Point the actions' settings at the test desk; each test sees fresh settings."""
     point_actions_at(desk_url, monkeypatch)
     yield
     get_settings.cache_clear()
@@ -105,12 +115,16 @@ def dispatcher() -> CollectingDispatcher:
 
 def load_tracker(name: str, sender: str | None = None, slots: dict | None = None,
                  **latest_message: object) -> Tracker:
-    """A tracker from tests/bot/trackers/NAME.json, optionally for another sender, slots or latest message."""
+    """A tracker from tests/bot/trackers/NAME.json, optionally for another sender, slots or latest message.
+
+    Its latest message carries the sender's desk token in its metadata, as the desk's pipeline gives it to Rasa
+    (pass metadata= to give another, or none)."""
     state = json.loads((TRACKERS / f"{name}.json").read_text())
-    state["latest_message"].update(latest_message)
-    state["slots"].update(slots or {})
     if sender:
         state["sender_id"] = sender
+    state["latest_message"]["metadata"] = {"desk_token": conversation_token(state["sender_id"])}
+    state["latest_message"].update(latest_message)
+    state["slots"].update(slots or {})
     return Tracker.from_dict(state)
 
 

@@ -10,7 +10,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import messages
-from bot.actions.case_status import ActionCaseStatus
+from bot.actions.case_status import ActionCaseStatus, format_status
 from bot.actions.choose_entry import ActionChooseEntry
 from bot.actions.emergency import ActionEmergency
 from bot.actions.feedback import ActionFeedback
@@ -18,7 +18,7 @@ from bot.actions.handle_message import ActionHandleMessage
 from bot.actions.none_of_these import ActionNoneOfThese
 from bot.actions.replies import feedback_buttons, format_case
 from bot.actions.settings import get_settings
-from tests.bot.conftest import demo_entries, load_tracker
+from tests.bot.conftest import conversation_token, demo_entries, load_tracker
 from tests.support import free_port
 
 CASE_NUMBER = re.compile(r"CD-\d{4}-\d{6}")
@@ -103,6 +103,13 @@ def test_the_status_of_the_conversations_case_is_read_from_the_desk(action_env, 
                            "expect an answer by ")
 
 
+def test_a_case_whose_answer_is_in_review_is_told_in_words_not_by_its_state_name():
+    text = format_status({"state": "in_review", "service_request_id": "CD-2026-000001", "status_notes": None,
+                          "department_name": "Permits & Licensing", "expected_text": "by 4:30 PM today"})
+    assert text == ("Case CD-2026-000001 is with Permits & Licensing: an officer has drafted an answer, which is "
+                    "being checked before it is sent; expect an answer by 4:30 PM today.")
+
+
 def test_an_unknown_case_number_is_said_to_be_unknown(action_env, dispatcher):
     run(ActionCaseStatus(), dispatcher, load_tracker("report_problem", text="status of CD-1999-999999 pls"))
     assert texts(dispatcher) == [messages.NO_SUCH_CASE]
@@ -151,17 +158,27 @@ def test_the_emergency_number_needs_no_desk(dispatcher, monkeypatch):
 
 
 
-def test_with_a_wrong_internal_token_the_desk_refuses_and_the_citizen_is_told(action_env, dispatcher, monkeypatch):
-    monkeypatch.setenv("CITYDESK_INTERNAL_TOKEN", "not-the-desks-token")
-    get_settings.cache_clear()
-    events = run(ActionHandleMessage(), dispatcher, load_tracker("report_problem", sender="web-wrong-token"))
+@pytest.mark.parametrize("token", [conversation_token("web-someone-else"), conversation_token("web-forged", "guess"),
+                                   "test-internal-token-guess"])
+def test_with_another_conversations_or_a_forged_token_the_desk_refuses_and_the_citizen_is_told(
+        action_env, dispatcher, token):
+    events = run(ActionHandleMessage(), dispatcher, load_tracker("report_problem", sender="web-wrong-token",
+                                                                 metadata={"desk_token": token}))
     assert texts(dispatcher) == [messages.DESK_UNAVAILABLE.format(city_service_phone="(555) 010-0311")]
     assert events == [SlotSet("kb_entry_id", None)]
 
 
-def test_without_the_internal_token_a_case_status_is_not_revealed(action_env, dispatcher, monkeypatch):
-    monkeypatch.delenv("CITYDESK_INTERNAL_TOKEN")
-    get_settings.cache_clear()
-    events = run(ActionCaseStatus(), dispatcher, load_tracker("report_problem", text="any update on my report?"))
+def test_without_the_conversations_token_a_case_status_is_not_revealed(action_env, dispatcher):
+    events = run(ActionCaseStatus(), dispatcher, load_tracker("report_problem", text="any update on my report?",
+                                                              metadata={}))
     assert texts(dispatcher) == [messages.DESK_UNAVAILABLE.format(city_service_phone="(555) 010-0311")]
     assert events == []
+
+
+def test_the_token_of_an_earlier_message_in_the_conversation_is_used(action_env, dispatcher):
+    tracker = load_tracker("report_problem", sender="web-earlier-token", text="any update on my report?",
+                           metadata={})
+    tracker.events.append({"event": "user", "text": "hello", "metadata": {
+        "desk_token": conversation_token("web-earlier-token")}})
+    run(ActionCaseStatus(), dispatcher, tracker)
+    assert texts(dispatcher) == [messages.NO_CASES]

@@ -169,3 +169,17 @@ def test_bot_eval_without_a_token_or_with_nothing_listening_is_a_clear_error(tmp
                                   "--url", f"http://127.0.0.1:{free_port()}"])
     assert nothing.exit_code == 2
     assert "cannot reach the assistant (Rasa)" in " ".join(nothing.output.split())
+
+
+def test_a_department_named_as_the_desk_names_it_counts_as_the_same_department():
+    """A city's entries say "Parks and Recreation" and "Library"; the desk's directory calls the same departments
+    "Parks & Recreation" (by its name) and "Public Library" (by its code, library)."""
+    messages = [EvalMessage(text="slide broken", route="case", department="Parks and Recreation", sla="simple"),
+                EvalMessage(text="late fee", route="case", department="Library", sla="review"),
+                EvalMessage(text="rude clerk", route="case", department="Municipal Court", sla="review")]
+    observed = [Observed("case", department="Parks & Recreation", department_code="parks", sla="simple"),
+                Observed("case", department="Public Library", department_code="library", sla="review"),
+                Observed("case", department="Public Works", department_code="public-works", sla="review")]
+    report = score(messages, observed)
+    assert report["department_accuracy"] == round(2 / 3, 4)
+    assert [m.text for m in misses(messages, observed)] == ["rude clerk"]

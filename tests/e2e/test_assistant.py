@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import socket
 import sqlite3
+import time
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
@@ -20,9 +23,11 @@ EMERGENCY_NUMBER = "911"
 
 
 def ask(stack: Stack, text: str, sender: str | None = None) -> list[str]:
-    """One message through Rasa's REST channel; the texts of the replies (not the transcript metadata elements)."""
-    response = httpx.post(f"{stack.settings.rasa_url}/webhooks/rest/webhook",
-                          json={"sender": sender or f"e2e-{uuid.uuid4().hex[:8]}", "message": text}, timeout=60)
+    """One message through Rasa's REST channel, with the conversation's desk token as the pipeline gives it; the
+    texts of the replies (not the transcript metadata elements)."""
+    sender = sender or f"e2e-{uuid.uuid4().hex[:8]}"
+    response = httpx.post(f"{stack.settings.rasa_url}/webhooks/rest/webhook", timeout=60, json={
+        "sender": sender, "message": text, "metadata": {"desk_token": stack.settings.conversation_token(sender)}})
     assert response.status_code == 200
     return [r.get("text") or "" for r in response.json() if "custom" not in r]
 
@@ -148,3 +153,50 @@ def test_the_desks_internal_api_needs_the_token_only_the_stacks_processes_were_g
                         headers={"Authorization": f"Bearer {stack.settings.resolved_internal_token}"})
     assert (allowed.status_code, allowed.json()["decisions"]) == (200, 0)
     assert httpx.post(f"{desk}/api/kb/search", json={"text": "library card"}).status_code == 200
+
+
+def listening_addresses(port: int) -> list[str]:
+    """The local addresses (hex, as /proc/net/tcp* shows them) of the sockets listening on `port`."""
+    found = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            if state == "0A" and int(local.rsplit(":", 1)[1], 16) == port:
+                found.append(local.rsplit(":", 1)[0])
+    return found
+
+
+def test_nothing_listens_beyond_the_loopback_interface(stack):
+    for port in (stack.settings.desk_port, stack.settings.rasa_port, stack.settings.action_port):
+        assert listening_addresses(port) == ["0100007F"], port  # 127.0.0.1 only
+
+
+def test_the_action_server_refuses_a_call_without_rasas_secret(stack):
+    """Rasa's calls carry the secret (the actions answered above); nobody else's do."""
+    call = {"next_action": "action_case_status", "sender_id": "web-x", "version": "3.6.21", "domain": {},
+            "tracker": {"sender_id": "web-x", "slots": {}, "latest_message": {"text": "status?"}, "events": []}}
+    url = stack.settings.action_server_url
+    assert httpx.post(url, json=call).status_code == 401
+    assert httpx.post(url, json=call, headers={"Authorization": "Bearer guess"}).status_code == 401
+    assert httpx.get(url.replace("/webhook", "/actions")).status_code == 401
+    assert httpx.get(url.replace("/webhook", "/health")).status_code == 200
+    secret = (stack.settings.data_dir / "action_token").read_text().strip()
+    assert secret == stack.settings.resolved_action_token
+    # with the secret but without the conversation's desk token, the action learns nothing from the desk
+    allowed = httpx.post(url, json=call, headers={"Authorization": f"Bearer {secret}"}, timeout=30)
+    assert allowed.status_code == 200
+    assert [r["text"] for r in allowed.json()["responses"]] == [
+        "Sorry, I can't look that up right now. Please try again in a few minutes, or call the city service line "
+        "at 311."]
+
+
+def test_rasa_refuses_a_5_mb_body_at_once(stack):
+    """SANIC_REQUEST_MAX_SIZE (settings.rasa_max_body_bytes, 1 MB): refused on its Content-Length, body unread."""
+    start = time.monotonic()
+    with socket.create_connection(("127.0.0.1", stack.settings.rasa_port), timeout=10) as connection:
+        connection.sendall(b"POST /webhooks/rest/webhook HTTP/1.1\r\nHost: localhost\r\n"
+                           b"Content-Type: application/json\r\nContent-Length: 5000000\r\n\r\n" + b"[" * 65536)
+        answer = connection.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+    assert time.monotonic() - start < 2
+    assert ask(stack, "hello there")  # and Rasa still answers

@@ -23,9 +23,10 @@ FEEDBACK_BUTTONS = [  # under the answer of OFFERED[0] (version 1): the vote nam
 
 
 def send(stack, sender: str, message: str) -> list[dict]:
-    """One message (or button payload) through Rasa's REST channel; every element of the reply."""
-    response = httpx.post(f"{stack.settings.rasa_url}/webhooks/rest/webhook",
-                          json={"sender": sender, "message": message}, timeout=60)
+    """One message (or button payload) through Rasa's REST channel, with the conversation's desk token as the
+    pipeline gives it; every element of the reply."""
+    response = httpx.post(f"{stack.settings.rasa_url}/webhooks/rest/webhook", timeout=60, json={
+        "sender": sender, "message": message, "metadata": {"desk_token": stack.settings.conversation_token(sender)}})
     assert response.status_code == 200
     return [{k: v for k, v in element.items() if k != "recipient_id"} for element in response.json()]
 
