@@ -73,6 +73,7 @@ def test_the_disclosure_page_and_exports_publish_no_cue_less_name(client, chatte
 
 
 def test_open311_gets_publish_no_cue_less_name(client, internal):
+    """Requests, one request, the updates (JSON and XML): the filer's and the officer's words, redacted."""
     decided = client.post("/api/messages", headers=internal, json={
         "text": "Dana Whitfield here, there is a deep pothole on Cedar Ave near the school",
         "conversation_id": "web-pothole", "intent": "report_problem"})
@@ -87,8 +88,12 @@ def test_open311_gets_publish_no_cue_less_name(client, internal):
     [body] = one.json()
     assert body["description"] == "[name] here, there is a deep pothole on Cedar Ave near the school"
     assert body["status_notes"] == "Spoke with [name] next door: a crew comes on Tuesday."
-    assert_no_name(one.text)
-    assert_no_name(listed.text)
+    updates = client.get("/open311/v2/servicerequestupdates.json")
+    as_xml = client.get("/open311/v2/requests.xml")
+    assert (updates.status_code, as_xml.status_code) == (200, 200)
+    assert "Spoke with [name] next door: a crew comes on Tuesday." in updates.text
+    for body in (one.text, listed.text, updates.text, as_xml.text):
+        assert_no_name(body)
 
 
 def test_a_learned_phrasing_keeps_no_cue_less_name(client, internal):
