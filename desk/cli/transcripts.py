@@ -1,5 +1,5 @@
-"""`citydesk transcripts`: check the hash chain, measure the redaction, export the public disclosure, apply
-retention."""
+"""`citydesk transcripts`: check the hash chain, measure the redaction, redact again what an older redactor let
+through, export the public disclosure, apply retention."""
 
 from __future__ import annotations
 
@@ -76,6 +76,76 @@ def redaction_eval(
 
 def _share(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
+
+
+@transcripts_app.command("redact-again")
+def redact_again(
+    by: Annotated[str, typer.Option("--by", help="Who runs it (a supervisor's user name), for the redaction log.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would be hidden; change nothing.")] = False,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    json_output: JsonFlag = False,
+) -> None:
+    """Hide what today's redactor finds in the public text of records written by an older one.
+
+    A record's public text is redacted when it is written and is part of the hash chain, so an improved redactor
+    (names without a cue, account numbers) does not change records already written. This runs it over every
+    record's public view and hides each new finding as a manual redaction, logged with its kind, which the
+    disclosure page, its search and its exports all apply. Records a supervisor un-redacted are listed, not changed.
+    """
+    from sqlalchemy import select
+
+    from disclosure.staff_review import RedactionRefused, TranscriptDesk
+    from handoff.models import Role
+    from handoff.service import Actor
+    from transcripts.log_models import UNREDACT, RedactionLogRow
+    from transcripts.models import TranscriptRecord
+    from transcripts.public_view import stored_public_view
+
+    settings = settings_for(data_dir, database_url)
+    sessions = database.open(settings)
+    redactor = build_redactor(settings)
+    found: list[tuple[int, str, str]] = []
+    skipped: list[int] = []
+    with sessions() as session:
+        logs: dict[int, list[RedactionLogRow]] = {}
+        for row in session.scalars(select(RedactionLogRow).order_by(RedactionLogRow.id)):
+            logs.setdefault(row.record_id, []).append(row)
+        records = session.execute(select(TranscriptRecord.id, TranscriptRecord.public_text)
+                                  .order_by(TranscriptRecord.id)).all()
+    for record_id, public_text in records:
+        log = logs.get(record_id, [])
+        if any(row.action == UNREDACT for row in log):
+            skipped.append(record_id)
+            continue
+        view = stored_public_view(public_text or "", log)
+        pieces = dict.fromkeys((f.kind, view[f.start:f.end]) for f in redactor.find(view))
+        found += [(record_id, kind, piece) for kind, piece in pieces]
+    hidden = 0
+    if not dry_run:
+        desk = TranscriptDesk(sessions, redactor=redactor)
+        actor = Actor(by, role=Role.SUPERVISOR)
+        for record_id, kind, piece in found:
+            try:
+                desk.redact(actor, record_id=record_id, text=piece,
+                            reason=f"redact-again: a {kind} found by today's redactor")
+                hidden += 1
+            except RedactionRefused:
+                pass  # hidden already with another piece of the same record
+    if json_output:
+        print(json.dumps({"dry_run": dry_run, "records": len(records), "found": len(found), "hidden": hidden,
+                          "records_with_findings": len({r for r, _, _ in found}), "skipped_unredacted": skipped,
+                          "kinds": {k: sum(1 for _, kind, _ in found if kind == k) for k in
+                                    sorted({kind for _, kind, _ in found})}}))
+        return
+    kinds = ", ".join(f"{sum(1 for _, kind, _ in found if kind == k)} {k}" for k in sorted({k for _, k, _ in found}))
+    verb = "Would hide" if dry_run else "Hid"
+    console.print(f"{verb} {len(found) if dry_run else hidden} pieces of personal data in "
+                  f"{len({r for r, _, _ in found})} of {len(records):,} records{f' ({kinds})' if kinds else ''}.",
+                  highlight=False)
+    if skipped:
+        console.print(f"Not changed, a supervisor un-redacted part of them: records {', '.join(map(str, skipped))}.",
+                      highlight=False)
 
 
 def _disclosure(settings: Settings) -> Disclosure:

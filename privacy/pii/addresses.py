@@ -32,6 +32,7 @@ _ADDRESS = re.compile(
     re.IGNORECASE)
 _UNIT_BEFORE = re.compile(r"(?:apt|apartment|unit|suite|ste|flat)\.?\s*#?\s*[A-Za-z]?\d+[A-Za-z]?,?\s*$",
                           re.IGNORECASE)
+_MORE_TYPE = re.compile(rf"\s+(?:{_TYPES})\b", re.IGNORECASE)
 _PO_BOX = re.compile(r"\bP\.?\s?O\.?\s*Box\s+\d+\b", re.IGNORECASE)
 # "I live at 42 Maple": an address by what is said before it, even without a street type
 _LIVE_AT = re.compile(
@@ -58,9 +59,14 @@ def find_addresses(text: str) -> Iterator[Span]:
     for m in _ADDRESS.finditer(text):
         if not _street_name_ok(m.group("name"), m.group("type")):
             continue
-        start = m.start()
+        start, end = m.start(), m.end()
+        if not m.group("unit"):  # "25 Cherry Hill Court": the shortest street name stopped at "Hill"
+            while more := _MORE_TYPE.match(text, end):
+                end = more.end()
+            if unit_after := re.compile(_UNIT, re.IGNORECASE).match(text, end):
+                end = unit_after.end()
         unit = _UNIT_BEFORE.search(text, max(0, start - 20), start)
-        yield (unit.start() if unit else start), m.end()
+        yield (unit.start() if unit else start), end
     for m in _LIVE_AT.finditer(text):
         yield m.span("address")
     for pattern in (_PO_BOX, _KOREAN_ROAD):

@@ -91,5 +91,7 @@ class PhoneFinder:
         before = text[max(0, start - 40):start]
         words = list(_REFERENCE_WORD.finditer(before))
         if words and _JUST_LABEL.fullmatch(before[words[-1].end():]):
-            return True
+            # "Phone no. 1-800-555-0134", "tel #": the label of a phone number, not of a reference
+            label = before[:words[-1].start()]
+            return not (words[-1].group().lower() in ("#", "no.") and _PHONE_WORD.search(label[-12:]))
         return bool(_CASE_NUMBER.fullmatch(text[start:end])) and not _PHONE_WORD.search(before)

@@ -1,13 +1,15 @@
 """Names the citizen gives: "my name is …", "I'm …", "this is … speaking", "call me …", signatures, "my neighbour …".
 
-Only names introduced by such words are found; a name mentioned in passing with no cue is not (that needs a
-named-entity model, which does not run offline here).
+Only names introduced by such words are found here; names mentioned in passing with no cue are the named-entity
+model's (privacy/pii/ner.py).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+
+from privacy.pii.name_list import is_first_name
 
 Span = tuple[int, int]
 
@@ -61,7 +63,7 @@ _SELF_INTRO = re.compile(
     r"\b(?:my\s+name\s+is|my\s+name's|my\s+name\s*:?|the\s+name\s+is|the\s+name's|name\s*:|i\s+am\s+called|"
     r"i'm\s+called|my\s+full\s+name\s+is|signed\s*:?|"
     r"name\s+on\s+(?:the\s+|my\s+)?(?:card|account|id|licen[cs]e|ticket|permit|bill)(?:\s+is)?:?|"
-    r"(?:id|card|licen[cs]e)\s+says|card\s*holder:?|account\s+holder:?|"
+    r"(?:id|card|licen[cs]e)\s+says|card\s*holder\b:?|account\s+holder\b:?|"
     r"(?:contact(?:\s+me)?|sender|reporter|reported\s+by|submitted\s+by|from)\s*:)\s*", re.IGNORECASE)
 _I_AM = re.compile(r"\b(?:i'm|i\u2019m|i\s+am|im)\s+", re.IGNORECASE)
 _CALL_ME = re.compile(r"\bcall\s+me\s+", re.IGNORECASE)
@@ -82,7 +84,8 @@ _SIGN_OFF = re.compile(
     r"(?:^|\b)(?:thanks|thank\s+you|thanks\s+again|many\s+thanks|thx|regards|best\s+regards|kind\s+regards|"
     r"warm\s+regards|best\s+wishes|best|cheers|sincerely|yours\s+sincerely|yours\s+truly|respectfully|"
     r"thank\s+you\s+so\s+much|thanks\s+so\s+much|much\s+appreciated|appreciate\s+it|take\s+care|"
-    r"with\s+thanks|gratefully|signed)(?:\s+(?:mate|all|everyone|folks|guys|again|in\s+advance|so\s+much|"
+    r"with\s+thanks|gratefully|signed|saludos|atentamente|gracias|pozdrawiam|z\s+powa\u017caniem|"
+    r"c\u1ea3m\s+\u01a1n|merci|cordialement|danke|gr\u00fc\u00dfe)(?:\s+(?:mate|all|everyone|folks|guys|again|in\s+advance|so\s+much|"
     r"a\s+lot))?\s*[,.!:;-]*[ \t]*(?:(?:\n[ \t]*)+|[ \t]+|[-\u2013\u2014][ \t]*)", re.IGNORECASE)
 _DASH_SIGNATURE = re.compile(r"(?:^|\s)(?:-{1,2}|[\u2013\u2014~])[ \t]*(?=\S)")
 # what may follow a signature's name on its line: "Marta (Ward 4)", "R. Hastings (ret.)"
@@ -90,6 +93,59 @@ _LINE_END = re.compile(r"[ \t]*(?:\([^)\n]{0,30}\))?[ \t]*[.!,]?[ \t]*(?:\n|$)")
 # "thanks, maria": a lowercase name only as the very last word after a sign-off, and not one of these
 _NOT_LOWER_NAMES = _NOT_NAMES | {"bye", "guys", "folks", "everyone", "team", "lol", "though", "anyway", "mate",
                                  "all", "again", "tho", "xx", "xoxo", "ciao"}
+
+
+# Self-introductions in the languages of the city's residents: Spanish, Polish, Vietnamese, French, German
+_FOREIGN_INTRO = re.compile(r"\b(?:soy|me\s+llamo|mi\s+nombre\s+es|nazywam\s+si\u0119|mam\s+na\s+imi\u0119|"
+                            r"t\u00f4i\s+l\u00e0|t\u00ean\s+t\u00f4i\s+l\u00e0|je\s+m'appelle|je\s+suis|"
+                            r"ich\s+bin|ich\s+hei\u00dfe|mein\s+name\s+ist)\s+", re.IGNORECASE)
+# Korean names in Hangul: a common surname and one or two syllables, before "입니다", "씨", "님"...,
+# or after "제 이름은"
+_KOREAN_SURNAMES = ("김이박최정강조윤장임한오서신권황안송류전홍고문양손배백허유남심노하곽성차주우구민나진지엄채원"
+                    "천방공현함변염여추도소석선설마길연위표명기반라왕금옥육인맹제모탁국어은편용")
+_KOREAN_NAME = re.compile(rf"(?<![가-힣])[{_KOREAN_SURNAMES}][가-힣]{{1,2}}"
+                          r"(?=\s?(?:씨|님)|입니다|이에요|예요|이고|이라고)|"
+                          r"(?<=제 이름은 )[가-힣]{2,4}?(?=이고|입니다|이에요|예요|[\s,.]|$)")
+# Arabic: "أنا …" (I am …) or "اسمي …" (my name is …), up to three words before a comma or full stop
+_ARABIC_NAME = re.compile(r"(?:أنا|اسمي)\s+([\u0621-\u064A]+(?:\s+[\u0621-\u064A]+){0,2}?)"
+                          r"(?=\s*[\u060C,.]|$)")
+# Korean given names romanised with a hyphen ("Min-jun", "Seo-yeon") beside a surname
+_KOREAN_SYLLABLE = (r"(?:ji|min|seo|hyun|jun|joon|woo|yeon|eun|soo|su|ah|hoon|young|yeong|jin|sung|seung|hee|kyung|"
+                    r"jae|hye|dong|sang|yoon|won|hwa|mi|na|bin|ho|jung|jeong|hyuk|chan|hyo|da|in|ye|ha|yu|gyu|tae|kyu|"
+                    r"sook|sun|il|ki|gi|hae|so|yong|jong|chul|cheol|nam|hun|geun|seok|suk|han|kwang|myung|ok)")
+_ROMANISED_KOREAN = re.compile(r"\b[A-Z][a-z]+\s+[A-Z][a-z]{0,5}-[a-z]{1,5}\b|"
+                               r"\b[A-Z][a-z]{0,5}-[a-z]{1,5}\s+[A-Z][a-z]+\b")
+
+
+def _romanised_korean(text: str) -> Iterator[Span]:
+    """"Kim Min-jun", "Hyun-woo Choi": a hyphenated given name of Korean syllables beside a capitalised word."""
+    for m in _ROMANISED_KOREAN.finditer(text):
+        given = re.search(r"([A-Za-z]+)-([a-z]+)", m.group())
+        if given and all(re.fullmatch(_KOREAN_SYLLABLE, part.lower()) for part in given.groups()):
+            yield m.span()
+
+
+def _lowercase_listed(text: str, pos: int, max_tokens: int = 3) -> Span | None:
+    """A lower-case name at `pos` whose first word is a known given name ("maria gonzalez")."""
+    first = re.match(r"[ \t]*([^\W\d_][\w'-]*)", text[pos:])
+    if first is None or not first.group(1).islower() or not is_first_name(first.group(1)):
+        return None
+    return take_name(text, pos, lowercase=True, max_tokens=max_tokens)
+
+
+_LOWER_HERE = re.compile(r"(?:^|[.!?\n]\s*)(?:(?:hi|hello|hey)[,!]?\s+)?(?=[a-z])", re.IGNORECASE)
+_LOWER_THIS_IS = re.compile(r"\b(?:this\s+is|it'?s|it\u2019s)\s+(?=[a-z])", re.IGNORECASE)
+_LOWER_FROM = re.compile(r"(?:^|\n)\s*from\s+(?=[a-z])", re.IGNORECASE)
+
+
+def _lowercase_names(text: str) -> Iterator[Span]:
+    """Lower-case names after a cue: "dana whitfield here", "hi its maria gonzalez again", "from jose hernandez:"."""
+    for pattern, follows in ((_LOWER_HERE, r"\s+here\b"), (_LOWER_THIS_IS, r"\s*(?:again|here|speaking|,|\.|!|$)"),
+                             (_LOWER_FROM, r"\s*:")):
+        for m in pattern.finditer(text):
+            span = _lowercase_listed(text, m.end())
+            if span and re.match(follows, text[span[1]:], re.IGNORECASE):
+                yield span
 
 
 def _name_like(token: str, *, first: bool = True) -> bool:
@@ -170,13 +226,20 @@ def find_names(text: str) -> Iterator[Span]:
         if span and re.match(r"\s+here\b", text[span[1]:], re.IGNORECASE):
             yield span
     yield from _signatures(text)
+    yield from _after(_FOREIGN_INTRO, text, max_tokens=4)
+    for m in _KOREAN_NAME.finditer(text):
+        yield m.span()
+    for m in _ARABIC_NAME.finditer(text):
+        yield m.span(1)
+    yield from _romanised_korean(text)
+    yield from _lowercase_names(text)
 
 
 def _signatures(text: str) -> Iterator[Span]:
     """Names that sign a message: after a sign-off or a dash, or alone on the message's last lines."""
     for pattern in (_SIGN_OFF, _DASH_SIGNATURE):
         for m in pattern.finditer(text):
-            span = take_name(text, m.end(), max_tokens=3)
+            span = take_name(text, m.end(), max_tokens=3) or _lowercase_listed(text, m.end())
             if span and _LINE_END.match(text, span[1]):
                 yield span
             elif pattern is _SIGN_OFF and text[m.start():m.end()].rstrip()[-1:] in (",", "\n", ""):
@@ -219,3 +282,11 @@ def find_names_beside(text: str, contacts: list[Span]) -> Iterator[Span]:
 def _full_name(text: str, span: Span) -> bool:
     """Two or more words, each capitalised: one word beside a phone number is too often something else."""
     return len(text[span[0]:span[1]].split()) >= 2
+
+
+NOT_IN_NAME = _NOT_IN_NAME
+
+
+def name_like(word: str) -> bool:
+    """A capitalised word that may be a name on its own ("Marco", not "Nervous" or "Sorry")."""
+    return _name_like(word)

@@ -12,8 +12,8 @@ from privacy.evaluation import CorpusError, evaluate, load_corpus
 from tests.privacy.conftest import REDACTOR
 
 SMALL = [
-    # a phone found, a name with no cue before it missed
-    {"id": "a", "text": "Helen Ward saw it. Call 303-555-0142", "spans": [{"kind": "name", "start": 0, "end": 10},
+    # a phone found, a lower-case name with no cue before it missed
+    {"id": "a", "text": "helen ward saw it. Call 303-555-0142", "spans": [{"kind": "name", "start": 0, "end": 10},
                                                                           {"kind": "phone", "start": 24, "end": 36}]},
     # labelled as no personal data, but the redactor finds a phone: a false alarm
     {"id": "b", "text": "The hotline is 720-555-0190.", "spans": []},
@@ -38,7 +38,7 @@ def test_scores_per_kind_and_leaked_characters(tmp_path):
     assert (national_id.predicted, national_id.correct, national_id.precision) == (1, 0, 0.0)
     assert report.overall.leaked_chars == 10 and report.messages == 4
     assert {(e.message_id, e.what, e.kind, e.text) for e in report.errors} == {
-        ("a", "missed", "name", "Helen Ward"), ("b", "false_alarm", "phone", "720-555-0190"),
+        ("a", "missed", "name", "helen ward"), ("b", "false_alarm", "phone", "720-555-0190"),
         ("c", "missed", "phone", "123-45-6789"), ("c", "false_alarm", "national_id", "123-45-6789")}
     assert report.kinds["email"].precision is None and report.kinds["email"].recall is None
 
@@ -70,7 +70,7 @@ def test_cli_prints_the_table_and_the_errors(tmp_path):
                                       str(write(tmp_path / "c.jsonl", SMALL))])
     assert result.exit_code == 0, result.output
     assert "Redaction on 4 messages" in result.output
-    assert "missed" in result.output and "'Helen Ward'" in result.output and "false alarm" in result.output
+    assert "missed" in result.output and "'helen ward'" in result.output and "false alarm" in result.output
 
 
 def test_cli_json(tmp_path):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from privacy import Redactor
+from privacy import build_redactor
+from settings import Settings
 
-# The redactor with the default settings' phone regions, built once, as the desk builds its own at start-up.
-REDACTOR = Redactor()
+# The redactor of the default settings (phone regions, name model, the demo city's published contacts), built once,
+# as the desk builds its own at start-up.
+REDACTOR = build_redactor(Settings())
