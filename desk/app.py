@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -101,10 +103,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if directory is not None:
                 use_directory(directory)
 
-        async with escalating(case_desk, settings.escalation_interval_s), \
-                refreshing(knowledge_base, settings.kb_refresh_interval_s, then=entries_changed):
-            yield
-        await app.state.chat_pipeline.aclose()
+        # web chat messages kept while the assistant was down (or the desk was killed) are answered within seconds
+        # of its return, in order per conversation; the answers wait for the page in /api/chat/updates
+        resuming = asyncio.create_task(app.state.chat_pipeline.resume_forever(), name="resume web chat")
+        try:
+            async with escalating(case_desk, settings.escalation_interval_s), \
+                    refreshing(knowledge_base, settings.kb_refresh_interval_s, then=entries_changed):
+                yield
+        finally:
+            resuming.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await resuming
+            await app.state.chat_pipeline.aclose()
 
     app = FastAPI(title="CityDesk", version="0.1.0", lifespan=lifespan,
                   description="The city's social-media desk: knowledge base, web chat and (later) cases.")

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime
+from typing import Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import sessionmaker
 
+from connectors import replies
 from connectors.message import InboundMessage
 from connectors.pipeline import MAX_TEXT_CHARS, Pipeline
 from desk.api.deps import get_sessions
 from outbox import store as outbox
+from outbox.message import OutboundMessage, outbound_of
 
 router = APIRouter(prefix="/api/chat", tags=["web chat"])
 
@@ -36,8 +40,16 @@ class Button(BaseModel):
 
 
 class Reply(BaseModel):
+    """One message for the citizen: the assistant's reply, a staff answer, or the note that the answer will follow."""
+
     text: str | None = None
     buttons: list[Button] = []
+    id: int | None = Field(default=None, description="The message's id: the page shows each id once (a reply "
+                           "may come both in a response and from /updates after a retry). None for the note.")
+    message_id: str | None = Field(default=None, description="The citizen's message it answers (None: staff).")
+    author: Literal["bot", "staff"] = "bot"
+    pending: bool = Field(default=False, description="True for the note that the message is kept and its "
+                          "answer will come from /api/chat/updates (the assistant is down).")
 
 
 def get_chat_pipeline(request: Request) -> Pipeline:
@@ -50,30 +62,44 @@ def web_conversation(sender: str) -> str:
 
 
 @router.post("", response_model=list[Reply])
-async def send(message: ChatMessage, pipeline: Pipeline = Depends(get_chat_pipeline)) -> list[Reply]:
-    """Send a message to the assistant and return its replies (the same ones again for a repeated message)."""
+async def send(message: ChatMessage, pipeline: Pipeline = Depends(get_chat_pipeline),
+               sessions: sessionmaker = Depends(get_sessions)) -> list[Reply]:
+    """Send a message to the assistant and return its replies (the same ones again for a repeated message).
+
+    Always 2xx once the message is kept: while the assistant is down the reply is one note (`pending`: true) and
+    the answer comes later from /api/chat/updates. Replies still waiting there for this conversation (answers to
+    earlier messages, staff answers) come first, so that answers arrive in the order of the messages.
+    """
     conversation = web_conversation(message.sender)
-    inbound = InboundMessage(channel="web", platform_message_id=message.message_id or f"srv-{uuid.uuid4().hex}",
+    message_id = message.message_id or f"srv-{uuid.uuid4().hex}"
+    inbound = InboundMessage(channel="web", platform_message_id=message_id,
                              conversation_id=conversation, sender_id=conversation, text=message.message,
                              is_button=message.message.startswith("/"))
     result = await pipeline.handle(inbound, deliver_inline=True)
+    own = (result.replies if result.outcome == "answered"
+           else pipeline.replies_to(result.inbound_id) if result.outcome == "duplicate" else [])
+    shown = await asyncio.to_thread(_hand_out, pipeline, sessions, conversation, own)
     if result.outcome == "pending":
-        raise HTTPException(status_code=503, detail="The assistant is not reachable right now. We have kept "
-                            "your message; please try again in a minute.")
-    replies = result.replies if result.outcome == "answered" else pipeline.replies_to(result.inbound_id)
-    return [Reply(text=r.text or None, buttons=[Button(title=b.title, payload=b.payload) for b in r.buttons])
-            for r in replies]
+        shown.append(Reply(text=replies.RECEIVED, message_id=message_id, pending=True))
+    return shown
 
 
-class StaffMessage(BaseModel):
-    id: int
-    text: str
-
-
-@router.get("/updates", response_model=list[StaffMessage])
+@router.get("/updates", response_model=list[Reply])
 def updates(sender: str = Query(min_length=1, max_length=100, pattern=SENDER_PATTERN),
-            sessions: sessionmaker = Depends(get_sessions)) -> list[StaffMessage]:
-    """Messages from city staff that arrived since the page last asked; each is shown once."""
-    pending = outbox.waiting_for(sessions, channel="web", conversation_id=web_conversation(sender))
-    outbox.mark_fetched(sessions, [m.id for m in pending], datetime.now(UTC))
-    return [StaffMessage(id=m.id, text=m.text) for m in pending]
+            pipeline: Pipeline = Depends(get_chat_pipeline),
+            sessions: sessionmaker = Depends(get_sessions)) -> list[Reply]:
+    """Messages that arrived since the page last asked: staff answers, and the assistant's answers to messages
+    kept while it was down; each is handed out once (and carries its id)."""
+    return _hand_out(pipeline, sessions, web_conversation(sender), [])
+
+
+def _hand_out(pipeline: Pipeline, sessions: sessionmaker, conversation: str,
+              own: list[OutboundMessage]) -> list[Reply]:
+    """The conversation's waiting messages and `own`, oldest first; the waiting ones count as delivered now."""
+    waiting = [outbound_of(row) for row in outbox.waiting_for(sessions, channel="web", conversation_id=conversation)]
+    outbox.mark_fetched(sessions, [m.id for m in waiting], datetime.now(UTC))
+    messages = sorted({m.id: m for m in (*waiting, *own)}.values(), key=lambda m: m.id)
+    answering = pipeline.message_ids(messages)
+    return [Reply(text=m.text or None, buttons=[Button(title=b.title, payload=b.payload) for b in m.buttons],
+                  id=m.id, message_id=answering.get(m.id), author="bot" if m.id in answering else "staff")
+            for m in messages]

@@ -95,8 +95,10 @@ def test_chat_page_is_served(client):
 
 def test_chat_says_clearly_when_the_assistant_is_down_and_keeps_the_message(client):
     response = client.post("/api/chat", json={"sender": "web-test", "message": "hello", "message_id": "m-down"})
-    assert response.status_code == 503
-    assert response.json()["detail"].startswith("The assistant is not reachable right now. We have kept")
+    assert response.status_code == 200
+    [note] = response.json()
+    assert note["pending"] is True and note["message_id"] == "m-down" and note["id"] is None
+    assert note["text"].startswith("Thank you, your message is received.")
     from connectors.models import InboundRecord
 
     with client.app.state.cases._sessions() as session:
