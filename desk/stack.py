@@ -36,6 +36,7 @@ class Process:
     log_path: Path
     popen: subprocess.Popen[bytes] | None = None
     log_file: IO[bytes] | None = field(default=None, repr=False)
+    started_at: float | None = None  # wall clock of the last start
 
     @property
     def started(self) -> subprocess.Popen[bytes]:
@@ -154,6 +155,7 @@ class Stack:
         process.popen = subprocess.Popen(process.command, cwd=PROJECT_ROOT, env=self._env,
                                          stdout=process.log_file, stderr=subprocess.STDOUT,
                                          start_new_session=True)
+        process.started_at = time.time()
 
     def supervisor(self, *, backoff: Backoff | None = None, report: Callable[[str], None] = print) -> Supervisor:
         """Watches the started processes and restarts any that exits (desk/supervisor.py); keeps var/run/stack.json."""

@@ -66,7 +66,10 @@ class Supervisor:
         self.clock = clock
         self.stopping = False
         for watch in self.watches:
-            watch.up_since = clock()
+            started_at = getattr(watch.child, "started_at", None)  # the first start, before supervision began
+            if started_at is not None:
+                watch.started_at = started_at
+            watch.up_since = clock() - (time.time() - watch.started_at)
         self.write_state()
 
     def poll(self) -> None:
