@@ -95,6 +95,26 @@ def status(data_dir: DataDir = None, json_output: JsonFlag = False) -> None:
         print(json.dumps(state))
 
 
+SHELL_SPECIAL = frozenset(' #"$\\')
+
+
+def environment(data_dir: DataDir = None) -> None:
+    """The variables `serve` gives every process (its settings and .env), as KEY=value lines: systemd's
+    EnvironmentFile for deploy/systemd/ (it holds secrets: keep it 0600)."""
+    import os
+    from unittest import mock
+
+    from desk.stack import child_environment
+
+    settings = settings_for(data_dir, opens_database=False)
+    inherited = {k: os.environ[k] for k in ("HF_HUB_OFFLINE",) if k in os.environ}
+    with mock.patch.dict(os.environ, {}, clear=True):  # not this shell's own variables
+        variables = {**inherited, **child_environment(settings)}
+    for key, value in sorted(variables.items()):
+        quoted = json.dumps(value) if any(c in value for c in SHELL_SPECIAL) else value
+        print(f"{key}={quoted}")
+
+
 def _duration(seconds: int) -> str:
     hours, rest = divmod(seconds, 3600)
     return f"{hours}h{rest // 60:02d}m" if hours else f"{rest // 60}m{rest % 60:02d}s"

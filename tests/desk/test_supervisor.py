@@ -14,6 +14,7 @@ import pytest
 
 from desk.cli import app
 from desk.supervisor import Backoff, Supervisor, read_status, state_file_of
+from settings import PROJECT_ROOT
 
 SLEEPER = [sys.executable, "-c", "import time; time.sleep(60)"]
 FAILER = [sys.executable, "-c", "raise SystemExit(3)"]
@@ -129,3 +130,27 @@ def test_status_says_when_nothing_runs_and_shows_a_running_stack(children, tmp_p
     supervisor.stopped()
     result = runner.invoke(app, ["status", "--data-dir", str(tmp_path)])
     assert result.exit_code == 1 and "not running" in result.output
+
+
+def test_env_prints_what_serve_gives_its_processes_for_systemd(runner, tmp_path, monkeypatch):
+    monkeypatch.setenv("SOMETHING_OF_THIS_SHELL", "1")
+    result = runner.invoke(app, ["env", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    variables = dict(line.split("=", 1) for line in result.output.strip().splitlines())
+    assert variables["CITYDESK_DATA_DIR"] == str(tmp_path.resolve())
+    assert variables["CITYDESK_INTERNAL_TOKEN"] == (tmp_path / "internal_token").read_text().strip()
+    assert variables["CITYDESK_ACTION_SERVER_URL"].endswith("/webhook")
+    assert "SOMETHING_OF_THIS_SHELL" not in variables and "PATH" not in variables
+
+
+def test_the_systemd_units_restart_every_process_serve_starts():
+    units = PROJECT_ROOT / "deploy" / "systemd"
+    target = (units / "citydesk.target").read_text()
+    for name in ("desk", "actions", "rasa", "connector@"):
+        unit = (units / f"citydesk-{name}.service").read_text()
+        assert "Restart=always" in unit and "StartLimitIntervalSec=0" in unit and "PartOf=citydesk.target" in unit
+        assert "EnvironmentFile=/etc/citydesk/stack.env" in unit
+        if not name.endswith("@"):
+            assert f"citydesk-{name}.service" in target
+    assert "-m desk\n" in (units / "citydesk-desk.service").read_text()
+    assert "-m desk.cli connector %i" in (units / "citydesk-connector@.service").read_text()
