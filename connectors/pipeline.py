@@ -73,7 +73,7 @@ class Pipeline:
 
     def __init__(self, sessions: sessionmaker, *, channel: str, rasa_url: str, writer: TranscriptWriter,
                  duplicate_window_s: float = 600, numbered_choices: bool = False, rasa_timeout_s: float = 30.0,
-                 service_phone: str = "311",
+                 service_phone: str = "311", acknowledge_pending: bool = True,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.sessions = sessions
         self.channel = channel
@@ -81,6 +81,9 @@ class Pipeline:
         self.duplicate_window_s = duplicate_window_s
         self.numbered_choices = numbered_choices
         self.service_phone = service_phone
+        # a message kept while the assistant is down gets one "received, the answer follows" reply (the web chat
+        # says it in its HTTP response instead)
+        self.acknowledge_pending = acknowledge_pending
         self.writer = writer
         self.clock = clock
         self.on_queued: Callable[[], None] | None = None
@@ -130,6 +133,7 @@ class Pipeline:
                 if earlier.state == "recorded" and (await self._answer(earlier)).outcome == "pending":
                     reason = f"waits for the earlier message {earlier.platform_message_id}"
                     await asyncio.to_thread(self._wait_behind, claim.record.id, reason)
+                    await self._acknowledge(claim.record.id)
                     return HandleResult("pending", claim.record.id, reason=reason)
             return await self._answer(claim.record, deliver_inline=deliver_inline)
 
@@ -146,9 +150,12 @@ class Pipeline:
                 InboundRecord.channel == self.channel, InboundRecord.state.in_(("received", "recorded")))
                 .order_by(InboundRecord.id)).all()
         queues: dict[str, list[int]] = {}
+        backing_off: set[str] = set()
         for inbound_id, conversation_id, next_attempt_at in rows:
+            if conversation_id in backing_off:
+                continue
             if conversation_id not in queues and next_attempt_at is not None and next_attempt_at > now:
-                queues[conversation_id] = []  # its oldest is backing off: the rest of it waits behind
+                backing_off.add(conversation_id)  # its oldest is backing off: the rest of it waits behind
             else:
                 queues.setdefault(conversation_id, []).append(inbound_id)
         finished = 0
@@ -171,7 +178,7 @@ class Pipeline:
                         return
                     finished += 1
 
-        await asyncio.gather(*(resume(c, ids) for c, ids in queues.items() if ids))
+        await asyncio.gather(*(resume(c, ids) for c, ids in queues.items()))
         return finished
 
     async def resume_forever(self, interval_s: float = RESUME_INTERVAL_S) -> None:
@@ -267,6 +274,7 @@ class Pipeline:
                     log.warning("assistant unavailable for %s message %s: %s", self.channel,
                                 record.platform_message_id, error)
                     down = "down: " if isinstance(error, rasa.AssistantDown) else ""
+                    await self._acknowledge(record.id)
                     return HandleResult("pending", record.id, reason=f"{down}{error}")
                 answers = [rasa.AssistantReply(text=replies.GAVE_UP.format(phone=self.service_phone),
                                                meta={"gave_up": str(error)})]
@@ -274,6 +282,26 @@ class Pipeline:
         if queued and not deliver_inline and self.on_queued is not None:
             self.on_queued()
         return HandleResult("answered", record.id, queued)
+
+    async def _acknowledge(self, inbound_id: int) -> None:
+        queued = self.acknowledge_pending and await asyncio.to_thread(self._queue_acknowledgement, inbound_id)
+        if queued and self.on_queued is not None:
+            self.on_queued()
+
+    def _queue_acknowledgement(self, inbound_id: int) -> bool:
+        """Record and queue "received, the answer follows" once per message (key "in-<id>-pending")."""
+        with self.sessions.begin() as session:
+            record = session.get_one(InboundRecord, inbound_id)
+            key = f"in-{record.id}-pending"
+            if outbox.has_key(session, key):
+                return False
+            self.writer.append_in(session, channel=record.channel, conversation_id=record.conversation_id,
+                                  author_role="bot", text=replies.RECEIVED,
+                                  meta={"in_reply_to": record.platform_message_id, "pending": True})
+            outbox.enqueue(session, key=key, channel=record.channel, conversation_id=record.conversation_id,
+                           text=replies.RECEIVED, now=self.clock(), reply_to=record.reply_to, public=record.public,
+                           inbound_id=record.id)
+            return True
 
     def _canned_reply(self, record: InboundRecord) -> str | None:
         if record.kind == "location":

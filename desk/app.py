@@ -90,7 +90,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.transcripts = TranscriptDesk(sessions, redactor=redactor)
         app.state.chat_pipeline = Pipeline(sessions, channel="web", rasa_url=settings.rasa_url, writer=writer,
                                            duplicate_window_s=settings.duplicate_window_s,
-                                           rasa_timeout_s=settings.rasa_timeout_s)
+                                           rasa_timeout_s=settings.rasa_timeout_s,
+                                           acknowledge_pending=False)  # POST /api/chat says it itself
 
         def use_directory(directory: Directory) -> None:
             """Everything that reads the departments sees the rebuilt directory from its next request on."""

@@ -40,6 +40,11 @@ def enqueue(session: Session, *, key: str, channel: str, conversation_id: str, t
     return row
 
 
+def has_key(session: Session, key: str) -> bool:
+    """Is a message with this idempotency key queued (or sent) already?"""
+    return session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)) is not None
+
+
 def due(sessions: sessionmaker, channel: str, now: datetime, limit: int = 500) -> list[OutboundMessage]:
     """The channel's messages to send now, oldest first; a conversation waits behind its oldest unsent message,
     so that replies never overtake each other. They are marked SENDING (claimed)."""
