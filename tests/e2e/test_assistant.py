@@ -60,10 +60,17 @@ def test_the_web_chat_goes_through_the_desk_to_the_assistant(stack):
     response = httpx.post(f"{stack.settings.desk_url}/api/chat",
                           json={"sender": "web-e2e", "message": "How do I get a library card?"}, timeout=60)
     assert response.status_code == 200
-    assert response.json() == [{"text": entry["answer"], "buttons": []},
-                               {"text": f"More: {entry['url']}\nWas this helpful?",
-                                "buttons": [{"title": "Yes", "payload": feedback_payload("true", entry["id"])},
-                                            {"title": "No", "payload": feedback_payload("false", entry["id"])}]}]
+    replies = response.json()
+    assert [{"text": r["text"], "buttons": r["buttons"]} for r in replies] == [
+        {"text": entry["answer"], "buttons": []},
+        {"text": f"More: {entry['url']}\nWas this helpful?",
+         "buttons": [{"title": "Yes", "payload": feedback_payload("true", entry["id"])},
+                     {"title": "No", "payload": feedback_payload("false", entry["id"])}]}]
+    # each reply's id (the page shows an id once), the message it answers (the server named it), not a note
+    message_id = replies[0]["message_id"]
+    assert message_id.startswith("srv-")
+    assert [(r["author"], r["pending"], r["message_id"]) for r in replies] == [("bot", False, message_id)] * 2
+    assert replies[1]["id"] > replies[0]["id"]
 
 
 def feedback_payload(helpful: str, entry_id: str) -> str:
