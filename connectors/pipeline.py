@@ -66,6 +66,7 @@ class HandleResult:
     inbound_id: int
     replies: list[OutboundMessage] = field(default_factory=list)
     reason: str = ""
+    assistant_down: bool = False  # pending because Rasa could not be reached at all
 
 
 class Pipeline:
@@ -173,7 +174,7 @@ class Pipeline:
                         continue  # answered meanwhile (the citizen's retry, another worker)
                     result = await self._answer(record)
                     if result.outcome == "pending":
-                        if result.reason.startswith("down:"):
+                        if result.assistant_down:
                             down.set()
                         return
                     finished += 1
@@ -273,9 +274,9 @@ class Pipeline:
                 if not gave_up:
                     log.warning("assistant unavailable for %s message %s: %s", self.channel,
                                 record.platform_message_id, error)
-                    down = "down: " if isinstance(error, rasa.AssistantDown) else ""
                     await self._acknowledge(record.id)
-                    return HandleResult("pending", record.id, reason=f"{down}{error}")
+                    return HandleResult("pending", record.id, reason=str(error),
+                                        assistant_down=isinstance(error, rasa.AssistantDown))
                 answers = [rasa.AssistantReply(text=replies.GAVE_UP.format(phone=self.service_phone),
                                                meta={"gave_up": str(error)})]
         queued = await asyncio.to_thread(self._record_and_queue, record.id, answers, deliver_inline)

@@ -120,6 +120,19 @@ def waiting_for(sessions: sessionmaker, *, channel: str, conversation_id: str) -
         return list(rows)
 
 
+def for_browser(sessions: sessionmaker, *, channel: str, conversation_id: str, after: int) -> list[OutboxMessage]:
+    """A conversation's messages after id `after` that a browser fetches: those waiting, and those fetched already
+    (a response can be lost: the page says what it has), never those handed over inline or failed; oldest first."""
+    with sessions() as session:
+        rows = session.scalars(select(OutboxMessage).where(
+            OutboxMessage.channel == channel, OutboxMessage.conversation_id == conversation_id,
+            OutboxMessage.id > after, OutboxMessage.state != OutboxState.FAILED,
+            (OutboxMessage.platform_message_id.is_(None)) | (OutboxMessage.platform_message_id != INLINE))
+            .order_by(OutboxMessage.id)).all()
+        session.expunge_all()
+        return list(rows)
+
+
 def mark_fetched(sessions: sessionmaker, row_ids: Sequence[int], now: datetime) -> None:
     """The browser received these messages (the web chat's delivery): sent."""
     with sessions.begin() as session:

@@ -101,3 +101,26 @@ def test_a_retried_message_is_not_answered_again(client, rasa):
     again = post(client, "web-d", "d1", "where do I pay a parking fine?")
     assert [r["id"] for r in again] == [r["id"] for r in first]  # the same replies: the page shows them once
     assert [m["message"] for m in rasa.received if m["sender"] == "web-d"] == ["where do I pay a parking fine?"]
+
+
+def test_an_answer_whose_response_was_lost_comes_again_to_a_page_that_says_what_it_has(client, rasa):
+    rasa.down = True
+    post(client, "web-e", "e1", "first message lost")
+    rasa.down = False
+    [answer] = updates(client, "web-e")  # without `after`: once (older pages)
+    rasa.down = True
+    post(client, "web-e", "e2", "second message lost")
+    rasa.down = False
+    deadline = time.monotonic() + 15
+    lost: list[dict] = []
+    while not lost and time.monotonic() < deadline:  # this response never reaches the page
+        lost = client.get("/api/chat/updates", params={"sender": "web-e", "after": answer["id"]}).json()
+        time.sleep(0.3)
+    again = client.get("/api/chat/updates", params={"sender": "web-e", "after": answer["id"]}).json()
+    assert [(r["message_id"], r["text"]) for r in again] == [("e2", "You said: second message lost")] == [
+        (r["message_id"], r["text"]) for r in lost]
+    assert client.get("/api/chat/updates", params={"sender": "web-e", "after": again[-1]["id"]}).json() == []
+    # a POST says what the page has too: what it had not got comes first in the response
+    shown = client.post("/api/chat", json={"sender": "web-e", "message": "third", "message_id": "e3",
+                                           "after": answer["id"]}).json()
+    assert [r["message_id"] for r in shown] == ["e2", "e3"]

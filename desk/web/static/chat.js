@@ -62,12 +62,17 @@
   }
 
   // Each reply has an id: one that comes twice (in a response and from /updates, after a retry) is shown once.
+  // `after` (the highest id shown) tells the desk what arrived: what a lost response carried comes again.
   const shownIds = new Set();
+  const lastIdKey = "citydesk-last-reply";
+  let lastId = Number(localStorage.getItem(lastIdKey)) || 0; // kept with the sender: a reload shows nothing again
   function showReplies(replies) {
     for (const reply of replies) {
       if (reply.id != null) {
         if (shownIds.has(reply.id)) continue;
         shownIds.add(reply.id);
+        lastId = Math.max(lastId, reply.id);
+        localStorage.setItem(lastIdKey, String(lastId));
       }
       const author = reply.pending ? "system" : reply.author === "staff" ? "staff" : "bot";
       show(author, reply.text, reply.buttons);
@@ -104,7 +109,7 @@
     status.textContent = "…";
     sendButton.disabled = true;
     try {
-      const response = await post({ sender, message, message_id: messageId });
+      const response = await post({ sender, message, message_id: messageId, after: lastId });
       if (response === null) {
         show("system", "The city's assistant cannot be reached. Please check your connection and try again.");
         return;
@@ -130,7 +135,7 @@
   async function pollUpdates() {
     // staff answers, and the assistant's answers to messages kept while it was down
     try {
-      const response = await fetch("/api/chat/updates?sender=" + encodeURIComponent(sender));
+      const response = await fetch("/api/chat/updates?sender=" + encodeURIComponent(sender) + "&after=" + lastId);
       if (response.ok) showReplies(await response.json());
     } catch (error) {
       // offline for a moment: the next poll delivers what is waiting
