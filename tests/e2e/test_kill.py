@@ -188,7 +188,14 @@ def test_kill_rasa_actions_and_desk_during_a_stream_every_message_answered_once_
                 time.sleep(1.0)
                 poll()
 
-    threads = [threading.Thread(target=talk, args=(i, c), daemon=True) for i, c in enumerate(conversations)]
+    def page(index: int, conversation: Conversation) -> None:
+        try:
+            talk(index, conversation)
+        except BaseException as error:  # shown by the assertions below, never lost in a thread
+            conversation.errors.append(f"stopped: {error!r}")
+            raise
+
+    threads = [threading.Thread(target=page, args=(i, c), daemon=True) for i, c in enumerate(conversations)]
     started = time.monotonic()
     for thread in threads:
         thread.start()
@@ -199,7 +206,8 @@ def test_kill_rasa_actions_and_desk_during_a_stream_every_message_answered_once_
     for phase, name in KILLED_IN_PHASE.items():
         first_of_phase = PHASE_OF_MESSAGE.index(phase)
         while min(progress) < first_of_phase:  # every conversation is done with the phase before
-            assert any(t.is_alive() for t in threads)
+            stopped = [e for c in conversations for e in c.errors if e.startswith("stopped")]
+            assert not stopped, stopped[:3]
             time.sleep(0.2)
         victim = served.pid(name)
         gates[phase].set()  # the phase's messages flow while it is killed and restarted
@@ -215,6 +223,8 @@ def test_kill_rasa_actions_and_desk_during_a_stream_every_message_answered_once_
     gates[4].set()
     for thread in threads:
         thread.join(timeout=ANSWERS_TIMEOUT_S + 120)
+    stopped = [e for c in conversations for e in c.errors if e.startswith("stopped")]
+    assert not stopped, stopped[:3]
     elapsed = time.monotonic() - started
 
     # the supervisor restarted each one once, and said so
