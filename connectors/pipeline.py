@@ -55,8 +55,11 @@ log = logging.getLogger(__name__)
 
 MAX_TEXT_CHARS = 4_000  # what the web chat accepted before; Rasa's NLU and the desk read far less
 RASA_RETRY_BASE_S = 2.0
-RASA_RETRY_CAP_S = 120.0
-MAX_RASA_ATTEMPTS = 12
+RASA_RETRY_CAP_S = 10.0  # a message waiting for the assistant is tried again within seconds of its return
+MAX_RASA_ATTEMPTS = 12  # and it is given up (the citizen told so) only after this many attempts
+GIVE_UP_AFTER_S = 15 * 60  # and this long: an outage of a few minutes loses nothing
+RESUME_INTERVAL_S = 3.0  # how often a process's resume worker looks for messages left unanswered
+RESUME_CONCURRENCY = 4  # conversations resumed at once (each in order)
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,7 @@ class HandleResult:
     inbound_id: int
     replies: list[OutboundMessage] = field(default_factory=list)
     reason: str = ""
+    assistant_down: bool = False  # pending because Rasa could not be reached at all
 
 
 class Pipeline:
@@ -73,6 +77,7 @@ class Pipeline:
     def __init__(self, sessions: sessionmaker, *, channel: str, rasa_url: str, writer: TranscriptWriter,
                  duplicate_window_s: float = 600, numbered_choices: bool = False, rasa_timeout_s: float = 30.0,
                  service_phone: str = "311", desk_token: Callable[[str], str] | None = None,
+                 acknowledge_pending: bool = True,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.sessions = sessions
         self.channel = channel
@@ -81,6 +86,9 @@ class Pipeline:
         self.numbered_choices = numbered_choices
         self.service_phone = service_phone
         self.desk_token = desk_token
+        # a message kept while the assistant is down gets one "received, the answer follows" reply (the web chat
+        # says it in its HTTP response instead)
+        self.acknowledge_pending = acknowledge_pending
         self.writer = writer
         self.clock = clock
         self.on_queued: Callable[[], None] | None = None
@@ -111,7 +119,11 @@ class Pipeline:
 
     async def handle(self, message: InboundMessage, *, deliver_inline: bool = False) -> HandleResult:
         """Take one message through the pipeline. deliver_inline: the caller delivers the replies itself (the
-        web chat's HTTP response), so they are queued already marked delivered."""
+        web chat's HTTP response), so they are queued already marked delivered.
+
+        Messages of a conversation are answered in order: earlier ones still waiting (the assistant was down) are
+        answered first (their replies queued); while one of them still cannot be, this one waits too ("pending").
+        """
         if message.channel != self.channel:
             raise ValueError(f"a {message.channel} message given to the {self.channel} pipeline")
         self._bind_loop()
@@ -121,27 +133,68 @@ class Pipeline:
                 log.info("dropped duplicate %s message %s: %s", self.channel, message.platform_message_id,
                          claim.reason)
                 return HandleResult("duplicate", claim.record.id, reason=claim.reason)
+            for earlier_id in await asyncio.to_thread(self._unfinished, message.conversation_id, claim.record.id):
+                earlier = await asyncio.to_thread(self._record_if_needed, earlier_id)
+                if earlier.state == "recorded" and (await self._answer(earlier)).outcome == "pending":
+                    reason = f"waits for the earlier message {earlier.platform_message_id}"
+                    await asyncio.to_thread(self._wait_behind, claim.record.id, reason)
+                    await self._acknowledge(claim.record.id)
+                    return HandleResult("pending", claim.record.id, reason=reason)
             return await self._answer(claim.record, deliver_inline=deliver_inline)
 
     async def resume_pending(self) -> int:
-        """Finish this channel's messages left recorded but unanswered (crash, Rasa down); how many were."""
+        """Finish this channel's messages left recorded but unanswered (crash, Rasa down); how many were.
+
+        Per conversation in order, from its oldest unfinished message once that one is due, stopping at the first
+        that still cannot be answered; a few conversations at once. Rasa unreachable ends the round."""
         self._bind_loop()
         now = self.clock()
         with self.sessions() as session:
-            ids = session.scalars(select(InboundRecord.id).where(
-                InboundRecord.channel == self.channel, InboundRecord.state.in_(("received", "recorded")),
-                (InboundRecord.next_attempt_at.is_(None)) | (InboundRecord.next_attempt_at <= now))
+            rows = session.execute(select(InboundRecord.id, InboundRecord.conversation_id,
+                                          InboundRecord.next_attempt_at).where(
+                InboundRecord.channel == self.channel, InboundRecord.state.in_(("received", "recorded")))
                 .order_by(InboundRecord.id)).all()
+        queues: dict[str, list[int]] = {}
+        backing_off: set[str] = set()
+        for inbound_id, conversation_id, next_attempt_at in rows:
+            if conversation_id in backing_off:
+                continue
+            if conversation_id not in queues and next_attempt_at is not None and next_attempt_at > now:
+                backing_off.add(conversation_id)  # its oldest is backing off: the rest of it waits behind
+            else:
+                queues.setdefault(conversation_id, []).append(inbound_id)
         finished = 0
-        for inbound_id in ids:
-            record = await asyncio.to_thread(self._load, inbound_id)
-            async with self._locks[record.conversation_id]:
-                record = await asyncio.to_thread(self._record_if_needed, inbound_id)
-                if record.state not in ("recorded",):
-                    continue
-                result = await self._answer(record, deliver_inline=False)
-                finished += result.outcome == "answered"
+        down = asyncio.Event()
+        slots = asyncio.Semaphore(RESUME_CONCURRENCY)
+
+        async def resume(conversation_id: str, ids: list[int]) -> None:
+            nonlocal finished
+            async with slots, self._locks[conversation_id]:
+                for inbound_id in ids:
+                    if down.is_set():
+                        return
+                    record = await asyncio.to_thread(self._record_if_needed, inbound_id)
+                    if record.state != "recorded":
+                        continue  # answered meanwhile (the citizen's retry, another worker)
+                    result = await self._answer(record)
+                    if result.outcome == "pending":
+                        if result.assistant_down:
+                            down.set()
+                        return
+                    finished += 1
+
+        await asyncio.gather(*(resume(c, ids) for c, ids in queues.items()))
         return finished
+
+    async def resume_forever(self, interval_s: float = RESUME_INTERVAL_S) -> None:
+        """The resume worker: at once, then every `interval_s` until cancelled; a failed round is logged."""
+        while True:
+            try:
+                if resumed := await self.resume_pending():
+                    log.info("answered %d %s message(s) left waiting", resumed, self.channel)
+            except Exception:
+                log.exception("resuming pending %s messages failed", self.channel)
+            await asyncio.sleep(interval_s)
 
     def replies_to(self, inbound_id: int) -> list[OutboundMessage]:
         """The replies queued for a message (or, for a dropped duplicate, for the message it repeats)."""
@@ -151,6 +204,17 @@ class Pipeline:
                 return []
             original = record.duplicate_of or record.id
         return outbox.replies_to(self.sessions, original)
+
+    def message_ids(self, replies: list[OutboundMessage]) -> dict[int, str]:
+        """For replies to citizen messages (keys "in-<inbound id>-<n>"): outbox id → the platform id answered."""
+        answering = {r.id: int(r.idempotency_key.split("-")[1]) for r in replies if r.idempotency_key.startswith("in-")}
+        if not answering:
+            return {}
+        with self.sessions() as session:
+            platform_ids = dict(session.execute(select(InboundRecord.id, InboundRecord.platform_message_id).where(
+                InboundRecord.id.in_(set(answering.values())))).all())
+        return {reply_id: platform_ids[inbound_id] for reply_id, inbound_id in answering.items()
+                if inbound_id in platform_ids}
 
     def button_payload(self, conversation_id: str, choice_id: int) -> str | None:
         """The payload of a button offered in this conversation, by its durable id."""
@@ -186,13 +250,21 @@ class Pipeline:
             locate_open_case(session, conversation_id=record.conversation_id, lat=record.lat, long=record.long,
                              channel=record.channel, now=self.clock())
 
-    def _load(self, inbound_id: int) -> InboundRecord:
+    def _unfinished(self, conversation_id: str, before_id: int) -> list[int]:
+        """The conversation's messages older than `before_id` still waiting for an answer, oldest first."""
         with self.sessions() as session:
-            record = session.get(InboundRecord, inbound_id)
-            session.expunge(record)
-            return record
+            return list(session.scalars(select(InboundRecord.id).where(
+                InboundRecord.channel == self.channel, InboundRecord.conversation_id == conversation_id,
+                InboundRecord.id < before_id, InboundRecord.state.in_(("received", "recorded")))
+                .order_by(InboundRecord.id)))
 
-    async def _answer(self, record: InboundRecord, *, deliver_inline: bool) -> HandleResult:
+    def _wait_behind(self, inbound_id: int, reason: str) -> None:
+        """Not tried: an earlier message of its conversation waits; the resume worker takes both, in order."""
+        with self.sessions.begin() as session:
+            record = session.get_one(InboundRecord, inbound_id)
+            record.last_error, record.updated_at, record.next_attempt_at = reason, self.clock(), None
+
+    async def _answer(self, record: InboundRecord, *, deliver_inline: bool = False) -> HandleResult:
         canned = self._canned_reply(record)
         if canned is not None:
             answers = [rasa.AssistantReply(text=canned)]
@@ -206,13 +278,35 @@ class Pipeline:
                 if not gave_up:
                     log.warning("assistant unavailable for %s message %s: %s", self.channel,
                                 record.platform_message_id, error)
-                    return HandleResult("pending", record.id, reason=str(error))
+                    await self._acknowledge(record.id)
+                    return HandleResult("pending", record.id, reason=str(error),
+                                        assistant_down=isinstance(error, rasa.AssistantDown))
                 answers = [rasa.AssistantReply(text=replies.GAVE_UP.format(phone=self.service_phone),
                                                meta={"gave_up": str(error)})]
         queued = await asyncio.to_thread(self._record_and_queue, record.id, answers, deliver_inline)
         if queued and not deliver_inline and self.on_queued is not None:
             self.on_queued()
         return HandleResult("answered", record.id, queued)
+
+    async def _acknowledge(self, inbound_id: int) -> None:
+        queued = self.acknowledge_pending and await asyncio.to_thread(self._queue_acknowledgement, inbound_id)
+        if queued and self.on_queued is not None:
+            self.on_queued()
+
+    def _queue_acknowledgement(self, inbound_id: int) -> bool:
+        """Record and queue "received, the answer follows" once per message (key "in-<id>-pending")."""
+        with self.sessions.begin() as session:
+            record = session.get_one(InboundRecord, inbound_id)
+            key = f"in-{record.id}-pending"
+            if outbox.has_key(session, key):
+                return False
+            self.writer.append_in(session, channel=record.channel, conversation_id=record.conversation_id,
+                                  author_role="bot", text=replies.RECEIVED,
+                                  meta={"in_reply_to": record.platform_message_id, "pending": True})
+            outbox.enqueue(session, key=key, channel=record.channel, conversation_id=record.conversation_id,
+                           text=replies.RECEIVED, now=self.clock(), reply_to=record.reply_to, public=record.public,
+                           inbound_id=record.id)
+            return True
 
     def _canned_reply(self, record: InboundRecord) -> str | None:
         if record.kind == "location":
@@ -250,7 +344,8 @@ class Pipeline:
             record.updated_at = self.clock()
             delay = min(RASA_RETRY_CAP_S, RASA_RETRY_BASE_S * 2 ** (record.attempts - 1))
             record.next_attempt_at = self.clock() + timedelta(seconds=delay)
-            return record.attempts >= MAX_RASA_ATTEMPTS
+            waited = (self.clock() - record.received_at).total_seconds()
+            return record.attempts >= MAX_RASA_ATTEMPTS and waited >= GIVE_UP_AFTER_S
 
     def _record_and_queue(self, inbound_id: int, answers: list[rasa.AssistantReply],
                           deliver_inline: bool) -> list[OutboundMessage]:

@@ -11,7 +11,15 @@ from outbox.message import Button
 
 
 class AssistantUnavailable(RuntimeError):
-    """Rasa could not be reached or answered with an error; the message stays pending."""
+    """Rasa answered with an error, or without a reply (its action server down); the message stays pending."""
+
+
+class AssistantDown(AssistantUnavailable):
+    """Rasa could not be reached at all: every other message would fail the same way now."""
+
+
+NO_REPLY = ("the assistant gave no reply (every rule of the bot says something: its action server or the desk "
+            "is down)")
 
 
 @dataclass(frozen=True)
@@ -31,9 +39,18 @@ async def ask(client: httpx.AsyncClient, rasa_url: str, *, sender: str, text: st
                                      json={"sender": sender, "message": text, "metadata": metadata})
         response.raise_for_status()
         elements = response.json()
+    except (httpx.ConnectError, httpx.ConnectTimeout) as error:
+        raise AssistantDown(f"{type(error).__name__}: {error}") from error
     except (httpx.HTTPError, ValueError) as error:
         raise AssistantUnavailable(f"{type(error).__name__}: {error}") from error
-    return replies_of(elements)
+    replies = replies_of(elements)
+    # Rasa catches a failed custom action ("the actions events are lost") and answers 200 with what it has:
+    # nothing, or an action's own "the desk is unavailable" (marked `unavailable`). Neither answers the citizen.
+    if not replies:
+        raise AssistantUnavailable(NO_REPLY)
+    if unavailable := replies[0].meta.get("unavailable"):
+        raise AssistantUnavailable(f"the assistant could not reach {unavailable}")
+    return replies
 
 
 def replies_of(elements: list[dict[str, Any]]) -> list[AssistantReply]:

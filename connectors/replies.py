@@ -17,3 +17,5 @@ TOO_LONG = ("That message is too long for me to read ({length} characters; at mo
             "Please send your question in a few sentences.")
 GAVE_UP = ("Sorry, I could not process your message. Please write again later, or call the city's service "
            "line {phone}.")
+RECEIVED = ("Thank you, your message is received. The assistant cannot answer right now; its answer will "
+            "follow here shortly.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -97,7 +99,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.chat_pipeline = Pipeline(sessions, channel="web", rasa_url=settings.rasa_url, writer=writer,
                                            duplicate_window_s=settings.duplicate_window_s,
                                            rasa_timeout_s=settings.rasa_timeout_s,
-                                           desk_token=settings.conversation_token)
+                                           desk_token=settings.conversation_token,
+                                           acknowledge_pending=False)  # POST /api/chat says it itself
 
         def use_directory(directory: Directory) -> None:
             """Everything that reads the departments sees the rebuilt directory from its next request on."""
@@ -110,11 +113,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if directory is not None:
                 use_directory(directory)
 
-        async with escalating(case_desk, settings.escalation_interval_s, settings.reminder_at), \
-                refreshing(knowledge_base, settings.kb_refresh_interval_s, then=entries_changed), \
-                sending_mail(settings, sessions) as app.state.mail_sender:
-            yield
-        await app.state.chat_pipeline.aclose()
+        # web chat messages kept while the assistant was down (or the desk was killed) are answered within seconds
+        # of its return, in order per conversation; the answers wait for the page in /api/chat/updates
+        resuming = asyncio.create_task(app.state.chat_pipeline.resume_forever(), name="resume web chat")
+        try:
+            async with escalating(case_desk, settings.escalation_interval_s, settings.reminder_at), \
+                    refreshing(knowledge_base, settings.kb_refresh_interval_s, then=entries_changed), \
+                    sending_mail(settings, sessions) as app.state.mail_sender:
+                yield
+        finally:
+            resuming.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await resuming
+            await app.state.chat_pipeline.aclose()
 
     app = FastAPI(title="CityDesk", version="0.1.0", lifespan=lifespan,
                   description="The city's social-media desk: knowledge base, web chat and (later) cases.")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -17,6 +18,7 @@ import httpx
 from dotenv import dotenv_values
 
 from desk.bot_model import model_path
+from desk.supervisor import Backoff, Supervisor, state_file_of
 from settings import PROJECT_ROOT, Settings
 
 COMPONENTS = ("desk", "actions", "rasa")
@@ -34,6 +36,7 @@ class Process:
     log_path: Path
     popen: subprocess.Popen[bytes] | None = None
     log_file: IO[bytes] | None = field(default=None, repr=False)
+    started_at: float | None = None  # wall clock of the last start
 
     @property
     def started(self) -> subprocess.Popen[bytes]:
@@ -140,6 +143,7 @@ class Stack:
         self.settings = settings
         started, self.skipped = plan_connectors(settings) if connectors is None else (list(connectors), {})
         self.processes = plan(settings, components, started)
+        self._env: dict[str, str] = {}
 
     def __enter__(self) -> Stack:
         self.start()
@@ -151,22 +155,33 @@ class Stack:
     def start(self) -> None:
         if any(p.name == "rasa" for p in self.processes) and not model_path(self.settings).exists():
             raise StackError(f"no trained model at {model_path(self.settings)}: run `citydesk bot train`")
-        env = child_environment(self.settings)
+        self._env = child_environment(self.settings)
         # connectors start once the desk has migrated the database
         core = [p for p in self.processes if p.ready_url is not None]
         try:
             for group in (core, [p for p in self.processes if p.ready_url is None]):
                 for process in group:
-                    process.log_path.parent.mkdir(parents=True, exist_ok=True)
-                    process.log_file = process.log_path.open("ab")
-                    process.popen = subprocess.Popen(process.command, cwd=PROJECT_ROOT,
-                                                     env=environment_of(process, env),
-                                                     stdout=process.log_file, stderr=subprocess.STDOUT,
-                                                     start_new_session=True)
+                    self.spawn(process)
                 self._wait_until_ready(group)
         except BaseException:
             self.stop()
             raise
+
+    def spawn(self, process: Process) -> None:
+        """Start (or restart) one process in its own process group, appending to its log."""
+        if process.log_file is not None:
+            process.log_file.close()
+        process.log_path.parent.mkdir(parents=True, exist_ok=True)
+        process.log_file = process.log_path.open("ab")
+        process.popen = subprocess.Popen(process.command, cwd=PROJECT_ROOT, env=environment_of(process, self._env),
+                                         stdout=process.log_file, stderr=subprocess.STDOUT,
+                                         start_new_session=True)
+        process.started_at = time.time()
+
+    def supervisor(self, *, backoff: Backoff | None = None, report: Callable[[str], None] = print) -> Supervisor:
+        """Watches the started processes and restarts any that exits (desk/supervisor.py); keeps var/run/stack.json."""
+        return Supervisor(self.processes, self.spawn, state_file=state_file_of(self.settings.data_dir),
+                          backoff=backoff or Backoff(), report=report)
 
     def _wait_until_ready(self, processes: Sequence[Process]) -> None:
         deadline = time.monotonic() + self.settings.startup_timeout_s
@@ -193,9 +208,11 @@ class Stack:
                     time.sleep(0.5)
 
     def stop(self) -> None:
+        """SIGTERM to every process group (a process and what it started), SIGKILL to those still there after 15 s."""
         for process in self.processes:
-            if process.popen and process.popen.poll() is None:
-                os.killpg(process.popen.pid, signal.SIGTERM)
+            if process.popen:
+                with contextlib.suppress(ProcessLookupError):  # its group may outlive it
+                    os.killpg(process.popen.pid, signal.SIGTERM)
         for process in self.processes:
             if process.popen:
                 try:
@@ -205,14 +222,7 @@ class Stack:
                     process.popen.wait()
             if process.log_file:
                 process.log_file.close()
-
-    def wait(self) -> str | None:
-        """Block until one process exits; its name, so that the caller can say which."""
-        while True:
-            for process in self.processes:
-                if process.started.poll() is not None:
-                    return process.name
-            time.sleep(1)
+                process.log_file = None
 
 
 def free_port() -> int:

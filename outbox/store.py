@@ -40,10 +40,15 @@ def enqueue(session: Session, *, key: str, channel: str, conversation_id: str, t
     return row
 
 
+def has_key(session: Session, key: str) -> bool:
+    """Is a message with this idempotency key queued (or sent) already?"""
+    return session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)) is not None
+
+
 def enqueue_once(session: Session, *, key: str, channel: str, conversation_id: str, text: str, now: datetime,
                  case_id: int | None = None) -> OutboxMessage | None:
     """Queue a message unless one with `key` was queued before (a notice sent once): the row, or None."""
-    if session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)) is not None:
+    if has_key(session, key):
         return None
     return enqueue(session, key=key, channel=channel, conversation_id=conversation_id, text=text, now=now,
                    case_id=case_id)
@@ -138,6 +143,19 @@ def waiting_for(sessions: sessionmaker, *, channel: str, conversation_id: str) -
         rows = session.scalars(select(OutboxMessage).where(
             OutboxMessage.channel == channel, OutboxMessage.conversation_id == conversation_id,
             OutboxMessage.state.in_((OutboxState.QUEUED, OutboxState.SENDING))).order_by(OutboxMessage.id)).all()
+        session.expunge_all()
+        return list(rows)
+
+
+def for_browser(sessions: sessionmaker, *, channel: str, conversation_id: str, after: int) -> list[OutboxMessage]:
+    """A conversation's messages after id `after` that a browser fetches: those waiting, and those fetched already
+    (a response can be lost: the page says what it has), never those handed over inline or failed; oldest first."""
+    with sessions() as session:
+        rows = session.scalars(select(OutboxMessage).where(
+            OutboxMessage.channel == channel, OutboxMessage.conversation_id == conversation_id,
+            OutboxMessage.id > after, OutboxMessage.state != OutboxState.FAILED,
+            (OutboxMessage.platform_message_id.is_(None)) | (OutboxMessage.platform_message_id != INLINE))
+            .order_by(OutboxMessage.id)).all()
         session.expunge_all()
         return list(rows)
 

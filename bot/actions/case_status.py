@@ -9,6 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import messages
 from bot.actions.desk_client import DeskUnavailable, MessageRejected, case_status, desk_token
+from bot.actions.replies import say_metadata
 from bot.actions.settings import get_settings
 
 MAX_CASES_SHOWN = 3
@@ -36,6 +37,7 @@ class ActionCaseStatus(Action):
         except (DeskUnavailable, MessageRejected):
             dispatcher.utter_message(text=messages.DESK_UNAVAILABLE.format(
                 city_service_phone=settings.city_service_phone))
+            say_metadata(dispatcher, unavailable="desk")  # not an answer: the connector tries again later
             return []
         if cases is None:
             dispatcher.utter_message(text=messages.NO_SUCH_CASE)

@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.actions import messages
 from bot.actions.desk_client import DeskUnavailable, MessageRejected, choose_entry, decide_message, desk_token
 from bot.actions.handle_message import NO_CHOICE_PENDING, say_decision
-from bot.actions.replies import say_answer
+from bot.actions.replies import say_answer, say_metadata
 from bot.actions.settings import get_settings
 
 # A typed choice ("the second one", "3") on a channel whose buttons the citizen did not use.
@@ -56,6 +56,7 @@ class ActionChooseEntry(Action):
         except (DeskUnavailable, MessageRejected):
             dispatcher.utter_message(text=messages.DESK_UNAVAILABLE.format(
                 city_service_phone=settings.city_service_phone))
+            say_metadata(dispatcher, unavailable="desk")  # not an answer: the connector tries again later
             return []
         say_answer(dispatcher, decision["answer"])
         return [SlotSet("kb_entry_id", entry_id), SlotSet("kb_entry_version", decision["answer"].get("version")),

@@ -70,5 +70,6 @@ class ActionHandleMessage(Action):
         except DeskUnavailable:
             dispatcher.utter_message(text=messages.DESK_UNAVAILABLE.format(
                 city_service_phone=settings.city_service_phone))
+            say_metadata(dispatcher, unavailable="desk")  # not an answer: the connector tries again later
             return [SlotSet("kb_entry_id", None)]
         return say_decision(dispatcher, decision, text=text, settings=settings)

@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.actions import messages
 from bot.actions.desk_client import DeskUnavailable, MessageRejected, decide_message, desk_token
 from bot.actions.handle_message import NO_CHOICE_PENDING, say_decision
+from bot.actions.replies import say_metadata
 from bot.actions.settings import get_settings
 
 
@@ -31,5 +32,6 @@ class ActionNoneOfThese(Action):
             # the question stays pending: the citizen can press "None of these" again
             dispatcher.utter_message(text=messages.DESK_UNAVAILABLE.format(
                 city_service_phone=settings.city_service_phone))
+            say_metadata(dispatcher, unavailable="desk")  # not an answer: the connector tries again later
             return []
         return say_decision(dispatcher, decision, text=text, settings=settings)

@@ -12,12 +12,16 @@ import typer
 from desk.cli.bot import bot_app
 from desk.cli.connector import connector_app
 from desk.cli.kb import kb_app
+from desk.cli.serve import environment as environment_command
 from desk.cli.serve import serve as serve_command
+from desk.cli.serve import status as status_command
 from desk.cli.staff import staff_app
 from desk.cli.transcripts import transcripts_app
 
 app = typer.Typer(help="CityDesk: the city's social-media desk.", no_args_is_help=True)
 app.command("serve")(serve_command)
+app.command("status")(status_command)
+app.command("env")(environment_command)
 app.add_typer(kb_app, name="kb")
 app.add_typer(bot_app, name="bot")
 app.add_typer(staff_app, name="staff")

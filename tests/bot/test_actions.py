@@ -132,6 +132,8 @@ def test_when_the_desk_is_down_the_citizen_is_told_and_nothing_is_made_up(action
     get_settings.cache_clear()
     events = run(ActionHandleMessage(), dispatcher, load_tracker("ask_question"))
     assert texts(dispatcher) == [messages.DESK_UNAVAILABLE.format(city_service_phone="(555) 010-0311")]
+    # marked, so that the connectors keep the message and ask again once the desk is back (connectors/rasa.py)
+    assert [m["custom"] for m in dispatcher.messages if m["custom"]] == [{"citydesk": {"unavailable": "desk"}}]
     assert events == [SlotSet("kb_entry_id", None)]
 
 

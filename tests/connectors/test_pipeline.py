@@ -94,17 +94,67 @@ def test_assistant_down_the_message_is_recorded_and_answered_once_when_it_is_bac
     pipeline = make_pipeline(sessions, rasa)
     result = run(pipeline.handle(message("is the pool open?", "t1")))
     assert result.outcome == "pending"
-    assert [r.author_role for r in transcript(sessions, "x-42")] == ["citizen"]
+    # the citizen is told once that the message is kept and the answer follows
+    assert [(r.author_role, r.public_text) for r in transcript(sessions, "x-42")] == [
+        ("citizen", "is the pool open?"), ("bot", replies.RECEIVED)]
     [record] = inbound(sessions, "x-42")
     assert (record.state, record.attempts) == ("recorded", 1) and "500" in record.last_error
+    with sessions.begin() as session:
+        session.get(type(record), record.id).next_attempt_at = None
+    assert run(pipeline.resume_pending()) == 0  # still down: no second note
+    assert [r.text for r in outbox(sessions, "x-42")] == [replies.RECEIVED]
     rasa.down = False
     assert run(pipeline.resume_pending()) == 0  # backing off: not due yet
     with sessions.begin() as session:
         session.get(type(record), record.id).next_attempt_at = None
     assert run(make_pipeline(sessions, rasa).resume_pending()) == 1
     assert run(pipeline.resume_pending()) == 0
-    assert [r.author_role for r in transcript(sessions, "x-42")] == ["citizen", "bot"]  # recorded once
-    assert [r.text for r in outbox(sessions, "x-42")] == ["You said: is the pool open?"]
+    assert [r.author_role for r in transcript(sessions, "x-42")] == ["citizen", "bot", "bot"]  # recorded once
+    assert [r.text for r in outbox(sessions, "x-42")] == [replies.RECEIVED, "You said: is the pool open?"]
+
+
+@pytest.mark.parametrize("elements", [[], [{"text": "Sorry, I can't look that up right now."},
+                                          {"custom": {"citydesk": {"unavailable": "desk"}}}]],
+                         ids=["no reply (action server down)", "the desk unavailable"])
+def test_an_answer_without_replies_or_from_an_action_that_could_not_reach_the_desk_is_no_answer(
+        sessions, rasa, elements):
+    rasa.script["is the pool open?"] = elements
+    pipeline = make_pipeline(sessions, rasa)
+    assert run(pipeline.handle(message("is the pool open?", "t1"))).outcome == "pending"
+    del rasa.script["is the pool open?"]
+    with sessions.begin() as session:
+        session.get(type(inbound(sessions, "x-42")[0]), inbound(sessions, "x-42")[0].id).next_attempt_at = None
+    assert run(pipeline.resume_pending()) == 1
+    assert [r.text for r in outbox(sessions, "x-42")] == [replies.RECEIVED, "You said: is the pool open?"]
+
+
+def test_a_conversation_is_answered_in_order_after_an_outage(sessions, rasa):
+    rasa.down = True
+    pipeline = make_pipeline(sessions, rasa)
+    assert run(pipeline.handle(message("first message of three", "t1"))).outcome == "pending"
+    assert run(pipeline.handle(message("second message of three", "t2"))).outcome == "pending"
+    other = run(pipeline.handle(message("another conversation", "t9", conversation="x-43")))
+    assert other.outcome == "pending"
+    rasa.down = False
+    # the third is answered after the two kept before it, not before them
+    assert run(pipeline.handle(message("third message of three", "t3"))).outcome == "answered"
+    assert [m["message"] for m in rasa.received] == [
+        "first message of three", "second message of three", "third message of three"]
+    assert [r.text for r in outbox(sessions, "x-42") if r.text != replies.RECEIVED] == [
+        "You said: first message of three", "You said: second message of three", "You said: third message of three"]
+
+
+def test_a_message_backing_off_holds_back_the_rest_of_its_conversation_only(sessions, rasa):
+    rasa.down = True
+    pipeline = make_pipeline(sessions, rasa)
+    run(pipeline.handle(message("first message here", "t1")))
+    run(pipeline.handle(message("second message here", "t2")))
+    run(pipeline.handle(message("another conversation", "t9", conversation="x-43")))
+    rasa.down = False
+    with sessions.begin() as session:  # only the other conversation's message is due
+        session.get(type(inbound(sessions, "x-43")[0]), inbound(sessions, "x-43")[0].id).next_attempt_at = None
+    assert run(pipeline.resume_pending()) == 1
+    assert [m["message"] for m in rasa.received] == ["another conversation"]
 
 
 def test_the_citizen_repeating_an_unanswered_message_retries_it(sessions, rasa):
@@ -114,8 +164,8 @@ def test_the_citizen_repeating_an_unanswered_message_retries_it(sessions, rasa):
     rasa.down = False
     retry = run(pipeline.handle(message("is the pool open?", "m2")))
     assert retry.outcome == "answered"
-    assert [r.text for r in pipeline.replies_to(retry.inbound_id)] == ["You said: is the pool open?"]
-    assert [r.author_role for r in transcript(sessions, "x-42")] == ["citizen", "bot"]
+    assert [r.text for r in pipeline.replies_to(retry.inbound_id)] == [replies.RECEIVED, "You said: is the pool open?"]
+    assert [r.author_role for r in transcript(sessions, "x-42")] == ["citizen", "bot", "bot"]  # the note, the answer
 
 
 @pytest.mark.parametrize("kind", ["photo", "sticker", "voice", "other"])

@@ -65,10 +65,17 @@ def test_the_web_chat_goes_through_the_desk_to_the_assistant(stack):
     response = httpx.post(f"{stack.settings.desk_url}/api/chat",
                           json={"sender": "web-e2e", "message": "How do I get a library card?"}, timeout=60)
     assert response.status_code == 200
-    assert response.json() == [{"text": entry["answer"], "buttons": []},
-                               {"text": f"More: {entry['url']}\nWas this helpful?",
-                                "buttons": [{"title": "Yes", "payload": feedback_payload("true", entry["id"])},
-                                            {"title": "No", "payload": feedback_payload("false", entry["id"])}]}]
+    replies = response.json()
+    assert [{"text": r["text"], "buttons": r["buttons"]} for r in replies] == [
+        {"text": entry["answer"], "buttons": []},
+        {"text": f"More: {entry['url']}\nWas this helpful?",
+         "buttons": [{"title": "Yes", "payload": feedback_payload("true", entry["id"])},
+                     {"title": "No", "payload": feedback_payload("false", entry["id"])}]}]
+    # each reply's id (the page shows an id once), the message it answers (the server named it), not a note
+    message_id = replies[0]["message_id"]
+    assert message_id.startswith("srv-")
+    assert [(r["author"], r["pending"], r["message_id"]) for r in replies] == [("bot", False, message_id)] * 2
+    assert replies[1]["id"] > replies[0]["id"]
 
 
 def feedback_payload(helpful: str, entry_id: str) -> str:
@@ -185,7 +192,7 @@ def test_the_action_server_refuses_a_call_without_rasas_secret(stack):
     # with the secret but without the conversation's desk token, the action learns nothing from the desk
     allowed = httpx.post(url, json=call, headers={"Authorization": f"Bearer {secret}"}, timeout=30)
     assert allowed.status_code == 200
-    assert [r["text"] for r in allowed.json()["responses"]] == [
+    assert [r["text"] for r in allowed.json()["responses"] if r.get("text")] == [
         "Sorry, I can't look that up right now. Please try again in a few minutes, or call the city service line "
         "at 311."]
 

@@ -61,17 +61,59 @@
     return "m-" + (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random().toString(16).slice(2));
   }
 
+  // Each reply has an id: one that comes twice (in a response and from /updates, after a retry) is shown once.
+  // `after` (the highest id shown) tells the desk what arrived: what a lost response carried comes again.
+  const shownIds = new Set();
+  const lastIdKey = "citydesk-last-reply";
+  let lastId = Number(localStorage.getItem(lastIdKey)) || 0; // kept with the sender: a reload shows nothing again
+  function showReplies(replies) {
+    for (const reply of replies) {
+      if (reply.id != null) {
+        if (shownIds.has(reply.id)) continue;
+        shownIds.add(reply.id);
+        lastId = Math.max(lastId, reply.id);
+        localStorage.setItem(lastIdKey, String(lastId));
+      }
+      const author = reply.pending ? "system" : reply.author === "staff" ? "staff" : "bot";
+      show(author, reply.text, reply.buttons);
+    }
+  }
+
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  const RETRY_FOR_MS = 120000; // the desk restarts within seconds; after two minutes, say so
+
+  async function post(body) {
+    // A refused connection or a 502/503/504 (the desk restarting) is retried with the same message id, so the
+    // message is kept once and answered once.
+    const started = Date.now();
+    for (let wait = 1000; ; wait = Math.min(wait * 2, 8000)) {
+      try {
+        const response = await fetch("/api/chat", {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify(body),
+        });
+        if (![502, 503, 504].includes(response.status)) return response;
+      } catch (error) {
+        // not reachable: retried below
+      }
+      if (Date.now() - started > RETRY_FOR_MS) return null;
+      status.textContent = "Reconnecting…";
+      await sleep(wait);
+    }
+  }
+
   async function send(message, shown) {
     const messageId = newMessageId();
     show("citizen", shown || message);
     status.textContent = "…";
     sendButton.disabled = true;
     try {
-      const response = await fetch("/api/chat", {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ sender, message, message_id: messageId }),
-      });
+      const response = await post({ sender, message, message_id: messageId, after: lastId });
+      if (response === null) {
+        show("system", "The city's assistant cannot be reached. Please check your connection and try again.");
+        return;
+      }
       const data = await response.json();
       if (!response.ok) {
         const detail = Array.isArray(data.detail) ? data.detail.map((d) => d.msg).join("; ") : data.detail;
@@ -79,10 +121,10 @@
       } else if (!data.length) {
         show("system", "No reply this time. Please rephrase your message.");
       } else {
-        for (const reply of data) show("bot", reply.text, reply.buttons);
+        showReplies(data);
       }
     } catch (error) {
-      show("system", "The city's assistant cannot be reached. Please check your connection and try again.");
+      show("system", "Something went wrong. Please try again.");
     } finally {
       status.textContent = "";
       sendButton.disabled = false;
@@ -90,17 +132,16 @@
     }
   }
 
-  async function pollStaffAnswers() {
+  async function pollUpdates() {
+    // staff answers, and the assistant's answers to messages kept while it was down
     try {
-      const response = await fetch("/api/chat/updates?sender=" + encodeURIComponent(sender));
-      if (response.ok) {
-        for (const message of await response.json()) show("staff", message.text);
-      }
+      const response = await fetch("/api/chat/updates?sender=" + encodeURIComponent(sender) + "&after=" + lastId);
+      if (response.ok) showReplies(await response.json());
     } catch (error) {
       // offline for a moment: the next poll delivers what is waiting
     }
   }
-  setInterval(pollStaffAnswers, 4000);
+  setInterval(pollUpdates, 3000);
 
   form.addEventListener("submit", (event) => {
     event.preventDefault();
