@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import messages
 from bot.actions.desk_client import DeskUnavailable, MessageRejected, choose_entry, decide_message
-from bot.actions.handle_message import NO_CHOICE_PENDING, say_decision
+from bot.actions.handle_message import NO_CHOICE_PENDING, respond, say_decision
 from bot.actions.replies import say_answer
 from bot.actions.settings import get_settings
 
@@ -40,8 +40,7 @@ class ActionChooseEntry(Action):
         settings = get_settings()
         text, entry_id = tracker.get_slot("clarify_text"), chosen_entry(tracker)
         if not entry_id:
-            dispatcher.utter_message(text=messages.NO_PENDING_CHOICE)
-            return NO_CHOICE_PENDING
+            return await self._not_a_choice(dispatcher, tracker)
         try:
             # No pending question: an old button pressed later still names its entry, which answers on its own
             decision = await choose_entry(settings, text=text or None, conversation_id=tracker.sender_id,
@@ -60,3 +59,20 @@ class ActionChooseEntry(Action):
         say_answer(dispatcher, decision["answer"])
         return [SlotSet("kb_entry_id", entry_id), SlotSet("kb_entry_version", decision["answer"].get("version")),
                 *NO_CHOICE_PENDING]
+
+    @staticmethod
+    async def _not_a_choice(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+        """Typed text that chose nothing: a report the classifier took for a choice goes to the desk like any."""
+        settings = get_settings()
+        typed = (tracker.latest_message.get("text") or "").strip()
+        if typed and not typed.startswith("/"):  # a button's payload is never a report
+            try:
+                decision = await decide_message(settings, text=typed, conversation_id=tracker.sender_id,
+                                                intent="choose_entry")
+                if decision["route"] != "smalltalk":
+                    return await respond(dispatcher, decision, text=typed, settings=settings,
+                                         conversation_id=tracker.sender_id)
+            except (DeskUnavailable, MessageRejected):
+                pass  # nothing was chosen: that is the reply
+        dispatcher.utter_message(text=messages.NO_PENDING_CHOICE)
+        return NO_CHOICE_PENDING

@@ -12,8 +12,9 @@ from bot.actions import messages
 from bot.actions.desk_client import DeskUnavailable, MessageRejected, decide_message
 from bot.actions.replies import choice_buttons, format_answer, format_case, say_answer, say_metadata
 from bot.actions.settings import ActionSettings, get_settings
+from bot.actions.status import say_status
 
-__all__ = ["ActionHandleMessage", "format_answer", "format_case", "say_decision"]
+__all__ = ["ActionHandleMessage", "format_answer", "format_case", "respond", "say_decision"]
 
 NO_CHOICE_PENDING = [SlotSet("clarify_text", None), SlotSet("clarify_options", None)]
 
@@ -46,6 +47,17 @@ def say_decision(dispatcher: CollectingDispatcher, decision: dict[str, Any], *, 
     return [SlotSet("kb_entry_id", None), *NO_CHOICE_PENDING]
 
 
+async def respond(dispatcher: CollectingDispatcher, decision: dict[str, Any], *, text: str, settings: ActionSettings,
+                  conversation_id: str) -> list[dict[str, Any]]:
+    """Say the desk's decision, a case's status included ("is it fixed yet?": the case it asks after).
+
+    Raises DeskUnavailable, MessageRejected (a status looked up by case number)."""
+    if decision["route"] == "status":
+        await say_status(dispatcher, settings, conversation_id=conversation_id, text=text, case=decision.get("case"))
+        return []
+    return say_decision(dispatcher, decision, text=text, settings=settings)
+
+
 class ActionHandleMessage(Action):
     def name(self) -> str:
         return "action_handle_message"
@@ -60,6 +72,7 @@ class ActionHandleMessage(Action):
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         try:
             decision = await decide_message(settings, text=text, conversation_id=tracker.sender_id, intent=intent)
+            return await respond(dispatcher, decision, text=text, settings=settings, conversation_id=tracker.sender_id)
         except MessageRejected:
             dispatcher.utter_message(text=messages.MESSAGE_TOO_LONG)
             return [SlotSet("kb_entry_id", None)]
@@ -67,4 +80,3 @@ class ActionHandleMessage(Action):
             dispatcher.utter_message(text=messages.DESK_UNAVAILABLE.format(
                 city_service_phone=settings.city_service_phone))
             return [SlotSet("kb_entry_id", None)]
-        return say_decision(dispatcher, decision, text=text, settings=settings)
