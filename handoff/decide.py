@@ -29,6 +29,9 @@ class Route(StrEnum):
 
 
 SMALLTALK_INTENTS = frozenset({"greet", "goodbye", "thank", "bot_challenge"})
+# Typed text the classifier took for a choice among entries offered ("the second one"), with none pending: nothing
+# for the city unless it brings a matter of its own ("the dog next door barks all night, my number is 303 555 0199").
+CHOICE_INTENT = "choose_entry"
 CASE_INTENTS = {"report_problem": SLA.SIMPLE, "suggest_policy": SLA.POLICY, "request_human": SLA.REVIEW}
 
 # A safety net under the intent classifier: danger to life is never left to a statistical model alone.
@@ -95,7 +98,7 @@ def decide(*, intent: str | None, text: str, answer_entry: Entry | None, best_co
                         sla=SLA.EMERGENCY, category=category)
     if follow_up:
         return Decision(Route.STATUS, FOLLOW_UP_REASON)
-    if intent in SMALLTALK_INTENTS:
+    if intent in SMALLTALK_INTENTS or intent == CHOICE_INTENT:
         if not brings_a_matter(text, answer_entry=answer_entry, category=category, confirm_entry=confirm_entry):
             return Decision(Route.SMALLTALK, f"intent {intent}")
         intent = "nlu_fallback"  # the matter decides, not the courtesy around it

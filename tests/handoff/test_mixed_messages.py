@@ -123,3 +123,10 @@ def test_follow_ups_are_recognised(text):
     "when is bulk trash pickup?", "the city should fix the swings", "any update? the street light on Elm St is out"])
 def test_reports_questions_and_suggestions_are_not_follow_ups(text):
     assert not is_follow_up(text)
+
+
+@pytest.mark.parametrize(("text", "route"), [
+    ("the second one", Route.SMALLTALK),
+    ("The neighbours' dog barks all night. My number is 303 555 0199", Route.CASE)])
+def test_typed_text_taken_for_a_choice_is_decided_on_what_it_says(intake, text, route):
+    assert intake.handle(message(text, "choose_entry")).decision.route == route
