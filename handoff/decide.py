@@ -62,6 +62,7 @@ STAFF_REASONS = {SLA.SIMPLE: "a city question the knowledge base cannot answer",
                  SLA.POLICY: "a suggestion for the city"}
 ASKED_REASON = "knowledge base answer in the confirm band: asks whether it answered"
 FOLLOW_UP_REASON = "asks after an earlier case"
+COURTESY_REASON = "courtesy only: greetings, thanks, farewells, a signature"
 EMERGENCY_WORDS = re.compile(r"\b(" + "|".join(_EMERGENCY_PHRASES) + r")\b", re.IGNORECASE)
 
 
@@ -98,6 +99,9 @@ def decide(*, intent: str | None, text: str, answer_entry: Entry | None, best_co
                         sla=SLA.EMERGENCY, category=category)
     if follow_up:
         return Decision(Route.STATUS, FOLLOW_UP_REASON)
+    if intent not in CASE_INTENTS and intent not in SMALLTALK_INTENTS and not declined and not without_smalltalk(text):
+        # "thanks for the info about the bulky pickup" read as a question: courtesy, whatever the intent says
+        return Decision(Route.SMALLTALK, COURTESY_REASON)
     if intent in SMALLTALK_INTENTS or intent == CHOICE_INTENT:
         if not brings_a_matter(text, answer_entry=answer_entry, category=category, confirm_entry=confirm_entry):
             return Decision(Route.SMALLTALK, f"intent {intent}")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from handoff.decide import FOLLOW_UP_REASON, Route
+from handoff.decide import COURTESY_REASON, FOLLOW_UP_REASON, Route, decide
 from handoff.intake import IncomingMessage, Intake
 from handoff.message_kind import is_follow_up, without_smalltalk
 from handoff.service import SYSTEM
@@ -130,3 +130,17 @@ def test_reports_questions_and_suggestions_are_not_follow_ups(text):
     ("The neighbours' dog barks all night. My number is 303 555 0199", Route.CASE)])
 def test_typed_text_taken_for_a_choice_is_decided_on_what_it_says(intake, text, route):
     assert intake.handle(message(text, "choose_entry")).decision.route == route
+
+
+@pytest.mark.parametrize("intent", ["ask_question", "nlu_fallback", "out_of_scope", "check_case_status"])
+def test_courtesy_alone_is_small_talk_whatever_the_intent_but_never_for_a_case_intent(intent):
+    text = "thanks for the info about bulk trash pickup!"
+    assert route_of(intent, text) == (Route.SMALLTALK, COURTESY_REASON)
+    assert route_of("report_problem", text)[0] == Route.CASE  # a filed request (Open311) is always a case
+    assert route_of(None, text, declined=True)[0] == Route.CASE  # "none of these" hands it off
+
+
+def route_of(intent: str | None, text: str, **fields) -> tuple[Route, str]:
+    decision = decide(intent=intent, text=text, answer_entry=None, best_confidence=0.6, category=None,
+                      out_of_scope_below=OUT_OF_SCOPE_BELOW, **fields)
+    return decision.route, decision.reason
