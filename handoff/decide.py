@@ -29,9 +29,10 @@ class Route(StrEnum):
 
 
 SMALLTALK_INTENTS = frozenset({"greet", "goodbye", "thank", "bot_challenge"})
-# Typed text the classifier took for a choice among entries offered ("the second one"), with none pending: nothing
-# for the city unless it brings a matter of its own ("the dog next door barks all night, my number is 303 555 0199").
-CHOICE_INTENT = "choose_entry"
+# Typed text the classifier took for a choice among entries offered ("the second one", "none of these"), with none
+# pending: nothing for the city unless it brings a matter of its own ("the dog next door barks all night, my number
+# is 303 555 0199", "none of the bins on oak st were collected").
+CHOICE_INTENTS = frozenset({"choose_entry", "none_of_these"})
 CASE_INTENTS = {"report_problem": SLA.SIMPLE, "suggest_policy": SLA.POLICY, "request_human": SLA.REVIEW}
 
 # A safety net under the intent classifier: danger to life is never left to a statistical model alone.
@@ -102,7 +103,7 @@ def decide(*, intent: str | None, text: str, answer_entry: Entry | None, best_co
     if intent not in CASE_INTENTS and intent not in SMALLTALK_INTENTS and not declined and not without_smalltalk(text):
         # "thanks for the info about the bulky pickup" read as a question: courtesy, whatever the intent says
         return Decision(Route.SMALLTALK, COURTESY_REASON)
-    if intent in SMALLTALK_INTENTS or intent == CHOICE_INTENT:
+    if intent in SMALLTALK_INTENTS or intent in CHOICE_INTENTS:
         if not brings_a_matter(text, answer_entry=answer_entry, category=category, confirm_entry=confirm_entry):
             return Decision(Route.SMALLTALK, f"intent {intent}")
         intent = "nlu_fallback"  # the matter decides, not the courtesy around it

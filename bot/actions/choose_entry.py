@@ -17,6 +17,8 @@ from bot.actions.settings import get_settings
 
 # A typed choice ("the second one", "3") on a channel whose buttons the citizen did not use.
 _ORDINALS = {"1": 0, "1st": 0, "first": 0, "2": 1, "2nd": 1, "second": 1, "3": 2, "3rd": 2, "third": 2}
+# Typed text this long that chose nothing may be a report the classifier took for a choice: the desk decides.
+MIN_REPORT_WORDS = 5
 _ORDINAL = re.compile(r"\b(" + "|".join(_ORDINALS) + r")\b", re.IGNORECASE)
 
 
@@ -31,6 +33,25 @@ def chosen_entry(tracker: Tracker) -> str | None:
     return offered[position] if position is not None and position < len(offered) else None
 
 
+async def not_a_choice(dispatcher: CollectingDispatcher, tracker: Tracker, *,
+                       intent: str) -> list[dict[str, Any]]:
+    """Typed text that chose nothing: a report the classifier took for a choice goes to the desk like any."""
+    settings = get_settings()
+    typed = (tracker.latest_message.get("text") or "").strip()
+    # a button's payload is never a report, nor a short choice ("2", "the second one please", "none of these")
+    if not typed.startswith("/") and len(typed.split()) >= MIN_REPORT_WORDS:
+        try:
+            decision = await decide_message(settings, text=typed, conversation_id=tracker.sender_id,
+                                            intent=intent)
+            if decision["route"] != "smalltalk":
+                return await respond(dispatcher, decision, text=typed, settings=settings,
+                                     conversation_id=tracker.sender_id)
+        except (DeskUnavailable, MessageRejected):
+            pass  # nothing was chosen: that is the reply
+    dispatcher.utter_message(text=messages.NO_PENDING_CHOICE)
+    return NO_CHOICE_PENDING
+
+
 class ActionChooseEntry(Action):
     def name(self) -> str:
         return "action_choose_entry"
@@ -40,7 +61,7 @@ class ActionChooseEntry(Action):
         settings = get_settings()
         text, entry_id = tracker.get_slot("clarify_text"), chosen_entry(tracker)
         if not entry_id:
-            return await self._not_a_choice(dispatcher, tracker)
+            return await not_a_choice(dispatcher, tracker, intent="choose_entry")
         try:
             # No pending question: an old button pressed later still names its entry, which answers on its own
             decision = await choose_entry(settings, text=text or None, conversation_id=tracker.sender_id,
@@ -59,20 +80,3 @@ class ActionChooseEntry(Action):
         say_answer(dispatcher, decision["answer"])
         return [SlotSet("kb_entry_id", entry_id), SlotSet("kb_entry_version", decision["answer"].get("version")),
                 *NO_CHOICE_PENDING]
-
-    @staticmethod
-    async def _not_a_choice(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
-        """Typed text that chose nothing: a report the classifier took for a choice goes to the desk like any."""
-        settings = get_settings()
-        typed = (tracker.latest_message.get("text") or "").strip()
-        if typed and not typed.startswith("/"):  # a button's payload is never a report
-            try:
-                decision = await decide_message(settings, text=typed, conversation_id=tracker.sender_id,
-                                                intent="choose_entry")
-                if decision["route"] != "smalltalk":
-                    return await respond(dispatcher, decision, text=typed, settings=settings,
-                                         conversation_id=tracker.sender_id)
-            except (DeskUnavailable, MessageRejected):
-                pass  # nothing was chosen: that is the reply
-        dispatcher.utter_message(text=messages.NO_PENDING_CHOICE)
-        return NO_CHOICE_PENDING

@@ -8,8 +8,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import messages
+from bot.actions.choose_entry import not_a_choice
 from bot.actions.desk_client import DeskUnavailable, MessageRejected, decide_message
-from bot.actions.handle_message import NO_CHOICE_PENDING, say_decision
+from bot.actions.handle_message import say_decision
 from bot.actions.settings import get_settings
 
 
@@ -21,9 +22,8 @@ class ActionNoneOfThese(Action):
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         settings = get_settings()
         text = tracker.get_slot("clarify_text")
-        if not text:
-            dispatcher.utter_message(text=messages.NO_PENDING_CHOICE)
-            return NO_CHOICE_PENDING
+        if not text:  # nothing offered: typed text ("none of the bins were collected") may be a report
+            return await not_a_choice(dispatcher, tracker, intent="none_of_these")
         try:
             decision = await decide_message(settings, text=text, conversation_id=tracker.sender_id, intent=None,
                                             declined=True)

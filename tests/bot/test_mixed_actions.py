@@ -15,6 +15,7 @@ from bot.actions import messages
 from bot.actions.case_status import ActionCaseStatus
 from bot.actions.choose_entry import ActionChooseEntry
 from bot.actions.handle_message import ActionHandleMessage
+from bot.actions.none_of_these import ActionNoneOfThese
 from bot.actions.settings import get_settings
 from bot.actions.smalltalk import ActionSmalltalk
 from tests.bot.conftest import load_tracker
@@ -96,9 +97,23 @@ def test_a_report_taken_for_a_choice_with_nothing_offered_goes_to_the_desk(actio
     assert len(cases_of(desk_database, sender)) == 1
 
 
-def test_a_typed_choice_with_nothing_offered_still_says_so(action_env, dispatcher):
-    say(ActionChooseEntry(), dispatcher, "web-lost-choice", "the second one", "choose_entry")
+def test_a_report_taken_for_none_of_these_with_nothing_offered_goes_to_the_desk(action_env, dispatcher,
+                                                                                desk_database):
+    sender = "web-typed-none"
+    say(ActionNoneOfThese(), dispatcher, sender, "none of the bins on oak st were collected this week",
+        "none_of_these")
+    [reply] = texts(dispatcher)
+    assert reply.startswith("I've passed this to Waste & Recycling as case ")
+    assert len(cases_of(desk_database, sender)) == 1
+
+
+@pytest.mark.parametrize(("action", "text", "name"), [
+    (ActionChooseEntry(), "the second one", "choose_entry"), (ActionNoneOfThese(), "none of these", "none_of_these"),
+    (ActionNoneOfThese(), "/none_of_these", "none_of_these")])
+def test_a_choice_with_nothing_offered_still_says_so(action_env, dispatcher, desk_database, action, text, name):
+    say(action, dispatcher, "web-lost-choice", text, name)
     assert texts(dispatcher) == [messages.NO_PENDING_CHOICE]
+    assert cases_of(desk_database, "web-lost-choice") == []
 
 
 @pytest.mark.parametrize(("action", "text", "name"), [
