@@ -16,6 +16,7 @@ from desk.api import disclosure as disclosure_api
 from desk.escalation import escalating
 from desk.eval_jobs import Evaluations
 from desk.kb_refresh import refreshing
+from desk.mail import sending_mail
 from desk.web import auth, editor, editor_eval, editor_files, editor_insights, editor_suggestions, inbox, pages
 from desk.web import disclosure as disclosure_pages
 from desk.web import transcripts as transcript_pages
@@ -24,8 +25,10 @@ from disclosure.public import build_disclosure
 from disclosure.staff_review import TranscriptDesk
 from handoff.categories import CategoryClassifier
 from handoff.city_directory import CityDirectory, departments_in_use
+from handoff.clock import city_calendar
 from handoff.directory import Directory, load_directory
 from handoff.intake import Intake
+from handoff.notices import CaseMail
 from handoff.replies import load_templates
 from handoff.service import CaseDesk
 from handoff.staff import StaffAccounts
@@ -66,7 +69,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         knowledge_base.refresh(calibrate=False)  # the index is up to date with the marker: the directory too
         city_directory = CityDirectory(load_directory(settings.directory_file), knowledge_base,
                                        in_use=lambda: departments_in_use(sessions), marker=marker)
-        case_desk = CaseDesk(sessions, city_directory.directory, settings.city_timezone, transcript=writer)
+        mail = CaseMail(redact=redactor.public_text, desk_url=settings.desk_url, timezone=settings.city_timezone,
+                        city_name=settings.city_name)
+        case_desk = CaseDesk(sessions, city_directory.directory, settings.city_timezone, transcript=writer, mail=mail,
+                             calendar=city_calendar(settings.city_timezone, settings.holidays_country,
+                                                    settings.holidays_subdiv))
         app.state.cases = case_desk
         # approved phrasings are recalibrated by the periodic refresh (at most every recalibration_interval_s),
         # never on the request that approved them: a large knowledge base takes a minute
@@ -101,8 +108,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if directory is not None:
                 use_directory(directory)
 
-        async with escalating(case_desk, settings.escalation_interval_s), \
-                refreshing(knowledge_base, settings.kb_refresh_interval_s, then=entries_changed):
+        async with escalating(case_desk, settings.escalation_interval_s, settings.reminder_at), \
+                refreshing(knowledge_base, settings.kb_refresh_interval_s, then=entries_changed), \
+                sending_mail(settings, sessions) as app.state.mail_sender:
             yield
         await app.state.chat_pipeline.aclose()
 

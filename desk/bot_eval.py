@@ -14,6 +14,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from handoff.decide import ASKED_REASON, Route
+from handoff.directory import slug
 
 ROUTES = ("answer", "case", "emergency", "smalltalk", "out_of_scope")
 # Routes a message may expect besides those: "status" for a follow-up on the case its `before` messages opened
@@ -60,6 +61,7 @@ class Observed:
     route: str
     entry_id: str | None = None
     department: str | None = None
+    department_code: str | None = None
     sla: str | None = None
     options: tuple[str, ...] = ()  # route clarify: the entries offered to choose from
     asked: bool = False  # route answer: the answer asked "Did this answer your question?" (the confirm band)
@@ -102,6 +104,16 @@ def _same_name(a: str | None, b: str | None) -> bool:
     return a is not None and b is not None and a.strip().casefold() == b.strip().casefold()
 
 
+def same_department(observed: Observed, expected: str) -> bool:
+    """The case went to the department the message set names, by the rule the desk itself uses to find a
+    department an entry names (handoff/directory.py: "Parks and Recreation" is "Parks & Recreation", "Library" is
+    the department whose code is "library")."""
+    wanted = slug(expected)
+    return (_same_name(observed.department, expected) or (observed.department is not None
+                                                          and slug(observed.department) == wanted)
+            or (bool(wanted) and observed.department_code == wanted))
+
+
 def is_wrong_answer(message: EvalMessage, observed: Observed) -> bool:
     """An automatic answer that should not have been given, or gave the wrong entry."""
     return observed.route == Route.ANSWER and (message.route != Route.ANSWER
@@ -115,7 +127,7 @@ def is_correct(message: EvalMessage, observed: Observed) -> bool:
     if message.route == Route.ANSWER:
         return observed.entry_id in message.expected_ids
     if message.route == Route.CASE:
-        return ((message.department is None or _same_name(observed.department, message.department))
+        return ((message.department is None or same_department(observed, message.department))
                 and (message.sla is None or observed.sla == message.sla))
     return True
 
@@ -164,7 +176,7 @@ def score(messages: Sequence[EvalMessage], observed: Sequence[Observed]) -> dict
         "route_accuracy": _share(sum(m.route == o.route for m, o in pairs), len(pairs)),
         "answer_top1": _share(sum(o.route == Route.ANSWER and o.entry_id in m.expected_ids for m, o in answers),
                               len(answers)),
-        "department_accuracy": _share(sum(_same_name(o.department, m.department) for m, o in with_department),
+        "department_accuracy": _share(sum(same_department(o, m.department or "") for m, o in with_department),
                                       len(with_department)),
         "sla_accuracy": _share(sum(o.sla == m.sla for m, o in with_sla), len(with_sla)),
         "emergency_recall": _share(sum(o.route == Route.EMERGENCY for o in emergencies), len(emergencies)),
@@ -208,7 +220,8 @@ class Assistant:
             headers=self._desk_headers)
         case = body.get("case") or {}
         return Observed(route=body["route"], entry_id=body.get("entry_id"), department=case.get("department_name"),
-                        sla=case.get("sla"), asked=body.get("reason") == ASKED_REASON,
+                        department_code=case.get("department"), sla=case.get("sla"),
+                        asked=body.get("reason") == ASKED_REASON,
                         options=offered_entries(replies) if body["route"] == Route.CLARIFY else ())
 
     def _request(self, method: str, url: str, who: str, *, json: dict[str, str] | None = None,

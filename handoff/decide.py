@@ -62,7 +62,7 @@ STAFF_REASONS = {SLA.SIMPLE: "a city question the knowledge base cannot answer",
                  SLA.REVIEW: "a city matter for an official to look into",
                  SLA.POLICY: "a suggestion for the city"}
 ASKED_REASON = "knowledge base answer in the confirm band: asks whether it answered"
-FOLLOW_UP_REASON = "asks after an earlier case"
+STATUS_FOLLOW_UP_REASON = "asks after an earlier case"
 COURTESY_REASON = "courtesy only: greetings, thanks, farewells, a signature"
 EMERGENCY_WORDS = re.compile(r"\b(" + "|".join(_EMERGENCY_PHRASES) + r")\b", re.IGNORECASE)
 
@@ -99,7 +99,7 @@ def decide(*, intent: str | None, text: str, answer_entry: Entry | None, best_co
         return Decision(Route.EMERGENCY, "emergency" if intent == "emergency" else "emergency wording",
                         sla=SLA.EMERGENCY, category=category)
     if follow_up:
-        return Decision(Route.STATUS, FOLLOW_UP_REASON)
+        return Decision(Route.STATUS, STATUS_FOLLOW_UP_REASON)
     if intent not in CASE_INTENTS and intent not in SMALLTALK_INTENTS and not declined and not without_smalltalk(text):
         # "thanks for the info about the bulky pickup" read as a question: courtesy, whatever the intent says
         return Decision(Route.SMALLTALK, COURTESY_REASON)

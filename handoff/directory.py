@@ -7,10 +7,12 @@ import unicodedata
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
+from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
+from handoff.clock import OfficeHours
 from settings import DEFAULT_DIRECTORY_FILE as SETTINGS_DIRECTORY_FILE
 
 DEFAULT_DIRECTORY_FILE = SETTINGS_DIRECTORY_FILE
@@ -45,10 +47,54 @@ class Department(BaseModel):
     # Not in the city's directory file: added because knowledge base entries name it (handoff/city_directory.py);
     # its head is the fallback department's until the city adds it to the file.
     from_knowledge_base: bool = False
+    # "Mon-Fri 08:00-17:00" in the city's time: its `simple` cases are due in 3 business hours (public holidays
+    # off); none: 3 hours around the clock
+    office_hours: str | None = None
+    # an officer's answer waits for a reviewer (the head, a supervisor or a staff member marked reviewer)
+    review_answers: bool = False
+
+    @field_validator("office_hours")
+    @classmethod
+    def _office_hours_read(cls, value: str | None) -> str | None:
+        if value is not None:
+            OfficeHours.parse(value)
+        return value
+
+    @property
+    def hours(self) -> OfficeHours | None:
+        return OfficeHours.parse(self.office_hours) if self.office_hours else None
+
+
+class AttributeValue(BaseModel):
+    """One choice of a list attribute: the key filed, the name shown."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    key: str
+    name: str
+
+
+class Attribute(BaseModel):
+    """A question a service asks beside the description (Open311 GeoReport v2's service definition attribute)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    code: str
+    description: str  # the question, as the filer reads it
+    datatype: Literal["string", "number", "datetime", "text", "singlevaluelist", "multivaluelist"] = "string"
+    required: bool = False
+    datatype_description: str = ""
+    values: tuple[AttributeValue, ...] = ()
+
+    @model_validator(mode="after")
+    def _lists_have_values(self) -> Attribute:
+        if self.datatype.endswith("valuelist") and not self.values:
+            raise ValueError(f"attribute {self.code!r} is a {self.datatype} without values")
+        if self.values and not self.datatype.endswith("valuelist"):
+            raise ValueError(f"attribute {self.code!r} has values but is a {self.datatype}")
+        return self
 
 
 class Category(BaseModel):
-    """An Open311 service: what a citizen reports, which department handles it, how fast."""
+    """An Open311 service: what a citizen reports, which department handles it, how fast, what else it asks."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     code: str
@@ -56,6 +102,14 @@ class Category(BaseModel):
     department: str
     sla: SLA = SLA.SIMPLE
     examples: tuple[str, ...] = ()
+    attributes: tuple[Attribute, ...] = ()
+
+    @model_validator(mode="after")
+    def _attribute_codes_unique(self) -> Category:
+        codes = [a.code for a in self.attributes]
+        if len(set(codes)) != len(codes):
+            raise ValueError(f"category {self.code!r} has two attributes of one code")
+        return self
 
 
 class Directory(BaseModel):

@@ -19,6 +19,7 @@ from knowledge_base.service import Answer, KnowledgeBase
 
 CHANNEL_PREFIXES = {"web": "web", "tg": "telegram", "x": "x"}
 CHOSEN_REASON = "chosen from clarification"
+FOLLOW_UP_REASON = "the citizen's reply to a case waiting for them"
 # How deep a chosen entry is looked for among the entries found for the message: deeper than the options offered,
 # so that a choice survives a small change to the knowledge base between the question and the click.
 CHOICE_DEPTH = 10
@@ -81,6 +82,9 @@ class Intake:
         if message.declined and self._learner is not None and answer.proposed is not None:
             # "No" to the answer the message got: the text is not a phrasing of that entry
             self._learner.record_rejection(message.text, answer.proposed.id, conversation_id=message.conversation_id)
+        follow_up = self._follow_up(message, decision, answer)
+        if follow_up is not None:
+            return follow_up
         case = followed_up if decision.route == Route.STATUS else None
         if decision.route in (Route.CASE, Route.EMERGENCY):
             case = self._open_case(message, decision, answer)
@@ -128,6 +132,23 @@ class Intake:
     def _names_a_case(message: IncomingMessage) -> bool:
         """A citizen's message naming a case number asks after that case (the status lookup finds it)."""
         return message.service_code is None and not message.declined and bool(CASE_NUMBER.search(message.text))
+
+    def _follow_up(self, message: IncomingMessage, decision: Decision, answer: Answer) -> Outcome | None:
+        """The citizen's next message after the department asked them for details: it goes into the waiting case's
+        thread and the case's clock runs again. An emergency is still an emergency, and a status question is
+        answered as one, and courtesy alone ("thanks!") is not the details asked for; None when no case of the
+        conversation waits for the citizen."""
+        if message.service_code is not None or decision.route in (Route.EMERGENCY, Route.STATUS, Route.SMALLTALK):
+            return None
+        waiting = self._cases.waiting_for_citizen(message.conversation_id)
+        if waiting is None:
+            return None
+        case = self._cases.citizen_replied(service_request_id=waiting.service_request_id, text=message.text)
+        follow_up = Decision(Route.CASE, FOLLOW_UP_REASON, sla=SLA(case.sla))
+        self._cases.record_decision(channel=message.channel, conversation_id=message.conversation_id,
+                                    text=message.text, intent=message.intent, route=follow_up.route.value,
+                                    reason=follow_up.reason, entry_id=None, confidence=None, case=case)
+        return Outcome(decision=follow_up, answer=answer, case=case)
 
     def _open_case(self, message: IncomingMessage, decision: Decision, answer: Answer) -> Case:
         assignment = route_case(directory=self._cases.directory, category=decision.category,

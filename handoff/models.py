@@ -20,11 +20,18 @@ class CaseStatus(StrEnum):
 
 
 class CaseState(StrEnum):
-    """Where a case is in the department's work (Seoul's procedure: assign, answer, close)."""
+    """Where a case is in the department's work (Seoul's procedure: assign, answer, review, close).
+
+    new (nobody has it) -> assigned (an officer has it) -> in_review (the officer's draft answer waits for a
+    reviewer, where the department wants answers reviewed; returned: assigned again) -> answered (the citizen has
+    the answer) -> closed. waiting_citizen: the officer asked the citizen for details; the deadline's clock stands
+    still until the citizen replies (then assigned, or new). Open311's `status` stays open or closed.
+    """
 
     NEW = "new"
     ASSIGNED = "assigned"
     WAITING_CITIZEN = "waiting_citizen"
+    IN_REVIEW = "in_review"
     ANSWERED = "answered"
     CLOSED = "closed"
 
@@ -34,6 +41,7 @@ class Role(StrEnum):
 
     SYSTEM = "system"
     STAFF = "staff"
+    HEAD = "head"  # a department's head: assigns its cases, reviews its answers
     SUPERVISOR = "supervisor"
     EDITOR = "editor"
 
@@ -56,6 +64,17 @@ class Case(Base):
     updated_datetime: Mapped[datetime] = mapped_column(UTCDateTime)
     expected_datetime: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # the fair clock (handoff/clock.py; revision 0015a): the first answer the citizen received, the closing, the
+    # pause while the case waits for the citizen (paused_at: since when; paused_seconds: earlier pauses in all)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paused_seconds: Mapped[float] = mapped_column(default=0.0)
+    # the officer's answer waiting for review (state in_review), or returned to them with a comment (assigned)
+    draft_text: Mapped[str | None] = mapped_column(Text)
+    draft_by: Mapped[str | None] = mapped_column(String(100))
+    draft_entry_id: Mapped[str | None] = mapped_column(String(200))
+    draft_event_id: Mapped[int | None]  # the case event that submitted it: a stale approval names an older one
     is_emergency: Mapped[bool] = mapped_column(Boolean, default=False)
     channel: Mapped[str] = mapped_column(String(30))
     conversation_id: Mapped[str] = mapped_column(String(200), index=True)
@@ -119,5 +138,6 @@ class StaffUser(Base):
     username: Mapped[str] = mapped_column(String(100), primary_key=True)
     display_name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(300))
-    role: Mapped[str] = mapped_column(String(20))  # staff | supervisor | editor
+    role: Mapped[str] = mapped_column(String(20))  # staff | head | supervisor | editor
     department: Mapped[str | None] = mapped_column(String(100))
+    reviewer: Mapped[bool] = mapped_column(Boolean, default=False)  # may approve answers of their department

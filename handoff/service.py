@@ -1,4 +1,5 @@
-"""The hand-off procedure on stored cases: open, claim, reply, ask for details, reassign, close, escalate."""
+"""The hand-off procedure on stored cases: open, assign (claim, take over), reply (or draft and review), ask for
+details (the clock stops) and hear back (it runs again), internal notes, reassign, close, escalate."""
 
 from __future__ import annotations
 
@@ -6,20 +7,25 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from types import EllipsisType
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from handoff.deadlines import expected_datetime
-from handoff.directory import SLA, Category, Directory
-from handoff.models import Case, CaseEvent, CaseState, CaseStatus, MessageDecision, Role
+from handoff.clock import ClockReading, WorkingCalendar, deadline_state
+from handoff.deadlines import expected_datetime, resumed_deadline
+from handoff.directory import SLA, Category, Department, Directory
+from handoff.models import Case, CaseEvent, CaseState, CaseStatus, MessageDecision, Role, StaffUser
+from handoff.notices import CaseMail, Notice
 from handoff.routing import Assignment
 from outbox import store as outbox
 from transcripts.writer import TranscriptWriter
 
 MAX_STAFF_TEXT_CHARS = 4_000
+OPEN311_CHANNEL = "open311"
 CASE_NUMBER_PREFIX = "CD"
 # A case number as citizens type it: "CD-2026-000123", "cd2026123".
 CASE_NUMBER = re.compile(r"\b([A-Z]{2})-?(\d{4})-?(\d{3,6})\b", re.IGNORECASE)
@@ -29,6 +35,25 @@ class CaseError(ValueError):
     """A request the procedure refuses, with a reason a person can act on."""
 
 
+class CaseConflict(CaseError):
+    """The case changed since the person looked at it (another officer took it, the draft was replaced): nothing
+    was done, so that nobody's work is silently overwritten."""
+
+
+class InboxView(StrEnum):
+    """The inbox's views of the open cases an actor may see."""
+
+    ALL = "all"
+    MINE = "mine"  # assigned to the actor
+    UNASSIGNED = "unassigned"
+    REVIEW = "review"  # a draft answer waits for a reviewer
+
+
+OFFICER_ROLES = (Role.STAFF, Role.HEAD)  # who can be assigned a case of their department
+ASSIGNMENT_EVENTS = ("claimed", "assigned", "taken_over", "reassigned")
+CITIZEN = "citizen"
+
+
 @dataclass(frozen=True)
 class Actor:
     """Who acts: a staff member (with department), a supervisor, or the system/assistant."""
@@ -36,9 +61,19 @@ class Actor:
     username: str
     role: Role = Role.SYSTEM
     department: str | None = None
+    reviewer: bool = False  # a staff member who may approve their department's answers
 
     def can_see(self, case: Case) -> bool:
         return self.role in (Role.SYSTEM, Role.SUPERVISOR) or case.agency_responsible == self.department
+
+    def can_assign(self, case: Case) -> bool:
+        """The department's head, or a supervisor, assigns a case to a named officer."""
+        return self.role in (Role.SYSTEM, Role.SUPERVISOR) or (
+            self.role == Role.HEAD and case.agency_responsible == self.department)
+
+    def can_review(self, case: Case) -> bool:
+        """The department's head, a supervisor, or a staff member of the department marked reviewer."""
+        return self.can_assign(case) or (self.reviewer and case.agency_responsible == self.department)
 
 
 SYSTEM = Actor("assistant")
@@ -53,11 +88,16 @@ class CaseDesk:
     """Keyword-only operations; each is one transaction and leaves an event in the case's history."""
 
     def __init__(self, sessions: sessionmaker, directory: Directory, timezone: str, *, transcript: TranscriptWriter,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 calendar: WorkingCalendar | None = None, mail: CaseMail | None = None) -> None:
         self._sessions = sessions
         self.directory = directory
         self.timezone = timezone
         self._clock = clock
+        # office hours are counted in the city's time zone, without its public holidays (settings: holidays_*)
+        self.calendar = calendar or WorkingCalendar(timezone)
+        # the e-mail notices (handoff/notices.py); the desk passes one with the redactor and its address
+        self.mail = mail or CaseMail(timezone=timezone)
         # Staff messages and case notices go into the conversation's transcript in the same transaction
         self.transcript = transcript
 
@@ -68,6 +108,10 @@ class CaseDesk:
 
     def now(self) -> datetime:
         return self._clock()
+
+    def set_clock(self, clock: Callable[[], datetime]) -> None:
+        """Read the time from `clock` from now on (tests and simulations: time that must pass)."""
+        self._clock = clock
 
     def open_case(self, *, description: str, channel: str, conversation_id: str, sla: SLA,
                   assignment: Assignment, category: Category | None = None, address: str | None = None,
@@ -83,24 +127,21 @@ class CaseDesk:
                         status=CaseStatus.OPEN, state=CaseState.NEW, agency_responsible=assignment.department.code,
                         sla=sla.value,
                         requested_datetime=now, updated_datetime=now,
-                        expected_datetime=expected_datetime(now, sla, self.timezone),
+                        expected_datetime=expected_datetime(now, sla, self.timezone,
+                                                            office_hours=assignment.department.hours,
+                                                            calendar=self.calendar),
                         is_emergency=sla == SLA.EMERGENCY, channel=channel, conversation_id=conversation_id,
                         address=address, district=district, lat=lat, long=long,
                         routing_reason=assignment.reason, **(contact or {}))
             session.add(case)
             session.flush()
             case.service_request_id = case_number(case.id, now.astimezone(ZoneInfo(self.timezone)))
-            event = self._event(session, case, SYSTEM, "opened", None,
-                                {"department": case.agency_responsible, "sla": sla.value,
-                                 "reason": assignment.reason})
+            self._event(session, case, SYSTEM, "opened", None,
+                        {"department": case.agency_responsible, "sla": sla.value, "reason": assignment.reason})
             due = case.expected_datetime.astimezone(ZoneInfo(self.timezone))
             self._notice(session, case, f"Case {case.service_request_id} opened for {assignment.department.name}"
                                         f" ({sla.value}), expected by {due:%Y-%m-%d %H:%M %Z}.")
-            if case.is_emergency:
-                officer = self.directory.duty_officer
-                outbox.enqueue(session, key=f"event-{event.id}-duty", channel="email", conversation_id=officer.email,
-                               case_id=case.id, now=now, text=f"Emergency reported in case {case.service_request_id} "
-                                                              f"({channel}): {description[:500]}")
+            self.mail.new_case(session, case, self.directory, now)  # the head; an emergency: the duty officer
             return self._detached(session, case)
 
     def get(self, service_request_id: str, actor: Actor = SYSTEM) -> Case:
@@ -149,34 +190,194 @@ class CaseDesk:
                 query = query.where(Case.status == CaseStatus.OPEN)
             return [self._detached(session, c) for c in session.scalars(query)]
 
-    def claim(self, *, service_request_id: str, actor: Actor) -> Case:
+    def view(self, actor: Actor, view: InboxView, *, department: str | None = None) -> list[Case]:
+        """One of the inbox's views of the open cases the actor may see, oldest deadline first."""
+        with self._sessions() as session:
+            query = self._view_query(select(Case), actor, view, department).order_by(Case.expected_datetime, Case.id)
+            return [self._detached(session, c) for c in session.scalars(query)]
+
+    def view_counts(self, actor: Actor, *, department: str | None = None) -> dict[InboxView, int]:
+        """How many open cases each view shows the actor."""
+        with self._sessions() as session:
+            return {view: session.scalar(self._view_query(select(func.count()).select_from(Case), actor, view,
+                                                          department)) or 0
+                    for view in InboxView}
+
+    @staticmethod
+    def _view_query(query: Select, actor: Actor, view: InboxView, department: str | None) -> Select:
+        query = query.where(Case.status == CaseStatus.OPEN)
+        if actor.role not in (Role.SYSTEM, Role.SUPERVISOR):  # the same rule as Actor.can_see
+            query = query.where(Case.agency_responsible == actor.department)
+        if department is not None:
+            query = query.where(Case.agency_responsible == department)
+        if view == InboxView.MINE:
+            query = query.where(Case.assignee == actor.username)
+        elif view == InboxView.UNASSIGNED:
+            query = query.where(Case.assignee.is_(None))
+        elif view == InboxView.REVIEW:
+            query = query.where(Case.state == CaseState.IN_REVIEW)
+        return query
+
+    def claim(self, *, service_request_id: str, actor: Actor, seen_assignee: str | EllipsisType | None = ...) -> Case:
+        """Take an unassigned case. One someone else holds needs `take_over`, with a reason.
+
+        `seen_assignee`: who held the case when the person looked (a form's hidden field); if that changed since,
+        CaseConflict and nothing changes.
+        """
         with self._change(service_request_id, actor) as (session, case):
-            case.assignee = actor.username
-            case.state = CaseState.ASSIGNED
-            self._event(session, case, actor, "claimed", None, {})
+            self._check_seen(session, case, seen_assignee)
+            if case.assignee == actor.username:
+                raise CaseError("you already have this case")
+            if case.assignee is not None:
+                raise CaseConflict(f"{case.assignee} has this case; to take it over, say why (Take over)")
+            self._assign(case, actor.username)
+            self._event(session, case, actor, "claimed", None, {"to": actor.username})
         return self.get(service_request_id, actor)
+
+    def assign(self, *, service_request_id: str, actor: Actor, officer: str, reason: str = "",
+               seen_assignee: str | EllipsisType | None = ...) -> Case:
+        """The department's head (or a supervisor) gives the case to a named officer of the department."""
+        officer = officer.strip().lower()
+        with self._change(service_request_id, actor) as (session, case):
+            if not actor.can_assign(case):
+                raise CaseError("only the department's head or a supervisor assigns cases; take it yourself instead")
+            self._check_seen(session, case, seen_assignee)
+            if not officer:
+                raise CaseError("choose the officer the case goes to")
+            person = session.get(StaffUser, officer)
+            department = self._department(case)
+            if person is None or person.department != case.agency_responsible or person.role not in OFFICER_ROLES:
+                raise CaseError(f"{officer} is not an officer of {department.name}")
+            if case.assignee == person.username:
+                raise CaseError(f"the case is already assigned to {person.username}")
+            previous = case.assignee
+            self._assign(case, person.username)
+            self._event(session, case, actor, "assigned", reason.strip() or None,
+                        {"to": person.username, "from": previous})
+            self.mail.assigned(session, case, self.directory, self.now(), by=actor.username)
+        return self.get(service_request_id, actor)
+
+    def take_over(self, *, service_request_id: str, actor: Actor, reason: str,
+                  seen_assignee: str | EllipsisType | None = ...) -> Case:
+        """Take a case another officer holds: only with a reason, recorded with who took it from whom."""
+        with self._change(service_request_id, actor) as (session, case):
+            self._check_seen(session, case, seen_assignee)
+            if case.assignee is None:
+                raise CaseError("nobody has this case: claim it instead")
+            if case.assignee == actor.username:
+                raise CaseError("you already have this case")
+            if not reason.strip():
+                raise CaseError(f"say why you take the case over from {case.assignee}")
+            previous = case.assignee
+            self._assign(case, actor.username)
+            self._event(session, case, actor, "taken_over", self._staff_text(reason),
+                        {"to": actor.username, "from": previous})
+        return self.get(service_request_id, actor)
+
+    def officers(self, department: str) -> list[StaffUser]:
+        """The staff who can be assigned the department's cases (its officers and its head), by username."""
+        with self._sessions() as session:
+            people = list(session.scalars(select(StaffUser).where(StaffUser.department == department,
+                                                                  StaffUser.role.in_(OFFICER_ROLES))
+                                          .order_by(StaffUser.username)))
+            session.expunge_all()
+            return people
 
     def reply(self, *, service_request_id: str, actor: Actor, text: str, entry_id: str | None = None) -> Case:
         """Answer the citizen on their channel; the case stays open until someone closes it.
 
-        `entry_id`: the reply is that knowledge base entry's answer, and the case is linked to the entry.
+        Where the department wants answers reviewed and the actor is no reviewer, the answer is a draft instead:
+        the case waits (in_review) for a reviewer to approve or return it. `entry_id`: the reply is that knowledge
+        base entry's answer, and the case is linked to the entry.
         """
         text = self._staff_text(text)
         with self._change(service_request_id, actor) as (session, case):
-            case.state = CaseState.ANSWERED
-            case.status_notes = text
             case.assignee = case.assignee or actor.username
-            event = self._event(session, case, actor, "replied", text, {"entry_id": entry_id} if entry_id else {})
-            self._queue(session, case, event, f"{case.service_request_id}: {text}")
+            if self._department(case).review_answers and not actor.can_review(case):
+                case.state = CaseState.IN_REVIEW
+                event = self._event(session, case, actor, "draft_submitted", text,
+                                    {"entry_id": entry_id} if entry_id else {})
+                case.draft_text, case.draft_by, case.draft_entry_id = text, actor.username, entry_id
+                case.draft_event_id = event.id
+            else:
+                event = self._event(session, case, actor, "replied", text, {"entry_id": entry_id} if entry_id else {})
+                self._answer(session, case, event, text, author=actor.username)
+        return self.get(service_request_id, actor)
+
+    def approve(self, *, service_request_id: str, actor: Actor, draft_event_id: int | None = None) -> Case:
+        """A reviewer sends the draft answer to the citizen. `draft_event_id`: the draft the reviewer read; if it
+        was replaced or returned since, CaseConflict and nothing is sent."""
+        with self._change(service_request_id, actor) as (session, case):
+            draft = self._draft_for_review(case, actor, draft_event_id)
+            if case.draft_by == actor.username:
+                raise CaseError("a second person reviews an answer: you drafted this one")
+            event = self._event(session, case, actor, "approved", draft,
+                                {"drafted_by": case.draft_by, **({"entry_id": case.draft_entry_id}
+                                                                 if case.draft_entry_id else {})})
+            self._answer(session, case, event, draft, author=case.draft_by or actor.username)
+        return self.get(service_request_id, actor)
+
+    def return_draft(self, *, service_request_id: str, actor: Actor, comment: str,
+                     draft_event_id: int | None = None) -> Case:
+        """A reviewer sends the draft back to its officer with a comment; the citizen receives nothing yet."""
+        with self._change(service_request_id, actor) as (session, case):
+            self._draft_for_review(case, actor, draft_event_id)
+            if not comment.strip():
+                raise CaseError("say what the officer should change (the comment)")
+            case.state = CaseState.ASSIGNED
+            case.draft_event_id = None  # the text stays, for the officer to edit
+            self._event(session, case, actor, "draft_returned", self._staff_text(comment),
+                        {"drafted_by": case.draft_by})
+        return self.get(service_request_id, actor)
+
+    def add_note(self, *, service_request_id: str, actor: Actor, text: str) -> Case:
+        """An internal note: staff only; never sent, never published, never the case's public answer."""
+        text = self._staff_text(text)
+        with self._change(service_request_id, actor, allow_closed=True) as (session, case):
+            self._event(session, case, actor, "note", text, {})
         return self.get(service_request_id, actor)
 
     def ask_details(self, *, service_request_id: str, actor: Actor, text: str) -> Case:
+        """Ask the citizen (on their channel) for what the department needs; the clock stands still until they
+        reply (`citizen_replied`)."""
         text = self._staff_text(text)
         with self._change(service_request_id, actor) as (session, case):
+            if case.state == CaseState.IN_REVIEW:
+                raise CaseError("a draft answer waits for review: approve or return it first")
             case.state = CaseState.WAITING_CITIZEN
-            event = self._event(session, case, actor, "asked_details", text, {})
+            pauses = case.answered_at is None and case.paused_at is None
+            if pauses:
+                case.paused_at = self.now()
+            event = self._event(session, case, actor, "asked_details", text, {"clock_paused": pauses})
             self._queue(session, case, event, f"{case.service_request_id}: {text}")
         return self.get(service_request_id, actor)
+
+    def waiting_for_citizen(self, conversation_id: str) -> Case | None:
+        """The conversation's newest open case that waits for the citizen's reply, if any."""
+        with self._sessions() as session:
+            case = session.scalar(select(Case).where(Case.conversation_id == conversation_id,
+                                                     Case.status == CaseStatus.OPEN,
+                                                     Case.state == CaseState.WAITING_CITIZEN)
+                                  .order_by(Case.id.desc()).limit(1))
+            return self._detached(session, case) if case is not None else None
+
+    def citizen_replied(self, *, service_request_id: str, text: str) -> Case:
+        """The citizen's message after the department asked them: into the case's thread; the clock runs again
+        (with the working time it had left) and the case is the officer's again."""
+        with self._change(service_request_id, SYSTEM) as (session, case):
+            paused_for = self._resume_clock(case)
+            if case.state == CaseState.WAITING_CITIZEN:
+                case.state = CaseState.ASSIGNED if case.assignee else CaseState.NEW
+            event = self._event(session, case, Actor(CITIZEN), "citizen_replied", text.strip() or None,
+                                {"paused_for_s": paused_for.total_seconds() if paused_for is not None else None,
+                                 "expected": case.expected_datetime.isoformat()})
+            self.mail.follow_up(session, case, self.directory, text, key=f"event-{event.id}", now=self.now())
+        return self.get(service_request_id)
+
+    def clock(self, case: Case) -> ClockReading:
+        """Where the case stands against its deadline now (paused, due, overdue, met or missed)."""
+        return deadline_state(expected=case.expected_datetime, now=self.now(), answered_at=case.answered_at,
+                              closed_at=case.closed_at, paused_at=case.paused_at, paused_seconds=case.paused_seconds)
 
     def reassign(self, *, service_request_id: str, actor: Actor, department: str, reason: str) -> Case:
         if not reason.strip():
@@ -191,13 +392,20 @@ class CaseDesk:
             previous = case.agency_responsible
             case.agency_responsible = target.code
             case.assignee = None
-            case.state = CaseState.NEW
+            case.state = CaseState.WAITING_CITIZEN if case.paused_at is not None else CaseState.NEW
+            case.draft_text = case.draft_by = case.draft_entry_id = None
+            case.draft_event_id = None
             self._event(session, case, actor, "reassigned", reason.strip(), {"from": previous, "to": target.code})
             self._notice(session, case, f"Case {case.service_request_id} passed to {target.name}.")
+            self.mail.new_case(session, case, self.directory, self.now())  # new to the target department
         return self.get(service_request_id, SYSTEM)
 
     def close(self, *, service_request_id: str, actor: Actor, note: str | None = None) -> Case:
         with self._change(service_request_id, actor) as (session, case):
+            if case.state == CaseState.IN_REVIEW:
+                raise CaseError("a draft answer waits for review: approve or return it before closing")
+            self._resume_clock(case)
+            case.closed_at = self.now()
             case.status = CaseStatus.CLOSED
             case.state = CaseState.CLOSED
             if note and note.strip():
@@ -207,21 +415,49 @@ class CaseDesk:
         return self.get(service_request_id, actor)
 
     def escalate_overdue(self) -> list[Case]:
-        """Flag open cases past their deadline and notify their department's head; once per case."""
+        """Flag open cases past their deadline and still unanswered, and notify their department's head and the
+        duty officer; once per case. A case answered in time is not overdue, whatever its state; one waiting for the
+        citizen is not either, unless it was overdue when the department asked."""
         now = self.now()
         escalated = []
         with self._sessions.begin() as session:
             overdue = session.scalars(select(Case).where(Case.status == CaseStatus.OPEN, Case.escalated_at.is_(None),
-                                                         Case.expected_datetime < now))
+                                                         Case.expected_datetime < now, Case.answered_at.is_(None),
+                                                         or_(Case.paused_at.is_(None),
+                                                             Case.paused_at > Case.expected_datetime)))
             for case in overdue:
                 case.escalated_at = now
                 head = self.directory.department(case.agency_responsible).head
-                event = self._event(session, case, SYSTEM, "escalated", None, {"notified": head.email})
-                outbox.enqueue(session, key=f"event-{event.id}", channel="email", conversation_id=head.email,
-                               case_id=case.id, now=now, text=f"Overdue: case {case.service_request_id} "
-                                                              f"(due {case.expected_datetime.isoformat()})")
+                self._event(session, case, SYSTEM, "escalated", None, {"notified": head.email})
+                self.mail.overdue(session, case, self.directory, now)
                 escalated.append(case)
             return [self._detached(session, c) for c in escalated]
+
+    def remind_before_deadlines(self, share: float) -> list[Notice]:
+        """Remind the officer (else the head) of each open, unanswered case of which `share` of the time is used;
+        once per case and deadline."""
+        now = self.now()
+        reminded = []
+        with self._sessions.begin() as session:
+            waiting = session.scalars(select(Case).where(
+                Case.status == CaseStatus.OPEN, Case.state.in_((CaseState.NEW, CaseState.ASSIGNED)),
+                Case.escalated_at.is_(None), Case.is_emergency.is_(False), Case.expected_datetime >= now))
+            for case in waiting:
+                requested, expected = _aware(case.requested_datetime), _aware(case.expected_datetime)
+                if now >= requested + (expected - requested) * share:
+                    reminded += self.mail.reminder(session, case, self.directory, now)
+        return reminded
+
+    def follow_up(self, *, service_request_id: str, text: str, key: str) -> list[Notice]:
+        """The citizen wrote again about an open case: tell its officer (else its head) by e-mail, once per `key`
+        (the follow-up's message id). For whatever attaches follow-ups to their case."""
+        with self._sessions.begin() as session:
+            case = session.scalar(select(Case).where(Case.service_request_id == service_request_id.upper()))
+            if case is None:
+                raise LookupError(f"no case {service_request_id}")
+            if case.status == CaseStatus.CLOSED:
+                raise CaseError(f"case {case.service_request_id} is closed")
+            return self.mail.follow_up(session, case, self.directory, text, key=key, now=self.now())
 
     def record_decision(self, *, channel: str, conversation_id: str, text: str, intent: str | None, route: str,
                         reason: str, entry_id: str | None, confidence: float | None,
@@ -246,14 +482,68 @@ class CaseDesk:
             raise CaseError(f"the message is {len(text)} characters long; the limit is {MAX_STAFF_TEXT_CHARS}")
         return text
 
+    def _department(self, case: Case) -> Department:
+        return self.directory.department(case.agency_responsible)
+
+    def _assign(self, case: Case, username: str) -> None:
+        case.assignee = username
+        if case.state == CaseState.NEW:
+            case.state = CaseState.ASSIGNED
+
+    def _check_seen(self, session: Session, case: Case, seen: str | EllipsisType | None) -> None:
+        """CaseConflict when the case's assignee is no longer the one the person saw."""
+        if seen is ... or (seen or None) == case.assignee:
+            return
+        last = session.scalar(select(CaseEvent).where(CaseEvent.case_id == case.id,
+                                                      CaseEvent.kind.in_(ASSIGNMENT_EVENTS))
+                              .order_by(CaseEvent.id.desc()).limit(1))
+        by = f" by {last.actor}" if last is not None else ""
+        now_held = f"{case.assignee} has it" if case.assignee else "nobody has it"
+        raise CaseConflict(f"the case changed hands since you opened it{by}: {now_held} now. Nothing was changed; "
+                           "look again before you act")
+
+    def _draft_for_review(self, case: Case, actor: Actor, draft_event_id: int | None) -> str:
+        if not actor.can_review(case):
+            raise CaseError("only the department's head, a supervisor or a reviewer approves or returns answers")
+        if draft_event_id is not None and draft_event_id != case.draft_event_id:
+            raise CaseConflict("the draft changed since you opened the page (replaced, returned or sent). Nothing "
+                               "was done; read it again")
+        if case.state != CaseState.IN_REVIEW or case.draft_text is None:
+            raise CaseError("no draft answer waits for review")
+        return case.draft_text
+
+    def _resume_clock(self, case: Case) -> timedelta | None:
+        """Run a stopped clock again from now, with the working time it had left; how long it stood still."""
+        if case.paused_at is None:
+            return None
+        now = self.now()
+        paused_for = now - case.paused_at
+        case.paused_seconds = (case.paused_seconds or 0.0) + paused_for.total_seconds()
+        case.expected_datetime = resumed_deadline(case.expected_datetime, paused_at=case.paused_at, resumed_at=now,
+                                                  sla=SLA(case.sla), office_hours=self._department(case).hours,
+                                                  calendar=self.calendar)
+        case.paused_at = None
+        return paused_for
+
+    def _answer(self, session: Session, case: Case, event: CaseEvent, text: str, *, author: str) -> None:
+        """The answer goes out to the citizen: the clock's first answer, the public answer, the outbox."""
+        self._resume_clock(case)
+        case.state = CaseState.ANSWERED
+        case.status_notes = text
+        case.answered_at = case.answered_at or self.now()
+        case.draft_text = case.draft_by = case.draft_entry_id = None
+        case.draft_event_id = None
+        self._queue(session, case, event, f"{case.service_request_id}: {text}", author=author)
+
     @contextmanager
-    def _change(self, service_request_id: str, actor: Actor) -> Iterator[tuple[Session, Case]]:
+    def _change(self, service_request_id: str, actor: Actor,
+                allow_closed: bool = False) -> Iterator[tuple[Session, Case]]:
         """A transaction on one open case the actor may see; stamps its updated_datetime."""
         with self._sessions.begin() as session:
             case = session.scalar(select(Case).where(Case.service_request_id == service_request_id.upper()))
             if case is None or not actor.can_see(case):
                 raise LookupError(f"no case {service_request_id}")
-            if case.status == CaseStatus.CLOSED:
+            if case.status == CaseStatus.CLOSED and not allow_closed:
                 raise CaseError(f"case {case.service_request_id} is closed")
             case.updated_datetime = self.now()
             yield session, case
@@ -269,11 +559,14 @@ class CaseDesk:
         self.transcript.append_in(session, channel=case.channel, conversation_id=case.conversation_id,
                                   author_role="system", text=text, case_id=case.service_request_id)
 
-    def _queue(self, session: Session, case: Case, event: CaseEvent, text: str) -> None:
+    def _queue(self, session: Session, case: Case, event: CaseEvent, text: str, *, author: str | None = None) -> None:
         """A staff message to the citizen: recorded in the transcript, then queued for their channel."""
         self.transcript.append_in(session, channel=case.channel, conversation_id=case.conversation_id,
-                                  author_role="staff", author=event.actor, text=text,
+                                  author_role="staff", author=author or event.actor, text=text,
                                   case_id=case.service_request_id)
+        if case.channel == OPEN311_CHANNEL and case.email:  # an Open311 filer's channel is their e-mail address
+            self.mail.answer_to_filer(session, case, event.text or text, key=f"event-{event.id}", now=self.now())
+            return
         outbox.enqueue(session, key=f"event-{event.id}", channel=case.channel, conversation_id=case.conversation_id,
                        case_id=case.id, text=text, now=self.now())
 
@@ -282,3 +575,8 @@ class CaseDesk:
         _ = case.events  # load the history before the session closes
         session.expunge(case)
         return case
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite gives back the stored UTC times without their zone."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment

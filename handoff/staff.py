@@ -14,8 +14,8 @@ from handoff.models import Role, StaffUser
 from handoff.passwords import DUMMY_HASH, hash_password, verify_password
 from handoff.service import Actor
 
-ROLES = (Role.STAFF, Role.SUPERVISOR, Role.EDITOR)  # of accounts (SYSTEM is the desk itself)
-INBOX_ROLES = frozenset({Role.STAFF, Role.SUPERVISOR})
+ROLES = (Role.STAFF, Role.HEAD, Role.SUPERVISOR, Role.EDITOR)  # of accounts (SYSTEM is the desk itself)
+INBOX_ROLES = frozenset({Role.STAFF, Role.HEAD, Role.SUPERVISOR})
 MIN_PASSWORD_CHARS = 10
 MAX_PASSWORD_CHARS = 1_000
 DEMO_DEPARTMENTS = ("public-works", "waste")
@@ -34,7 +34,8 @@ class DemoAccount:
 
 def actor_of(user: StaffUser) -> Actor:
     """The hand-off procedure's view of a logged-in user."""
-    return Actor(username=user.username, role=Role(user.role), department=user.department)
+    return Actor(username=user.username, role=Role(user.role), department=user.department,
+                 reviewer=bool(user.reviewer))
 
 
 class StaffAccounts:
@@ -43,7 +44,7 @@ class StaffAccounts:
         self.directory = directory
 
     def add(self, *, username: str, display_name: str, password: str, role: str,
-            department: str | None = None) -> StaffUser:
+            department: str | None = None, reviewer: bool = False) -> StaffUser:
         username = username.strip().lower()
         if not USERNAME.match(username):
             raise StaffError("a username is 2 to 64 characters: lowercase letters, digits, '.', '_' or '-', "
@@ -52,8 +53,9 @@ class StaffAccounts:
             raise StaffError("give the person's name (--name)")
         if role not in ROLES:
             raise StaffError(f"unknown role {role!r}; one of: {', '.join(ROLES)}")
-        if role == Role.STAFF and not department:
-            raise StaffError("a staff member belongs to a department (--department)")
+        if role in (Role.STAFF, Role.HEAD) and not department:
+            raise StaffError(f"a {'head' if role == Role.HEAD else 'staff member'} belongs to a department "
+                             "(--department)")
         if department is not None:
             try:
                 self.directory.department(department)
@@ -66,7 +68,8 @@ class StaffAccounts:
             if session.get(StaffUser, username) is not None:
                 raise StaffError(f"there is already a user {username!r}")
             user = StaffUser(username=username, display_name=display_name.strip(),
-                             password_hash=hash_password(password), role=role, department=department)
+                             password_hash=hash_password(password), role=role, department=department,
+                             reviewer=reviewer)
             session.add(user)
         return user
 

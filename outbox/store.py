@@ -40,6 +40,33 @@ def enqueue(session: Session, *, key: str, channel: str, conversation_id: str, t
     return row
 
 
+def enqueue_once(session: Session, *, key: str, channel: str, conversation_id: str, text: str, now: datetime,
+                 case_id: int | None = None) -> OutboxMessage | None:
+    """Queue a message unless one with `key` was queued before (a notice sent once): the row, or None."""
+    if session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)) is not None:
+        return None
+    return enqueue(session, key=key, channel=channel, conversation_id=conversation_id, text=text, now=now,
+                   case_id=case_id)
+
+
+def queued_keys(session: Session, keys: Sequence[str]) -> set[str]:
+    """Which of `keys` were queued already."""
+    if not keys:
+        return set()
+    return set(session.scalars(select(OutboxMessage.idempotency_key).where(OutboxMessage.idempotency_key.in_(keys))))
+
+
+def for_case(sessions: sessionmaker, case_id: int, channel: str | None = None) -> list[OutboxMessage]:
+    """A case's outgoing messages (of one channel), oldest first, with their state, attempts and last error."""
+    with sessions() as session:
+        query = select(OutboxMessage).where(OutboxMessage.case_id == case_id).order_by(OutboxMessage.id)
+        if channel:
+            query = query.where(OutboxMessage.channel == channel)
+        rows = list(session.scalars(query))
+        session.expunge_all()
+        return rows
+
+
 def due(sessions: sessionmaker, channel: str, now: datetime, limit: int = 500) -> list[OutboundMessage]:
     """The channel's messages to send now, oldest first; a conversation waits behind its oldest unsent message,
     so that replies never overtake each other. They are marked SENDING (claimed)."""

@@ -84,6 +84,12 @@ class Settings(BaseSettings):
     rasa_timeout_s: float = Field(default=30.0, description="How long the web chat waits for Rasa.")
     city_name: str = "Alderbrook"
     city_timezone: str = Field(default="America/New_York", description="Deadlines are computed in this zone.")
+    holidays_country: str = Field(default="US", max_length=3,
+                                  description="ISO 3166 country whose public holidays are days off for departments "
+                                              "that work office hours (the holidays package); empty: none.")
+    holidays_subdiv: str | None = Field(default=None, max_length=10,
+                                        description="The region (state, province) of holidays_country, for its "
+                                                    "regional holidays.")
     directory_file: Path = Field(default=DEFAULT_DIRECTORY_FILE,
                                  description="Departments and service categories (YAML).")
     # 0.25: at 0.35 a city question the knowledge base does not cover was dismissed more often than an
@@ -158,6 +164,23 @@ class Settings(BaseSettings):
     x_poll_interval_s: float = Field(default=60.0, gt=0, description="How often the X connector polls "
                                                                      "mentions and direct messages.")
 
+    # e-mail notices (outbox/mail.py sends them; handoff/notices.py writes them)
+    smtp_url: SecretStr | None = Field(
+        default=None, description="Where e-mail notices are sent: smtp://host:port, smtp+starttls://host:port or "
+                                  "smtps://host:port, optionally with user:password@; unset: notices stay queued.")
+    smtp_user: str | None = Field(default=None, description="SMTP user, when not in smtp_url.")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password, when not in smtp_url.")
+    smtp_timeout_s: float = Field(default=30.0, gt=0, description="How long one SMTP conversation may take.")
+    mail_from: str = Field(default="CityDesk <citydesk@localhost>",
+                           description="The From: of the desk's e-mail notices.")
+    mail_max_attempts: int = Field(default=10, ge=1, description="Attempts to send one e-mail before it is marked "
+                                                                 "failed (`citydesk connector failed`).")
+    mail_retry_base_s: float = Field(default=5.0, gt=0, description="Wait after a failed attempt to send an e-mail; "
+                                                                    "doubled after each further failure (≤ 10 min).")
+    mail_poll_interval_s: float = Field(default=2.0, gt=0, description="How often the desk looks for e-mail to send.")
+    reminder_at: float = Field(default=0.8, gt=0, lt=1, description="Share of a case's time after which, still "
+                                                                    "unanswered, its officer (or head) is reminded.")
+
     @cached_property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'citydesk.db').resolve()}"
@@ -203,6 +226,11 @@ class Settings(BaseSettings):
     def phone_region_list(self) -> list[str]:
         """The regions of `phone_regions`, the city's own first."""
         return [region.strip() for region in self.phone_regions.split(",") if region.strip()]
+
+    @property
+    def smtp_configured(self) -> bool:
+        """Whether e-mail notices are sent (CITYDESK_SMTP_URL is set) or stay queued."""
+        return self.smtp_url is not None and bool(self.smtp_url.get_secret_value().strip())
 
     @property
     def rasa_executable(self) -> Path:

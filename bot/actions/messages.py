@@ -11,6 +11,10 @@ EMERGENCY_RECORDED = "I have also alerted the city's duty officer (case {number}
 # true on every channel: on X a case is answered by direct message even when the citizen posted in public
 CASE_OPENED = ("I've passed this to {department} as case {number}. You can expect an answer {expected}, "
                "through the same service you used to reach us.")
+# the desk's reason for a citizen's reply to a case that waits for them (handoff/intake.py: FOLLOW_UP_REASON)
+FOLLOW_UP_REASON = "the citizen's reply to a case waiting for them"
+FOLLOW_UP_ADDED = ("Thank you, I've added this to case {number}. {department} will answer {expected}, through the "
+                   "same service you used to reach us.")
 POLICY_RECEIVED = ("Thank you for the suggestion. I've passed it to {department} as case {number}; they review "
                    "suggestions and will answer {expected}, through the same service you used to reach us.")
 OUT_OF_SCOPE = ("Sorry, that's not something the city handles. I can help with city services like trash, "
@@ -27,6 +31,8 @@ STATE_TEXT = {
     "new": "received, waiting for an officer; expect an answer {expected}",
     "assigned": "an officer is working on it; expect an answer {expected}",
     "waiting_citizen": "the officer has asked you for more details (see the message above)",
+    "in_review": "an officer has drafted an answer, which is being checked before it is sent; expect an answer "
+                 "{expected}",
     "answered": "answered",
     "closed": "closed",
 }

@@ -1,4 +1,5 @@
-"""Open311 GeoReport v2, JSON only: the city's services, its service requests, and filing one with an API key."""
+"""Open311 GeoReport v2 (JSON and XML): the city's services and their definitions, its service requests and their
+updates (FixMyStreet's servicerequestupdates), and filing a request with an API key."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import ErrorDetails
 from starlette.concurrency import run_in_threadpool
@@ -20,7 +21,19 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from desk.api.deps import get_cases, get_intake, get_redactor, get_settings
-from handoff.georeport import Service, ServiceRequest, request_of, service_notice, service_of
+from desk.api.open311_xml import xml_response
+from handoff.georeport import (
+    RequestUpdate,
+    Service,
+    ServiceDefinition,
+    ServiceRequest,
+    attribute_problems,
+    definition_of,
+    request_of,
+    request_updates,
+    service_notice,
+    service_of,
+)
 from handoff.intake import IncomingMessage, Intake
 from handoff.service import CaseDesk
 from privacy import Redactor
@@ -51,34 +64,94 @@ class FiledRequest(BaseModel):
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": list[Open311Error], "description": "Bad request (one object per problem)"},
     403: {"model": list[Open311Error], "description": "Missing or unknown api_key, or filing disabled"},
-    404: {"model": list[Open311Error], "description": "No such service request"}}
+    404: {"model": list[Open311Error], "description": "No such service request or service"}}
+FORMATS = ("json", "xml")
+XML: dict[str, Any] = {"responses": {200: {"content": {"text/xml": {}}}}}
 
 
-def error(status: int, *descriptions: str) -> JSONResponse:
-    """GeoReport v2's error body: a list of {code, description}."""
-    return JSONResponse(status_code=status, content=[{"code": status, "description": d} for d in descriptions])
+def error(status: int, *descriptions: str, fmt: str = "json") -> Response:
+    """GeoReport v2's error body: a list of {code, description} (in XML: errors/error)."""
+    problems = [{"code": status, "description": d} for d in descriptions]
+    if fmt == "xml":
+        return xml_response("errors", problems, status_code=status)
+    return JSONResponse(status_code=status, content=problems)
 
 
-def refusal(request: Request, refused: Exception, status: int) -> JSONResponse:
+def refusal(request: Request, refused: Exception, status: int) -> Response:
     """A domain error raised by an Open311 route, in GeoReport v2's format (desk.api.errors sends them here)."""
+    fmt = request.path_params.get("fmt", "json")
     if type(refused) is LookupError:  # CaseDesk.get: no such case
-        return error(status, f"There is no service request {request.path_params.get('service_request_id')}.")
-    return error(status, str(refused))
+        return error(status, f"There is no service request {request.path_params.get('service_request_id')}.",
+                     fmt=fmt)
+    return error(status, str(refused), fmt=fmt)
 
 
-def wrong_format(resource: str, fmt: str) -> JSONResponse | None:
-    if fmt == "json":
+def wrong_format(resource: str, fmt: str, formats: tuple[str, ...] = FORMATS) -> Response | None:
+    if fmt in formats:
         return None
-    return error(400, f"Only JSON is offered: ask for {resource}.json (the format {fmt!r} is not supported).")
+    if formats == ("json",):
+        return error(400, f"Only JSON is offered: ask for {resource}.json (the format {fmt!r} is not supported).")
+    offered = " or ".join(f"{resource}.{f}" for f in formats)
+    return error(400, f"Ask for {offered} (the format {fmt!r} is not supported).")
 
 
-@router.get("/services.{fmt}", response_model=list[Service], responses=ERRORS)
-def services(fmt: str, cases: CaseDesk = Depends(get_cases)) -> list[Service] | JSONResponse:
+def respond(fmt: str, root: str, value: Any, status_code: int = 200) -> Any:
+    """The models as they are (FastAPI writes the JSON with the route's status), or as GeoReport v2's XML under
+    `root` with `status_code`."""
+    return xml_response(root, value, status_code=status_code) if fmt == "xml" else value
+
+
+@router.get("/services.{fmt}", response_model=list[Service], responses=ERRORS, openapi_extra=XML)
+def services(fmt: str, cases: CaseDesk = Depends(get_cases)) -> list[Service] | Response:
     """Every service a request can be filed for: the directory's categories, grouped by department."""
-    return wrong_format("services", fmt) or [service_of(c, cases.directory) for c in cases.directory.categories]
+    return wrong_format("services", fmt) or respond(
+        fmt, "services", [service_of(c, cases.directory) for c in cases.directory.categories])
 
 
-@router.get("/requests.{fmt}", response_model=list[ServiceRequest], responses=ERRORS)
+@router.get("/services/{service_code}.{fmt}", response_model=ServiceDefinition, responses=ERRORS,
+            openapi_extra=XML)
+def service_definition(service_code: str, fmt: str, jurisdiction_id: str | None = Query(None),
+                       cases: CaseDesk = Depends(get_cases)) -> ServiceDefinition | Response:
+    """What a service asks beside the description: its attributes, filed as attribute[code]."""
+    if (response := wrong_format(f"services/{service_code}", fmt)) is not None:
+        return response
+    try:
+        category = cases.directory.category(service_code)
+    except KeyError:
+        return error(404, f"There is no service {service_code!r}; see services.{fmt}.", fmt=fmt)
+    return respond(fmt, "service_definition", definition_of(category))
+
+
+@router.get("/servicerequestupdates.{fmt}", response_model=list[RequestUpdate], responses=ERRORS,
+            openapi_extra=XML)
+def service_request_updates(
+        fmt: str,
+        start_date: str | None = Query(None, description="ISO 8601 with a time zone, on updated_datetime; "
+                                                         "default: 90 days before end_date (or now)."),
+        end_date: str | None = Query(None, description="ISO 8601 with a time zone; default: no limit."),
+        api_key: str | None = Query(None, description="Accepted and ignored: updates are public."),
+        jurisdiction_id: str | None = Query(None, description="Accepted and ignored: the desk serves one city."),
+        cases: CaseDesk = Depends(get_cases),
+        redactor: Redactor = Depends(get_redactor)) -> list[RequestUpdate] | Response:
+    """The public updates of service requests (FixMyStreet's Open311 extension), oldest first, at most 1000:
+    staff's answers and questions to the filer (redacted) and closings, with the request's status after each."""
+    if (response := wrong_format("servicerequestupdates", fmt)) is not None:
+        return response
+    start, start_problem = _moment("start_date", start_date)
+    end, end_problem = _moment("end_date", end_date)
+    problems = [p for p in (start_problem, end_problem) if p]
+    if start and end and start > end:
+        problems.append("start_date is after end_date.")
+    if problems:
+        return error(400, *problems, fmt=fmt)
+    if start is None:
+        start = (end or cases.now()) - DEFAULT_WINDOW
+    updates = request_updates(cases.sessions, start=start, end=end, timezone=cases.timezone, redactor=redactor,
+                              limit=MAX_REQUESTS)
+    return respond(fmt, "service_request_updates", updates)
+
+
+@router.get("/requests.{fmt}", response_model=list[ServiceRequest], responses=ERRORS, openapi_extra=XML)
 def list_requests(
         fmt: str,
         service_request_id: str | None = Query(None, description="Comma-separated; overrides every other filter."),
@@ -89,7 +162,7 @@ def list_requests(
         end_date: str | None = Query(None, description="ISO 8601 with a time zone; default: no limit."),
         jurisdiction_id: str | None = Query(None, description="Accepted and ignored: the desk serves one city."),
         cases: CaseDesk = Depends(get_cases),
-        redactor: Redactor = Depends(get_redactor)) -> list[ServiceRequest] | JSONResponse:
+        redactor: Redactor = Depends(get_redactor)) -> list[ServiceRequest] | Response:
     """Service requests, newest first, at most 1000; the last 90 days unless dates are given."""
     if (response := wrong_format("requests", fmt)) is not None:
         return response
@@ -97,7 +170,7 @@ def list_requests(
     ids = _split(service_request_id)
     if ids:
         if len(ids) > MAX_REQUESTS:
-            return error(400, f"Ask for at most {MAX_REQUESTS} service_request_id values at once.")
+            return error(400, f"Ask for at most {MAX_REQUESTS} service_request_id values at once.", fmt=fmt)
         found = cases.requests(ids=ids, limit=MAX_REQUESTS)
     else:
         problems, codes, statuses = [], _split(service_code), _split(status)
@@ -111,22 +184,24 @@ def list_requests(
         if start and end and start > end:
             problems.append("start_date is after end_date.")
         if problems:
-            return error(400, *problems)
+            return error(400, *problems, fmt=fmt)
         if start is None:
             start = (end or now) - DEFAULT_WINDOW
         found = cases.requests(service_codes=codes, statuses=statuses, start=start, end=end, limit=MAX_REQUESTS)
-    return [request_of(c, cases.directory, now, cases.timezone, redactor=redactor) for c in found]
+    return respond(fmt, "service_requests",
+                   [request_of(c, cases.directory, now, cases.timezone, redactor=redactor) for c in found])
 
 
-@router.get("/requests/{service_request_id}.{fmt}", response_model=list[ServiceRequest], responses=ERRORS)
-def one_request(service_request_id: str, fmt: str,
-                cases: CaseDesk = Depends(get_cases),
-        redactor: Redactor = Depends(get_redactor)) -> list[ServiceRequest] | JSONResponse:
+@router.get("/requests/{service_request_id}.{fmt}", response_model=list[ServiceRequest], responses=ERRORS,
+            openapi_extra=XML)
+def one_request(service_request_id: str, fmt: str, cases: CaseDesk = Depends(get_cases),
+                redactor: Redactor = Depends(get_redactor)) -> list[ServiceRequest] | Response:
     """One service request, as a one-element list (as GeoReport v2 does)."""
     if (response := wrong_format(f"requests/{service_request_id}", fmt)) is not None:
         return response
     case = cases.get(service_request_id)  # none: LookupError, answered by `refusal`
-    return [request_of(case, cases.directory, cases.now(), cases.timezone, redactor=redactor)]
+    return respond(fmt, "service_requests",
+                   [request_of(case, cases.directory, cases.now(), cases.timezone, redactor=redactor)])
 
 
 class NewRequest(BaseModel):
@@ -166,8 +241,9 @@ class NewRequest(BaseModel):
                  "application/json": {"schema": {"type": "object"}}}}})
 async def file_request(fmt: str, request: Request, settings: Settings = Depends(get_settings),
                        intake: Intake = Depends(get_intake),
-                       cases: CaseDesk = Depends(get_cases)) -> list[FiledRequest] | JSONResponse:
-    """File a service request (form-encoded as GeoReport v2 says, or JSON) with an `api_key`.
+                       cases: CaseDesk = Depends(get_cases)) -> list[FiledRequest] | Response:
+    """File a service request (form-encoded as GeoReport v2 says, or JSON) with an `api_key`; the answer in JSON,
+    or in XML for requests.xml (as FixMyStreet files them).
 
     It becomes a case the same way a chat message does: routed by its service's category, on channel
     `open311`, with the filer's contact fields kept on the case (and never shown by the GETs).
@@ -176,17 +252,19 @@ async def file_request(fmt: str, request: Request, settings: Settings = Depends(
         return response
     fields, problem = await _fields(request)
     if problem:
-        return error(400, problem)
+        return error(400, problem, fmt=fmt)
     key = fields.pop("api_key", None)
-    if (refusal := _refuse_key(key, settings, request)) is not None:
+    if (refusal := _refuse_key(key, settings, request, fmt)) is not None:
         return refusal
     try:
         filed = NewRequest.model_validate(fields)
     except ValidationError as exc:
-        return error(400, *(_describe(e) for e in exc.errors()))
+        return error(400, *(_describe(e) for e in exc.errors()), fmt=fmt)
     problems = []
     if filed.service_code not in {c.code for c in cases.directory.categories}:
         problems.append(f"service_code {filed.service_code!r} is not a service of this city; see services.json.")
+    else:
+        problems += attribute_problems(cases.directory.category(filed.service_code), filed.attribute)
     if not filed.text():
         problems.append("Give a description (or attribute values) of the problem.")
     elif len(filed.text()) > MAX_DESCRIPTION_CHARS:
@@ -195,7 +273,7 @@ async def file_request(fmt: str, request: Request, settings: Settings = Depends(
     if (filed.lat is None) != (filed.long is None):
         problems.append("Give lat and long together.")
     if problems:
-        return error(400, *problems)
+        return error(400, *problems, fmt=fmt)
     contact = {f: getattr(filed, f) for f in CONTACT_FIELDS if getattr(filed, f) is not None}
     message = IncomingMessage(text=filed.text(), conversation_id=f"open311-{_fingerprint(key)}-{uuid.uuid4().hex}",
                               channel="open311", intent="report_problem", address=filed.address_string,
@@ -207,7 +285,8 @@ async def file_request(fmt: str, request: Request, settings: Settings = Depends(
         raise RuntimeError(f"the filed request was routed {outcome.decision.route.value}, not to a case")
     notice = service_notice(case, cases.directory, cases.now(), cases.timezone)
     log.info("Open311 request %s filed for %s", case.service_request_id, case.agency_responsible)
-    return [FiledRequest(service_request_id=case.service_request_id, service_notice=notice)]
+    return respond(fmt, "service_requests",
+                   [FiledRequest(service_request_id=case.service_request_id, service_notice=notice)], 201)
 
 
 async def _fields(request: Request) -> tuple[dict[str, Any], str | None]:
@@ -240,20 +319,20 @@ async def _fields(request: Request) -> tuple[dict[str, Any], str | None]:
     return fields, None
 
 
-def _refuse_key(key: Any, settings: Settings, request: Request) -> JSONResponse | None:
+def _refuse_key(key: Any, settings: Settings, request: Request, fmt: str = "json") -> Response | None:
     """403 unless `key` is one of the configured keys; every refusal is logged (never the key itself)."""
     client = request.client.host if request.client else "unknown"
     keys = settings.open311_keys
     if not keys:
         log.warning("Open311 request refused from %s: filing is disabled (no API keys configured)", client)
-        return error(403, "Filing service requests is disabled on this desk: no API keys are configured.")
+        return error(403, "Filing service requests is disabled on this desk: no API keys are configured.", fmt=fmt)
     if not isinstance(key, str) or not key.strip():
         log.warning("Open311 request refused from %s: no api_key", client)
-        return error(403, "An api_key is required to file a service request.")
+        return error(403, "An api_key is required to file a service request.", fmt=fmt)
     # compare with every key, in constant time, so that the time taken says nothing about a near miss
     if not any([hmac.compare_digest(key.strip().encode(), k.encode()) for k in keys]):
         log.warning("Open311 request refused from %s: unknown api_key (fingerprint %s)", client, _fingerprint(key))
-        return error(403, "The api_key is not valid.")
+        return error(403, "The api_key is not valid.", fmt=fmt)
     return None
 
 

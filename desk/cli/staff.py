@@ -33,7 +33,10 @@ def add(
     name: Annotated[str, typer.Option("--name", help="The person's name, as shown in the inbox.")],
     role: Annotated[str, typer.Option(help=f"One of: {', '.join(ROLES)}.")] = "staff",
     department: Annotated[str | None, typer.Option(help="Department code (handoff/departments.yml, or the slug "
-                                                   "of a department the entries name); required for staff.")] = None,
+                                                   "of a department the entries name); required for staff and heads.")
+                                   ] = None,
+    reviewer: Annotated[bool, typer.Option("--reviewer", help="May approve the department's answers where it "
+                                           "wants them reviewed (heads and supervisors always may).")] = False,
     password_env: Annotated[str | None, typer.Option("--password-env", help="Read the password from this "
                                                      "environment variable (for scripts) instead of asking.")] = None,
     data_dir: DataDir = None,
@@ -49,7 +52,8 @@ def add(
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
         user = staff_accounts(settings_for(data_dir, database_url)).add(
-            username=username, display_name=name, password=password, role=role, department=department)
+            username=username, display_name=name, password=password, role=role, department=department,
+            reviewer=reviewer)
     except StaffError as error:
         errors.print(f"[red]No account added:[/red] {error}.")
         raise typer.Exit(2) from None

@@ -1,8 +1,10 @@
-"""The staff inbox: a department's open cases, one case's history, and the actions on it."""
+"""The staff inbox: a department's open cases (and its views: mine, unassigned, awaiting review), one case's history,
+clock and internal notes, and the actions on it (assign, claim, take over, reply or draft, review, ask, note, close)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import EllipsisType
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -19,11 +21,13 @@ from desk.web.auth import (
     page_context,
     sentence,
 )
-from desk.web.formatting import as_utc, deadline_status, local_time
+from desk.web.formatting import deadline_status, duration, local_time
+from desk.web.mail_status import mail_banner, mail_lines
 from desk.web.templates import templates
-from handoff.models import Case, CaseStatus, Role, StaffUser
+from handoff.clock import DeadlineState
+from handoff.models import Case, CaseState, CaseStatus, Role, StaffUser
 from handoff.replies import ResponseTemplates, fill
-from handoff.service import MAX_STAFF_TEXT_CHARS, CaseDesk, CaseError
+from handoff.service import MAX_STAFF_TEXT_CHARS, CaseConflict, CaseDesk, CaseError, InboxView
 from handoff.staff import actor_of
 from knowledge_base.candidates import Source
 from knowledge_base.entry import Entry
@@ -39,8 +43,16 @@ post_router = APIRouter(prefix=INBOX_PATH, include_in_schema=False, route_class=
                         dependencies=[Depends(current_user), Depends(csrf_protected)])
 
 EVENT_LABELS = {"opened": "Opened", "claimed": "Claimed", "replied": "Replied to the citizen",
-                "asked_details": "Asked the citizen for details", "reassigned": "Reassigned", "closed": "Closed",
-                "escalated": "Escalated (overdue)"}
+                "asked_details": "Asked the citizen for details (clock paused)", "reassigned": "Reassigned",
+                "closed": "Closed", "escalated": "Escalated (overdue)", "assigned": "Assigned",
+                "taken_over": "Taken over", "draft_submitted": "Draft answer submitted for review",
+                "draft_returned": "Draft returned", "approved": "Approved and sent to the citizen",
+                "note": "Internal note", "citizen_replied": "The citizen replied (clock running again)"}
+VIEW_LABELS = {InboxView.ALL: "All open", InboxView.MINE: "My cases", InboxView.UNASSIGNED: "Unassigned",
+               InboxView.REVIEW: "Awaiting review"}
+CLOCK_LABELS = {DeadlineState.DUE: "due", DeadlineState.PAUSED: "paused: waiting for the citizen",
+                DeadlineState.OVERDUE: "overdue", DeadlineState.MET: "deadline met",
+                DeadlineState.MISSED: "deadline missed"}
 
 
 def get_templates(request: Request) -> ResponseTemplates:
@@ -48,16 +60,22 @@ def get_templates(request: Request) -> ResponseTemplates:
 
 
 def _row(case: Case, cases: CaseDesk) -> dict[str, Any]:
-    now = cases.now()
+    now, reading = cases.now(), cases.clock(case)
+    if reading.state in (DeadlineState.MET, DeadlineState.MISSED):
+        status = f"{CLOCK_LABELS[reading.state]}: answered {local_time(reading.responded_at or now, cases.timezone)}"
+    elif reading.state == DeadlineState.PAUSED:
+        status = f"{CLOCK_LABELS[reading.state]} for {duration(reading.paused_for)}"
+    else:
+        status = deadline_status(case.expected_datetime, now)
     return {"case": case, "department": cases.directory.department(case.agency_responsible).name,
             "deadline": local_time(case.expected_datetime, cases.timezone),
-            "deadline_status": deadline_status(case.expected_datetime, now),
-            "overdue": as_utc(now) > as_utc(case.expected_datetime) and case.status == CaseStatus.OPEN}
+            "deadline_status": status, "clock": reading, "clock_label": CLOCK_LABELS[reading.state],
+            "overdue": reading.state == DeadlineState.OVERDUE and case.status == CaseStatus.OPEN}
 
 
 @router.get("", response_class=HTMLResponse)
-def inbox(request: Request, department: str | None = None, user: StaffUser = Depends(current_user),
-          cases: CaseDesk = Depends(get_cases)) -> HTMLResponse:
+def inbox(request: Request, department: str | None = None, view: str | None = None,
+          user: StaffUser = Depends(current_user), cases: CaseDesk = Depends(get_cases)) -> HTMLResponse:
     """Staff: their department's open cases. Supervisors: every department's, or one department's."""
     error, status_code = None, 200
     department = department or None
@@ -65,7 +83,10 @@ def inbox(request: Request, department: str | None = None, user: StaffUser = Dep
         department = None
     elif department is not None and department not in {d.code for d in cases.directory.departments}:
         error, status_code, department = f"There is no department {department!r}; showing all departments.", 400, None
-    rows = [_row(c, cases) for c in cases.inbox(actor_of(user), department=department)]
+    views = inbox_views(cases, user, department=department, view=view)
+    rows = [_row(c, cases) for c in (cases.view(actor_of(user), views["view"], department=department)
+                                     if views["view"] != InboxView.ALL
+                                     else cases.inbox(actor_of(user), department=department))]
     own = cases.directory.department(user.department).name if user.department else None
     # departments only the knowledge base names: their head is the fallback department's until the file has them
     from_entries = [d.name for d in cases.directory.departments if d.from_knowledge_base
@@ -73,8 +94,18 @@ def inbox(request: Request, department: str | None = None, user: StaffUser = Dep
     fallback_head = cases.directory.department(cases.directory.fallback_department).head.name
     return templates.TemplateResponse(request, "inbox.html", page_context(
         request, user, rows=rows, department=department, own_department=own, error=error,
-        departments=cases.directory.departments, from_entries=from_entries, fallback_head=fallback_head),
-        status_code=status_code)
+        departments=cases.directory.departments, from_entries=from_entries, fallback_head=fallback_head,
+        views=views, mail_banner=mail_banner(request.app.state.settings)), status_code=status_code)
+
+
+def inbox_views(cases: CaseDesk, user: StaffUser, *, department: str | None, view: str | None) -> dict[str, Any]:
+    """The inbox's views (all open, mine, unassigned, awaiting review) with their counts, and the one shown
+    (an unknown view: all open)."""
+    chosen = InboxView(view) if view in set(InboxView) else InboxView.ALL
+    counts = cases.view_counts(actor_of(user), department=department)
+    return {"view": chosen, "label": VIEW_LABELS[chosen],
+            "tabs": [{"view": v, "label": VIEW_LABELS[v], "count": counts[v], "current": v == chosen}
+                     for v in InboxView]}
 
 
 def _case_page(request: Request, user: StaffUser, cases: CaseDesk, case: Case, *,
@@ -82,6 +113,7 @@ def _case_page(request: Request, user: StaffUser, cases: CaseDesk, case: Case, *
                status_code: int = 200) -> HTMLResponse:
     """The case page; after a refused action, with the error beside its form and everything typed kept."""
     response_templates = get_templates(request).for_case(case)
+    settings = request.app.state.settings
     entry_choices = _entry_choices(get_knowledge_base(request), case) if case.status != CaseStatus.CLOSED else []
     events = [{"event": e, "label": EVENT_LABELS.get(e.kind, e.kind), "at": local_time(e.at, cases.timezone)}
               for e in case.events]
@@ -89,7 +121,31 @@ def _case_page(request: Request, user: StaffUser, cases: CaseDesk, case: Case, *
         request, user, row=_row(case, cases), case=case, events=events, response_templates=response_templates,
         departments=[d for d in cases.directory.departments if d.code != case.agency_responsible],
         forms=forms or {}, errors=errors or {}, max_chars=MAX_STAFF_TEXT_CHARS, entry_choices=entry_choices,
-        requested=local_time(case.requested_datetime, cases.timezone)), status_code=status_code)
+        requested=local_time(case.requested_datetime, cases.timezone), mail_banner=mail_banner(settings),
+        mails=mail_lines(cases.sessions, case.id, timezone=cases.timezone, smtp_configured=settings.smtp_configured),
+        **case_work(cases, user, case)), status_code=status_code)
+
+
+def case_work(cases: CaseDesk, user: StaffUser, case: Case) -> dict[str, Any]:
+    """The case page's assignment, review, notes and clock."""
+    actor, reading = actor_of(user), cases.clock(case)
+    department = cases.directory.department(case.agency_responsible)
+    returned = next((e for e in reversed(case.events) if e.kind in ("draft_returned", "draft_submitted")), None)
+    return {
+        "nobody": NOBODY, "can_assign": actor.can_assign(case),
+        "officers": cases.officers(case.agency_responsible) if actor.can_assign(case) else [],
+        "can_review": actor.can_review(case), "reviewed": department.review_answers,
+        "in_review": case.state == CaseState.IN_REVIEW,
+        "returned": returned if returned is not None and returned.kind == "draft_returned"
+        and case.state != CaseState.IN_REVIEW and case.draft_text else None,
+        "notes": [{"event": e, "at": local_time(e.at, cases.timezone)} for e in case.events if e.kind == "note"],
+        "clock": {"state": reading.state, "label": CLOCK_LABELS[reading.state],
+                  "due": local_time(reading.expected, cases.timezone),
+                  "paused_for": duration(reading.paused_for) if reading.paused_for.total_seconds() else None,
+                  "paused_since": local_time(reading.paused_since, cases.timezone) if reading.paused_since else None,
+                  "answered": local_time(case.answered_at, cases.timezone) if case.answered_at else None,
+                  "office_hours": department.office_hours if case.sla == "simple" else None},
+    }
 
 
 def _entry_choices(kb: KnowledgeBase, case: Case) -> list[SearchHit]:
@@ -121,20 +177,103 @@ def _act(request: Request, user: StaffUser, cases: CaseDesk, service_request_id:
         case = action()
     except CaseError as error:
         current = _load(cases, service_request_id, user)
+        conflict = isinstance(error, CaseConflict) or current.status == CaseStatus.CLOSED
         return _case_page(request, user, cases, current, forms=typed, errors={form: sentence(error)},
-                          status_code=409 if current.status == CaseStatus.CLOSED else 400)
+                          status_code=409 if conflict else 400)
     if callable(done):
         return done(case)
     flash(request, done)
     return RedirectResponse(f"{INBOX_PATH}/cases/{service_request_id.upper()}", status_code=303)
 
 
+NOBODY = "(none)"  # a form's `seen_assignee` when the page showed the case unassigned (never a username)
+
+
+def _seen(assignee: str | None) -> str | EllipsisType | None:
+    """The assignee the page showed, from the form's hidden `seen_assignee`; absent (an old form): not checked."""
+    if not assignee:
+        return ...
+    return None if assignee == NOBODY else assignee
+
+
 @post_router.post("/cases/{service_request_id}/claim")
-def claim(request: Request, service_request_id: str, user: StaffUser = Depends(current_user),
-          cases: CaseDesk = Depends(get_cases)) -> Response:
+def claim(request: Request, service_request_id: str, seen_assignee: str | None = Form(None),
+          user: StaffUser = Depends(current_user), cases: CaseDesk = Depends(get_cases)) -> Response:
     return _act(request, user, cases, service_request_id, "claim", {},
-                lambda: cases.claim(service_request_id=service_request_id, actor=actor_of(user)),
+                lambda: cases.claim(service_request_id=service_request_id, actor=actor_of(user),
+                                    seen_assignee=_seen(seen_assignee)),
                 "You have claimed this case.")
+
+
+@post_router.post("/cases/{service_request_id}/assign")
+def assign(request: Request, service_request_id: str, officer: str = Form(""), reason: str = Form(""),
+           seen_assignee: str | None = Form(None), user: StaffUser = Depends(current_user),
+           cases: CaseDesk = Depends(get_cases)) -> Response:
+    """The head (or a supervisor) assigns the case to a named officer of the department."""
+    return _act(request, user, cases, service_request_id, "assign", {"officer": officer, "assign_reason": reason},
+                lambda: cases.assign(service_request_id=service_request_id, actor=actor_of(user), officer=officer,
+                                     reason=reason, seen_assignee=_seen(seen_assignee)),
+                lambda case: _done(request, case, f"The case is assigned to {case.assignee}."))
+
+
+@post_router.post("/cases/{service_request_id}/take-over")
+def take_over(request: Request, service_request_id: str, reason: str = Form(""),
+              seen_assignee: str | None = Form(None), user: StaffUser = Depends(current_user),
+              cases: CaseDesk = Depends(get_cases)) -> Response:
+    """Take a case another officer holds, saying why (recorded in the history)."""
+    return _act(request, user, cases, service_request_id, "take_over", {"take_over": reason},
+                lambda: cases.take_over(service_request_id=service_request_id, actor=actor_of(user), reason=reason,
+                                        seen_assignee=_seen(seen_assignee)),
+                "You have taken over this case.")
+
+
+@post_router.post("/cases/{service_request_id}/approve")
+def approve(request: Request, service_request_id: str, draft: int | None = Form(None),
+            user: StaffUser = Depends(current_user), cases: CaseDesk = Depends(get_cases),
+            learner: PhrasingLearner = Depends(get_learner)) -> Response:
+    """A reviewer approves the draft: it goes out to the citizen (and an entry's answer teaches the entry)."""
+    def done(case: Case) -> Response:
+        approved = case.events[-1]
+        entry_id = approved.data.get("entry_id") if approved.kind == "approved" else None
+        if entry_id:
+            learner.record(case.description, entry_id, conversation_id=case.conversation_id, source=Source.STAFF)
+        return _done(request, case, "Approved: the answer is on its way to the citizen.")
+
+    return _act(request, user, cases, service_request_id, "review", {},
+                lambda: cases.approve(service_request_id=service_request_id, actor=actor_of(user),
+                                      draft_event_id=draft), done)
+
+
+@post_router.post("/cases/{service_request_id}/return")
+def return_draft(request: Request, service_request_id: str, comment: str = Form(""), draft: int | None = Form(None),
+                 user: StaffUser = Depends(current_user), cases: CaseDesk = Depends(get_cases)) -> Response:
+    """A reviewer returns the draft to its officer with a comment; nothing goes to the citizen."""
+    return _act(request, user, cases, service_request_id, "review", {"review_comment": comment},
+                lambda: cases.return_draft(service_request_id=service_request_id, actor=actor_of(user),
+                                           comment=comment, draft_event_id=draft),
+                "The draft is back with its officer, with your comment.")
+
+
+@post_router.post("/cases/{service_request_id}/notes")
+def add_note(request: Request, service_request_id: str, text: str = Form(""),
+             user: StaffUser = Depends(current_user), cases: CaseDesk = Depends(get_cases)) -> Response:
+    """An internal note: staff only, never sent to the citizen, never published."""
+    return _act(request, user, cases, service_request_id, "note", {"note": text},
+                lambda: cases.add_note(service_request_id=service_request_id, actor=actor_of(user), text=text),
+                "Your internal note is saved. Only staff see it.")
+
+
+def _done(request: Request, case: Case, notice: str) -> Response:
+    flash(request, notice)
+    return RedirectResponse(f"{INBOX_PATH}/cases/{case.service_request_id}", status_code=303)
+
+
+def _sent_or_drafted(request: Request, case: Case, sent: str) -> Response:
+    """After a reply: out to the citizen, or (a reviewing department) waiting for review."""
+    if case.state == CaseState.IN_REVIEW:
+        return _done(request, case, "Your draft answer is waiting for review; the citizen receives it once a "
+                                    "reviewer approves it.")
+    return _done(request, case, sent)
 
 
 @post_router.post("/cases/{service_request_id}/reply")
@@ -153,7 +292,7 @@ def reply(request: Request, service_request_id: str, text: str = Form(""), templ
                                                              "template": template})
     return _act(request, user, cases, service_request_id, "reply", {"reply": text, "template": template},
                 lambda: cases.reply(service_request_id=service_request_id, actor=actor_of(user), text=text),
-                "Your reply is on its way to the citizen.")
+                lambda case: _sent_or_drafted(request, case, "Your reply is on its way to the citizen."))
 
 
 @post_router.post("/cases/{service_request_id}/answer-with-entry")
@@ -169,6 +308,8 @@ def answer_with_entry(request: Request, service_request_id: str, entry_id: str =
                           errors={"entry": f"There is no published entry {entry_id!r}."}, status_code=400)
 
     def done(case: Case) -> Response:
+        if case.state == CaseState.IN_REVIEW:  # learned once a reviewer approves it
+            return _sent_or_drafted(request, case, "")
         learner.record(case.description, entry.id, conversation_id=case.conversation_id or case.service_request_id,
                        source=Source.STAFF)
         flash(request, f"The answer of {entry.id} is on its way to the citizen.")

@@ -10,7 +10,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import messages
-from bot.actions.case_status import ActionCaseStatus
+from bot.actions.case_status import ActionCaseStatus, format_status
 from bot.actions.choose_entry import ActionChooseEntry
 from bot.actions.emergency import ActionEmergency
 from bot.actions.feedback import ActionFeedback
@@ -101,6 +101,13 @@ def test_the_status_of_the_conversations_case_is_read_from_the_desk(action_env, 
     [text] = texts(status)
     assert text.startswith(f"Case {number} is with Public Works: received, waiting for an officer; "
                            "expect an answer by ")
+
+
+def test_a_case_whose_answer_is_in_review_is_told_in_words_not_by_its_state_name():
+    text = format_status({"state": "in_review", "service_request_id": "CD-2026-000001", "status_notes": None,
+                          "department_name": "Permits & Licensing", "expected_text": "by 4:30 PM today"})
+    assert text == ("Case CD-2026-000001 is with Permits & Licensing: an officer has drafted an answer, which is "
+                    "being checked before it is sent; expect an answer by 4:30 PM today.")
 
 
 def test_an_unknown_case_number_is_said_to_be_unknown(action_env, dispatcher):

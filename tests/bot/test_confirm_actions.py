@@ -127,6 +127,22 @@ def test_a_certain_answer_still_asks_was_this_helpful_and_keeps_nothing(monkeypa
     get_settings.cache_clear()
 
 
+def test_the_citizens_reply_to_an_officers_question_is_added_to_the_case_not_a_new_one(monkeypatch):
+    monkeypatch.setenv("CITYDESK_INTERNAL_TOKEN", "unused")
+    get_settings.cache_clear()
+    dispatcher = CollectingDispatcher()
+    case = {"service_request_id": "CD-2026-000007", "department_name": "Permits & Licensing", "sla": "simple",
+            "expected_text": "by 11:00 AM tomorrow"}
+    events = say_decision(dispatcher, {"route": "case", "reason": messages.FOLLOW_UP_REASON, "case": case,
+                                       "answer": None, "options": []}, text="About 8 square metres",
+                          settings=get_settings())
+    assert [text for text, _ in shown(dispatcher)] == [
+        "Thank you, I've added this to case CD-2026-000007. Permits & Licensing will answer by 11:00 AM tomorrow, "
+        "through the same service you used to reach us."]
+    assert events == [SlotSet("kb_entry_id", None), SlotSet("case_id", "CD-2026-000007"), *NO_CHOICE_PENDING]
+    get_settings.cache_clear()
+
+
 def test_the_buttons_payloads_survive_rasas_parsing():
     dispatcher = CollectingDispatcher()
     say_answer(dispatcher, HIT, ask=True)

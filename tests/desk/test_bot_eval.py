@@ -182,3 +182,17 @@ def test_a_follow_up_is_measured_after_its_earlier_messages_and_gets_a_status_ro
     assert report["confusion"]["status"] == {"answer": 0, "case": 1, "emergency": 0, "smalltalk": 0,
                                              "out_of_scope": 0, "status": 1}
     assert "status" not in score([hello], [Observed("smalltalk")])["confusion"]  # only when a file has follow-ups
+
+
+def test_a_department_named_as_the_desk_names_it_counts_as_the_same_department():
+    """A city's entries say "Parks and Recreation" and "Library"; the desk's directory calls the same departments
+    "Parks & Recreation" (by its name) and "Public Library" (by its code, library)."""
+    messages = [EvalMessage(text="slide broken", route="case", department="Parks and Recreation", sla="simple"),
+                EvalMessage(text="late fee", route="case", department="Library", sla="review"),
+                EvalMessage(text="rude clerk", route="case", department="Municipal Court", sla="review")]
+    observed = [Observed("case", department="Parks & Recreation", department_code="parks", sla="simple"),
+                Observed("case", department="Public Library", department_code="library", sla="review"),
+                Observed("case", department="Public Works", department_code="public-works", sla="review")]
+    report = score(messages, observed)
+    assert report["department_accuracy"] == round(2 / 3, 4)
+    assert [m.text for m in misses(messages, observed)] == ["rude clerk"]

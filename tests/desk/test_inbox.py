@@ -411,7 +411,7 @@ def test_only_supervisors_escalate_overdue_cases_and_a_notice_to_the_head_is_que
     assert stored.escalated_at is not None
     assert (stored.events[-1].kind, stored.events[-1].data) == ("escalated", {"notified": PUBLIC_WORKS_HEAD})
     mails = [m.text for m in waiting_for(cases.sessions, channel="email", conversation_id=PUBLIC_WORKS_HEAD)]
-    assert any(m.startswith(f"Overdue: case {overdue.service_request_id} ") for m in mails)
+    assert any(m.startswith(f"Subject: [CityDesk] Overdue: {overdue.service_request_id} ") for m in mails)
     sam.post("/inbox/escalate", data={"csrf_token": token(sam.get("/inbox"))})
     assert element(sam.get("/inbox"), "flash") == "No overdue case was waiting to be escalated."
 
@@ -427,4 +427,4 @@ def test_the_desk_escalates_overdue_cases_by_itself_when_it_starts(tmp_path):
         assert stored.escalated_at is not None
         assert [e.kind for e in stored.events] == ["opened", "escalated"]
         mails = waiting_for(app.state.cases.sessions, channel="email", conversation_id=PUBLIC_WORKS_HEAD)
-        assert [m.case_id for m in mails] == [late.id]
+        assert [m.case_id for m in mails if "Overdue" in m.text] == [late.id]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from datetime import UTC, datetime, timedelta
+from xml.etree import ElementTree
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -20,8 +22,10 @@ from handoff.georeport import public_address
 from handoff.models import Case
 from handoff.routing import route_case
 from handoff.service import Actor, CaseDesk
+from outbox.mail import SmtpServer, mail_sender
 from outbox.store import waiting_for
 from settings import DEMO_KB_FILE, Settings
+from tests.outbox.smtp_server import smtp_server
 from tests.privacy.conftest import REDACTOR
 from tests.support import free_port
 from tests.transcripts.conftest import writer_for
@@ -75,17 +79,21 @@ def test_services_are_the_directory_categories(client):
         "group": "Public Works"}
     for service, category in zip(services, DIRECTORY.categories, strict=True):
         assert service["group"] == DIRECTORY.department(category.department).name
-        assert (service["service_name"], service["metadata"], service["type"]) == (category.name, False, "realtime")
+        assert (service["service_name"], service["metadata"], service["type"]) == (
+            category.name, bool(category.attributes), "realtime")
+    assert [s["service_code"] for s in services if s["metadata"]] == ["streetlight", "missed-pickup",
+                                                                      "abandoned-vehicle"]
 
 
-@pytest.mark.parametrize("path", ["/open311/v2/services.xml", "/open311/v2/requests.xml",
-                                  "/open311/v2/requests/CD-2026-000001.xml"])
-def test_formats_other_than_json_are_refused_clearly(client, path):
+@pytest.mark.parametrize("path", ["/open311/v2/services.csv", "/open311/v2/requests.csv",
+                                  "/open311/v2/requests/CD-2026-000001.csv", "/open311/v2/services/pothole.csv",
+                                  "/open311/v2/servicerequestupdates.csv"])
+def test_formats_other_than_json_and_xml_are_refused_clearly(client, path):
     response = client.get(path)
     assert response.status_code == 400
-    resource = path.removeprefix("/open311/v2/").removesuffix(".xml")
-    assert response.json() == [{"code": 400, "description": f"Only JSON is offered: ask for {resource}.json "
-                                                            "(the format 'xml' is not supported)."}]
+    resource = path.removeprefix("/open311/v2/").removesuffix(".csv")
+    assert response.json() == [{"code": 400, "description": f"Ask for {resource}.json or {resource}.xml "
+                                                            "(the format 'csv' is not supported)."}]
 
 
 # filing a request
@@ -228,9 +236,9 @@ def test_a_body_that_cannot_be_read_gets_a_clear_400(client, cases):
     refused(client.post(url, content=f"api_key={KEY}&service_code=pothole&service_code=noise&description=x",
                         headers={"Content-Type": "application/x-www-form-urlencoded"}), 400,
             "The field 'service_code' is given twice.")
-    refused(client.post("/open311/v2/requests.xml", data={"api_key": KEY, "service_code": "pothole",
+    refused(client.post("/open311/v2/requests.csv", data={"api_key": KEY, "service_code": "pothole",
                                                           "description": "pothole"}), 400,
-            "Only JSON is offered: ask for requests.json (the format 'xml' is not supported).")
+            "Ask for requests.json or requests.xml (the format 'csv' is not supported).")
     assert len(all_cases(cases)) == before
 
 
@@ -457,3 +465,168 @@ def test_bad_filters_get_a_clear_400_naming_each_problem(client):
     refused(client.get("/open311/v2/requests.json",
                        params={"start_date": "2025-03-02T00:00:00Z", "end_date": "2025-03-01T00:00:00Z"}), 400,
             "start_date is after end_date.")
+
+
+# service definitions
+
+
+def test_a_service_definition_lists_its_attributes(client):
+    response = client.get("/open311/v2/services/streetlight.json")
+    assert response.status_code == 200
+    assert response.json() == {"service_code": "streetlight", "attributes": [
+        {"variable": True, "code": "pole", "datatype": "string", "required": False, "datatype_description": "",
+         "order": 1, "description": "The number on the pole, if you can read it", "values": []},
+        {"variable": True, "code": "state", "datatype": "singlevaluelist", "required": False,
+         "datatype_description": "", "order": 2, "description": "What is wrong with the light?",
+         "values": [{"key": "out", "name": "It is out"}, {"key": "flickering", "name": "It flickers"},
+                    {"key": "day", "name": "It is on during the day"}]}]}
+    assert client.get("/open311/v2/services/pothole.json").json() == {"service_code": "pothole", "attributes": []}
+
+
+def test_a_service_definition_in_xml_has_georeport_v2s_elements(client):
+    response = client.get("/open311/v2/services/streetlight.xml")
+    assert (response.status_code, response.headers["content-type"]) == (200, "text/xml; charset=utf-8")
+    root = ElementTree.fromstring(response.content)
+    assert (root.tag, root.findtext("service_code")) == ("service_definition", "streetlight")
+    attributes = root.findall("attributes/attribute")
+    assert [(a.findtext("code"), a.findtext("datatype"), a.findtext("required"), a.findtext("variable"),
+             a.findtext("order")) for a in attributes] == [("pole", "string", "false", "true", "1"),
+                                                           ("state", "singlevaluelist", "false", "true", "2")]
+    assert [(v.findtext("key"), v.findtext("name")) for v in attributes[1].findall("values/value")] == [
+        ("out", "It is out"), ("flickering", "It flickers"), ("day", "It is on during the day")]
+
+
+def test_an_unknown_service_is_a_404_in_open311_form_in_json_and_xml(client):
+    refused(client.get("/open311/v2/services/unicorns.json"), 404, "There is no service 'unicorns'; see services.json.")
+    response = client.get("/open311/v2/services/unicorns.xml")
+    assert response.status_code == 404
+    [problem] = ElementTree.fromstring(response.content).findall("error")
+    assert (problem.findtext("code"), problem.findtext("description")) == (
+        "404", "There is no service 'unicorns'; see services.xml.")
+
+
+def test_the_services_and_requests_lists_are_offered_in_xml_too(client, seeded):
+    services = ElementTree.fromstring(client.get("/open311/v2/services.xml").content)
+    assert [s.findtext("service_code") for s in services.findall("service")] == [
+        c.code for c in DIRECTORY.categories]
+    case = seeded["march-closed"]
+    response = client.get(f"/open311/v2/requests/{case.service_request_id}.xml")
+    [request] = ElementTree.fromstring(response.content).findall("request")
+    assert (request.findtext("service_request_id"), request.findtext("status"), request.findtext("status_notes"),
+            request.findtext("requested_datetime")) == (case.service_request_id, "closed", "Filled on Tuesday.",
+                                                        "2025-03-07T09:00:00-05:00")
+
+
+def test_a_request_is_filed_in_xml_as_fixmystreet_files_it(client, cases):
+    response = client.post("/open311/v2/requests.xml", data={
+        "api_key": KEY, "service_code": "streetlight", "description": "Light out by the bus stop",
+        "attribute[state]": "out", "lat": "42.3601", "long": "-71.0589"})
+    assert (response.status_code, response.headers["content-type"]) == (201, "text/xml; charset=utf-8")
+    [filed] = ElementTree.fromstring(response.content).findall("request")
+    case = cases.get(filed.findtext("service_request_id"))
+    assert (case.service_code, case.agency_responsible, case.description) == (
+        "streetlight", "public-works", "Light out by the bus stop\nstate: out")
+    assert filed.findtext("service_notice").startswith("Public Works has it and will answer by ")
+    forged = client.post("/open311/v2/requests.xml", data={"api_key": "forged", "service_code": "pothole",
+                                                           "description": "x"})
+    assert forged.status_code == 403
+    assert ElementTree.fromstring(forged.content).findtext("error/description") == "The api_key is not valid."
+
+
+def test_a_filed_attribute_must_be_one_of_its_choices(client, cases):
+    before = len(all_cases(cases))
+    refused(file(client, service_code="streetlight", description="light", **{"attribute[state]": "exploded"}), 400,
+            "attribute[state] 'exploded' is not one of: out, flickering, day.")
+    assert len(all_cases(cases)) == before
+
+
+# service request updates (FixMyStreet's Open311 extension)
+
+
+@pytest.fixture(scope="module")
+def answered(desk_settings) -> dict[str, object]:
+    """A request answered in April 2025 (a claim, an answer with a phone number, a question, a closing) by a second
+    desk on the same database, and the ids of its public events."""
+    clock = {"now": datetime(2025, 4, 2, 14, 0, tzinfo=UTC)}
+    engine = create_db_engine(desk_settings.resolved_database_url)
+    sessions = session_factory(engine)
+    desk = CaseDesk(sessions, DIRECTORY, CITY, transcript=writer_for(sessions, clock=lambda: clock["now"]),
+                    clock=lambda: clock["now"])
+    category = DIRECTORY.category("pothole")
+    case = desk.open_case(description="pothole by the school", channel="web", conversation_id="web-april",
+                          sla=SLA.SIMPLE, assignment=route_case(directory=DIRECTORY, category=category),
+                          category=category)
+    rosa = Actor("rosa", role="staff", department="public-works")
+    steps = [(timedelta(minutes=10), lambda n: desk.claim(service_request_id=n, actor=rosa)),
+             (timedelta(hours=1), lambda n: desk.ask_details(service_request_id=n, actor=rosa,
+                                                             text="Which side of the school?")),
+             (timedelta(hours=2), lambda n: desk.reply(service_request_id=n, actor=rosa,
+                                                       text="A crew comes Friday; questions: 617-555-0100")),
+             (timedelta(days=3), lambda n: desk.close(service_request_id=n, actor=rosa, note="Filled."))]
+    for delay, step in steps:
+        clock["now"] += delay
+        case = step(case.service_request_id)
+    engine.dispose()
+    return {"case": case, "events": {e.kind: e.id for e in case.events}}
+
+
+APRIL = {"start_date": "2025-04-01T00:00:00Z", "end_date": "2025-04-30T00:00:00Z"}
+
+
+def test_request_updates_are_the_public_answers_questions_and_closings_redacted(client, answered):
+    number, events = answered["case"].service_request_id, answered["events"]
+    response = client.get("/open311/v2/servicerequestupdates.json", params={**APRIL, "api_key": "anything"})
+    assert response.status_code == 200
+    assert response.json() == [
+        {"update_id": str(events["asked_details"]), "service_request_id": number, "status": "open",
+         "updated_datetime": "2025-04-02T11:10:00-04:00", "description": "Which side of the school?", "media_url": ""},
+        {"update_id": str(events["replied"]), "service_request_id": number, "status": "open",
+         "updated_datetime": "2025-04-02T13:10:00-04:00", "description": "A crew comes Friday; questions: [phone]",
+         "media_url": ""},
+        {"update_id": str(events["closed"]), "service_request_id": number, "status": "closed",
+         "updated_datetime": "2025-04-05T13:10:00-04:00", "description": "Filled.", "media_url": ""}]
+    # the bounds are on when the update happened
+    narrow = client.get("/open311/v2/servicerequestupdates.json",
+                        params={"start_date": "2025-04-02T17:00:00Z", "end_date": "2025-04-03T00:00:00Z"})
+    assert [u["update_id"] for u in narrow.json()] == [str(events["replied"])]
+
+
+def test_request_updates_in_xml_as_fixmystreet_reads_them(client, answered):
+    response = client.get("/open311/v2/servicerequestupdates.xml", params=APRIL)
+    assert (response.status_code, response.headers["content-type"]) == (200, "text/xml; charset=utf-8")
+    root = ElementTree.fromstring(response.content)
+    assert root.tag == "service_request_updates"
+    updates = [{child.tag: child.text or "" for child in update} for update in root.findall("request_update")]
+    assert [(u["update_id"], u["status"], u["description"], u["media_url"]) for u in updates] == [
+        (str(answered["events"]["asked_details"]), "open", "Which side of the school?", ""),
+        (str(answered["events"]["replied"]), "open", "A crew comes Friday; questions: [phone]", ""),
+        (str(answered["events"]["closed"]), "closed", "Filled.", "")]
+    assert {u["service_request_id"] for u in updates} == {answered["case"].service_request_id}
+    assert updates[0]["updated_datetime"] == "2025-04-02T11:10:00-04:00"
+
+
+def test_bad_update_dates_get_a_clear_400(client):
+    refused(client.get("/open311/v2/servicerequestupdates.json",
+                       params={"start_date": "2025-04-02T00:00:00Z", "end_date": "2025-04-01T00:00:00Z"}), 400,
+            "start_date is after end_date.")
+    response = client.get("/open311/v2/servicerequestupdates.xml", params={"start_date": "April"})
+    assert response.status_code == 400
+    assert ElementTree.fromstring(response.content).findtext("error/code") == "400"
+
+
+def test_a_filer_with_an_e_mail_address_gets_the_answer_by_e_mail(client, cases):
+    response = file(client, service_code="pothole", description="Pothole at the corner of Elm and 3rd",
+                    email="ann.filer@example.org")
+    [filed] = response.json()
+    number = filed["service_request_id"]
+    answer = "We filled it this morning. Thank you for reporting it!"
+    cases.reply(service_request_id=number, actor=Actor("rosa", role="staff", department="public-works"), text=answer)
+    with smtp_server() as smtp:
+        asyncio.run(mail_sender(cases.sessions, SmtpServer("127.0.0.1", smtp.port),
+                                sender="desk@alderbrook.example").run_once())
+        [mail] = smtp.mailbox.to("ann.filer@example.org")
+    assert mail.subject == f"Your request {number} to Alderbrook: an answer"
+    assert answer in mail.text and number in mail.text
+    updates = client.get("/open311/v2/servicerequestupdates.json").json()
+    assert [(u["service_request_id"], u["description"]) for u in updates if u["service_request_id"] == number] == [
+        (number, answer)]

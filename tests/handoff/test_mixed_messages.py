@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from handoff.decide import COURTESY_REASON, FOLLOW_UP_REASON, Route, decide
+from handoff.decide import COURTESY_REASON, STATUS_FOLLOW_UP_REASON, Route, decide
 from handoff.intake import IncomingMessage, Intake
 from handoff.message_kind import is_follow_up, without_smalltalk
 from handoff.service import SYSTEM
@@ -78,7 +78,7 @@ def test_a_real_status_question_stays_a_status_question(intake, text):
 def test_a_follow_up_on_an_open_case_gets_that_case_and_never_opens_another(intake, desk, text, intent):
     first = intake.handle(message("There is a huge pothole outside 14 Elm St", "report_problem"))
     outcome = intake.handle(message(text, intent))
-    assert (outcome.decision.route, outcome.decision.reason) == (Route.STATUS, FOLLOW_UP_REASON)
+    assert (outcome.decision.route, outcome.decision.reason) == (Route.STATUS, STATUS_FOLLOW_UP_REASON)
     assert outcome.case.service_request_id == first.case.service_request_id
     assert [c.service_request_id for c in desk.for_conversation("web-mixed")] == [first.case.service_request_id]
 
@@ -96,7 +96,7 @@ def test_a_follow_up_gets_the_newest_open_case_and_not_a_closed_one_or_another_c
 def test_a_follow_up_without_an_open_case_is_handled_as_before(intake, intent, route):
     outcome = intake.handle(message("is the pothole fixed yet?", intent, conversation="web-nothing-open"))
     assert outcome.decision.route == route
-    assert outcome.decision.reason != FOLLOW_UP_REASON
+    assert outcome.decision.reason != STATUS_FOLLOW_UP_REASON
 
 
 def test_a_follow_up_that_brings_a_new_matter_is_a_new_report(intake, desk):

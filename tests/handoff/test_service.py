@@ -225,7 +225,7 @@ def test_a_supervisor_sees_and_changes_every_department(desk):
     assert [c.service_request_id for c in desk.inbox(SUPERVISOR)] == [number]
 
 
-def test_escalate_overdue_escalates_once_and_queues_one_notice_to_the_department_head(desk, clock):
+def test_escalate_overdue_escalates_once_and_queues_one_notice_to_the_head_and_one_to_the_duty_officer(desk, clock):
     number = open_pothole(desk).service_request_id
     head = DIRECTORY.department("public-works").head
     clock.advance(hours=3)
@@ -235,12 +235,16 @@ def test_escalate_overdue_escalates_once_and_queues_one_notice_to_the_department
     assert (escalated.service_request_id, escalated.escalated_at) == (number, START + timedelta(hours=3, seconds=1))
     event = escalated.events[-1]
     assert (event.kind, event.actor, event.data) == ("escalated", "assistant", {"notified": head.email})
-    [notice] = waiting_for(desk.sessions, channel="email", conversation_id=head.email)
-    assert (notice.idempotency_key, notice.case_id) == (f"event-{event.id}", escalated.id)
-    assert notice.text == f"Overdue: case {number} (due {(START + timedelta(hours=3)).isoformat()})"
+    subject = f"[CityDesk] Overdue: {number} for Public Works (due 2026-11-23 12:00 EST)"
+    for address in (head.email, DIRECTORY.duty_officer.email):
+        [notice] = [m for m in waiting_for(desk.sessions, channel="email", conversation_id=address)
+                    if "Overdue" in m.text]
+        assert (notice.idempotency_key.startswith(f"mail-overdue-{escalated.id}-"), notice.case_id) == (
+            True, escalated.id)
+        assert notice.text.startswith(f"Subject: {subject}\n\n")
     clock.advance(days=1)
     assert desk.escalate_overdue() == []
-    assert len(waiting_for(desk.sessions, channel="email", conversation_id=head.email)) == 1
+    assert len(waiting_for(desk.sessions, channel="email", conversation_id=DIRECTORY.duty_officer.email)) == 1
     assert kinds(desk.get(number)) == ["opened", "escalated"]
 
 
@@ -257,8 +261,8 @@ def test_an_emergency_case_queues_an_alert_to_the_duty_officer(desk):
     assert (case.is_emergency, case.sla, case.expected_datetime) == (True, "emergency", START)
     officer = DIRECTORY.duty_officer
     [alert] = waiting_for(desk.sessions, channel="email", conversation_id=officer.email)
-    assert (alert.idempotency_key, alert.case_id) == (f"event-{case.events[0].id}-duty", case.id)
-    assert alert.text == f"Emergency reported in case {case.service_request_id} (web): Gas smell near the school"
+    assert (alert.idempotency_key, alert.case_id) == (f"mail-emergency-{case.id}", case.id)
+    assert alert.text.startswith(f"Subject: [CityDesk] EMERGENCY {case.service_request_id} (Citizen Services)\n")
 
 
 def test_an_ordinary_case_queues_no_alert_to_the_duty_officer(desk):
