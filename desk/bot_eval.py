@@ -18,6 +18,9 @@ from handoff.directory import slug
 from settings.secrets import conversation_token
 
 ROUTES = ("answer", "case", "emergency", "smalltalk", "out_of_scope")
+# Routes a message may expect besides those: "status" for a follow-up on the case its `before` messages opened
+# ("is it fixed yet?"); the confusion table has their rows only when a file has such messages.
+FOLLOW_UP_ROUTES = ("status",)
 REPORT_KEYS = ("n", "route_accuracy", "answer_top1", "department_accuracy", "sla_accuracy", "emergency_recall",
                "wrong_auto_answers", "asked_answers", "clarify_rate", "answer_top1_with_choice", "confusion")
 # The payload of a "Did you mean …?" button (bot/actions/replies.py): the entry it offers.
@@ -37,8 +40,10 @@ class EvalMessage(BaseModel):
 
     model_config = ConfigDict(extra="ignore", frozen=True)
     text: str
-    route: Literal["answer", "case", "emergency", "smalltalk", "out_of_scope"]
+    route: Literal["answer", "case", "emergency", "smalltalk", "out_of_scope", "status"]
     expected_ids: tuple[str, ...] = ()
+    before: tuple[str, ...] = Field(default=(), description="Messages sent first in the same conversation (a "
+                                    "report, for a follow-up such as \"is it fixed yet?\"); only `text` is measured.")
     department: str | None = Field(default=None, description="For `case`: the department's name.")
     sla: Literal["simple", "review", "policy"] | None = None
 
@@ -162,8 +167,9 @@ def score(messages: Sequence[EvalMessage], observed: Sequence[Observed]) -> dict
     with_department = [(m, o) for m, o in pairs if m.route == Route.CASE and m.department is not None]
     with_sla = [(m, o) for m, o in pairs if m.route == Route.CASE and m.sla is not None]
     emergencies = [o for m, o in pairs if m.route == Route.EMERGENCY]
-    actual_routes = list(ROUTES) + sorted({o.route for o in observed} - set(ROUTES))
-    confusion = {expected: dict.fromkeys(actual_routes, 0) for expected in ROUTES}
+    expected_routes = list(ROUTES) + [r for r in FOLLOW_UP_ROUTES if any(m.route == r for m in messages)]
+    actual_routes = expected_routes + sorted({o.route for o in observed} - set(expected_routes))
+    confusion = {expected: dict.fromkeys(actual_routes, 0) for expected in expected_routes}
     for message, seen in pairs:
         confusion[message.route][seen.route] += 1
     return {
@@ -203,8 +209,11 @@ class Assistant:
     def __exit__(self, *_exc: object) -> None:
         self._client.close()
 
-    def observe(self, text: str, conversation_id: str) -> Observed:
-        """Send one message as its own conversation; what the desk recorded for it."""
+    def observe(self, text: str, conversation_id: str, before: Sequence[str] = ()) -> Observed:
+        """Send one message as its own conversation (after `before`, in the same one); what the desk recorded for it."""
+        for earlier in before:
+            self._request("POST", f"{self._rasa_url}/webhooks/rest/webhook", "the assistant (Rasa)",
+                          json={"sender": conversation_id, "message": earlier})
         replies: list[dict[str, Any]] = self._request(
             "POST", f"{self._rasa_url}/webhooks/rest/webhook", "the assistant (Rasa)",
             json={"sender": conversation_id, "message": text,
@@ -240,7 +249,7 @@ def run(messages: Sequence[EvalMessage], assistant: Assistant,
     run_id = uuid.uuid4().hex[:8]
     observed = []
     for number, message in enumerate(messages):
-        observed.append(assistant.observe(message.text, f"eval-{run_id}-{number:04d}"))
+        observed.append(assistant.observe(message.text, f"eval-{run_id}-{number:04d}", message.before))
         if on_progress:
             on_progress()
     return observed

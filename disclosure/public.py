@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -24,6 +25,10 @@ STATUSES = {"answered_automatically": "Answered automatically", "case_open": "Ca
 PAGE_SIZE = 20
 MAX_QUERY_CHARS = 200
 EXPORT_BATCH = 200  # conversations whose messages are read in one query
+# A button pressed is recorded as its payload ('/choose_entry{"kb_entry_id":"demo-0001"}', '/none_of_these'); the
+# public reads the title of the button instead, from the reply that offered it (its transcript meta "buttons").
+BUTTON_PAYLOAD = re.compile(r"^/[A-Za-z_][\w-]*(\{.*\})?$", re.DOTALL)
+CHOSE_AN_OPTION = "(chose an option)"  # a payload whose button is no longer known
 
 
 class DisclosureError(ValueError):
@@ -251,7 +256,7 @@ class Disclosure:
         R = TranscriptRecord
         with self._sessions() as session:
             records = session.execute(select(R.id, R.conversation_id, R.at, R.author_role, R.public_text,
-                                             R.entry_id, R.entry_version, R.case_id)
+                                             R.entry_id, R.entry_version, R.case_id, R.meta)
                                       .where(R.conversation_id.in_(ids), R.at <= self.cutoff())
                                       .order_by(R.id)).all()
             log: dict[int, list[RedactionLogRow]] = {}
@@ -263,9 +268,18 @@ class Disclosure:
                 select(TranscriptOriginal.record_id, TranscriptOriginal.text)
                 .where(TranscriptOriginal.record_id.in_(revealing)))}
         messages: dict[str, list[PublicMessage]] = {cid: [] for cid in ids}
+        offered: dict[str, dict[str, str]] = {cid: {} for cid in ids}  # payload -> title of the buttons offered
         for r in records:
             text = (public_view(r.public_text, originals.get(r.id), log[r.id], redact=self._redact)
                     if r.id in log else r.public_text)
+            if r.author_role == "bot":
+                for button in (r.meta or {}).get("buttons") or []:
+                    if button.get("payload") and button.get("title"):
+                        title = self._redact(str(button["title"]))
+                        offered[r.conversation_id][str(button["payload"])] = title
+                        offered[r.conversation_id][self._redact(str(button["payload"]))] = title
+            elif r.author_role == "citizen" and BUTTON_PAYLOAD.match(text):
+                text = offered[r.conversation_id].get(text, CHOSE_AN_OPTION)
             messages[r.conversation_id].append(PublicMessage(at=r.at, role=r.author_role, text=text,
                                                              entry_id=r.entry_id, entry_version=r.entry_version,
                                                              case_id=r.case_id))

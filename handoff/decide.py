@@ -8,7 +8,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from handoff.directory import SLA, Category
-from handoff.message_kind import deadline_class
+from handoff.message_kind import (
+    asks_for_information,
+    deadline_class,
+    is_follow_up,
+    requests_a_person,
+    without_smalltalk,
+)
 from knowledge_base.entry import Entry
 
 
@@ -23,6 +29,10 @@ class Route(StrEnum):
 
 
 SMALLTALK_INTENTS = frozenset({"greet", "goodbye", "thank", "bot_challenge"})
+# Typed text the classifier took for a choice among entries offered ("the second one", "none of these"), with none
+# pending: nothing for the city unless it brings a matter of its own ("the dog next door barks all night, my number
+# is 303 555 0199", "none of the bins on oak st were collected").
+CHOICE_INTENTS = frozenset({"choose_entry", "none_of_these"})
 CASE_INTENTS = {"report_problem": SLA.SIMPLE, "suggest_policy": SLA.POLICY, "request_human": SLA.REVIEW}
 
 # A safety net under the intent classifier: danger to life is never left to a statistical model alone.
@@ -52,6 +62,8 @@ STAFF_REASONS = {SLA.SIMPLE: "a city question the knowledge base cannot answer",
                  SLA.REVIEW: "a city matter for an official to look into",
                  SLA.POLICY: "a suggestion for the city"}
 ASKED_REASON = "knowledge base answer in the confirm band: asks whether it answered"
+STATUS_FOLLOW_UP_REASON = "asks after an earlier case"
+COURTESY_REASON = "courtesy only: greetings, thanks, farewells, a signature"
 EMERGENCY_WORDS = re.compile(r"\b(" + "|".join(_EMERGENCY_PHRASES) + r")\b", re.IGNORECASE)
 
 
@@ -68,23 +80,38 @@ class Decision:
 
 def decide(*, intent: str | None, text: str, answer_entry: Entry | None, best_confidence: float,
            category: Category | None, out_of_scope_below: float, options: Sequence[Entry] = (),
-           declined: bool = False, confirm_entry: Entry | None = None) -> Decision:
+           declined: bool = False, confirm_entry: Entry | None = None, follow_up: bool = False) -> Decision:
     """The route of one message.
 
     `answer_entry` is the knowledge base's auto-answer (None below the threshold), `best_confidence` the
     best entry's confidence, `category` the service category the text describes, if any, `options` the close
     entries to offer when none answers (knowledge_base/clarification.py), `declined` that the citizen was
     offered entries for this message and chose none of them, `confirm_entry` the entry of the confirm band
-    (knowledge_base/bands.py), given with "Did this answer your question?".
+    (knowledge_base/bands.py), given with "Did this answer your question?", `follow_up` that the message asks
+    after an earlier case ("is it fixed yet?" while the conversation has one open, or a case number): its status,
+    never a new case.
+
+    The intents of courtesy and of a status check decide only when the message brings no matter of its own: a
+    report signed "Thanks, Dana Whitfield" is a report, and a complaint with a phone number in it is a complaint.
     """
     intent = intent or "nlu_fallback"
     if intent == "emergency" or (EMERGENCY_WORDS.search(text) and answer_entry is None):
         return Decision(Route.EMERGENCY, "emergency" if intent == "emergency" else "emergency wording",
                         sla=SLA.EMERGENCY, category=category)
-    if intent in SMALLTALK_INTENTS:
-        return Decision(Route.SMALLTALK, f"intent {intent}")
+    if follow_up:
+        return Decision(Route.STATUS, STATUS_FOLLOW_UP_REASON)
+    if intent not in CASE_INTENTS and intent not in SMALLTALK_INTENTS and not declined and not without_smalltalk(text):
+        # "thanks for the info about the bulky pickup" read as a question: courtesy, whatever the intent says
+        return Decision(Route.SMALLTALK, COURTESY_REASON)
+    if intent in SMALLTALK_INTENTS or intent in CHOICE_INTENTS:
+        if not brings_a_matter(text, answer_entry=answer_entry, category=category, confirm_entry=confirm_entry):
+            return Decision(Route.SMALLTALK, f"intent {intent}")
+        intent = "nlu_fallback"  # the matter decides, not the courtesy around it
     if intent == "check_case_status":
-        return Decision(Route.STATUS, "intent check_case_status")
+        if is_follow_up(text) or not brings_a_matter(text, answer_entry=answer_entry, category=category,
+                                                     confirm_entry=confirm_entry):
+            return Decision(Route.STATUS, "intent check_case_status")
+        intent = "nlu_fallback"  # a report or a question, whatever a phone number in it looked like
     if intent in CASE_INTENTS:
         # a reported problem is as urgent as its category says; policy and "a person, please" keep their class
         sla = category.sla if intent == "report_problem" and category is not None else CASE_INTENTS[intent]
@@ -106,6 +133,17 @@ def decide(*, intent: str | None, text: str, answer_entry: Entry | None, best_co
         return _case(f"describes a {category.code} problem", category.sla, category)
     sla = deadline_class(intent, text)  # what the message is: a question, a matter to look into, a suggestion
     return Decision(Route.CASE, STAFF_REASONS[sla], sla=sla)
+
+
+def brings_a_matter(text: str, *, answer_entry: Entry | None, category: Category | None,
+                    confirm_entry: Entry | None = None) -> bool:
+    """Whether a message says more than courtesy: a problem of a service category, something the knowledge base
+    answers, a request for a person, or a question it may answer, besides greetings, thanks and a signature."""
+    rest = without_smalltalk(text)
+    if not rest:
+        return False
+    return (category is not None or answer_entry is not None or requests_a_person(rest)
+            or (confirm_entry is not None and asks_for_information(None, rest)))
 
 
 def _case(reason: str, sla: SLA, category: Category | None) -> Decision:

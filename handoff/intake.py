@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from handoff.categories import CategoryClassifier
 from handoff.decide import Decision, Route, decide
 from handoff.directory import SLA, Category
-from handoff.models import Case
+from handoff.message_kind import is_follow_up
+from handoff.models import Case, CaseStatus
 from handoff.places import find_address
 from handoff.routing import route_case
-from handoff.service import CaseDesk
+from handoff.service import CASE_NUMBER, CaseDesk
 from knowledge_base.bands import Band
 from knowledge_base.candidates import Source
 from knowledge_base.learning import PhrasingLearner
@@ -60,6 +61,8 @@ class Intake:
         self._out_of_scope_below = out_of_scope_below
 
     def handle(self, message: IncomingMessage) -> Outcome:
+        """Decide on one message; a follow-up on an open case ("is it fixed yet?") comes out with that case."""
+        followed_up = self._followed_up(message)
         answer = self._kb.answer(message.text)
         category: Category | None
         if message.service_code is not None:
@@ -74,14 +77,15 @@ class Intake:
         decision = decide(intent=message.intent, text=message.text, answer_entry=answer_entry,
                           best_confidence=answer.confidence, category=category,
                           out_of_scope_below=self._out_of_scope_below, options=options,
-                          declined=message.declined, confirm_entry=confirm_entry)
+                          declined=message.declined, confirm_entry=confirm_entry,
+                          follow_up=followed_up is not None or self._names_a_case(message))
         if message.declined and self._learner is not None and answer.proposed is not None:
             # "No" to the answer the message got: the text is not a phrasing of that entry
             self._learner.record_rejection(message.text, answer.proposed.id, conversation_id=message.conversation_id)
         follow_up = self._follow_up(message, decision, answer)
         if follow_up is not None:
             return follow_up
-        case = None
+        case = followed_up if decision.route == Route.STATUS else None
         if decision.route in (Route.CASE, Route.EMERGENCY):
             case = self._open_case(message, decision, answer)
         self._cases.record_decision(channel=message.channel, conversation_id=message.conversation_id,
@@ -116,11 +120,25 @@ class Intake:
                                     entry_id=entry_id, confidence=hit.confidence, case=None)
         return Outcome(decision=decision, answer=answer)
 
+    def _followed_up(self, message: IncomingMessage) -> Case | None:
+        """The conversation's newest open case, when the message only asks after it (none for a filed request)."""
+        if message.service_code is not None or message.declined or not is_follow_up(message.text) \
+                or self._names_a_case(message):
+            return None
+        return next((c for c in self._cases.for_conversation(message.conversation_id)
+                     if c.status == CaseStatus.OPEN), None)
+
+    @staticmethod
+    def _names_a_case(message: IncomingMessage) -> bool:
+        """A citizen's message naming a case number asks after that case (the status lookup finds it)."""
+        return message.service_code is None and not message.declined and bool(CASE_NUMBER.search(message.text))
+
     def _follow_up(self, message: IncomingMessage, decision: Decision, answer: Answer) -> Outcome | None:
         """The citizen's next message after the department asked them for details: it goes into the waiting case's
         thread and the case's clock runs again. An emergency is still an emergency, and a status question is
-        answered as one; None when no case of the conversation waits for the citizen."""
-        if message.service_code is not None or decision.route in (Route.EMERGENCY, Route.STATUS):
+        answered as one, and courtesy alone ("thanks!") is not the details asked for; None when no case of the
+        conversation waits for the citizen."""
+        if message.service_code is not None or decision.route in (Route.EMERGENCY, Route.STATUS, Route.SMALLTALK):
             return None
         waiting = self._cases.waiting_for_citizen(message.conversation_id)
         if waiting is None:

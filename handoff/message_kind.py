@@ -84,6 +84,97 @@ def deadline_class(intent: str | None, text: str) -> SLA:
     return SLA.SIMPLE if questions or intent == "ask_question" else SLA.REVIEW
 
 
+def requests_a_person(text: str) -> bool:
+    """Whether a message asks a person to act or to get in touch ("can someone look at my bill", "call me")."""
+    return bool(_REQUEST.search(text))
+
+
 def asks_for_information(intent: str | None, text: str) -> bool:
     """Whether a message is a question asking for information (rules in the module's doc)."""
     return deadline_class(intent, text) == SLA.SIMPLE
+
+
+# Small talk around a message: greetings, thanks, farewells, praise and a signature. A clause made of nothing else
+# carries no matter of its own ("Thanks, Dana Whitfield"); what is left is what the message is about.
+_CLAUSE = re.compile(r"(?:[^.?!,;:\n]|(?<=\d)[.,:](?=\d))+")  # "303.555.0199" and "5:30" stay whole
+_SMALLTALK_CLAUSE = re.compile(
+    r"^(hi|hello|hey|heyo|hiya|howdy|yo|greetings|good (morning|afternoon|evening|day)|dear \w+|"  # greetings
+    r"(many |a (big |huge )?)?(thanks|thank (you|u)|thx|ty|tysm|cheers)|much appreciated|appreciate (it|that)|"
+    r"(bye|goodbye|see (ya|you)|take care|later|have a (nice|good|great|lovely) \w+|(kind |best |warm )?regards|"
+    r"best( wishes)?|sincerely|yours( truly)?)|"
+    r"(ok|okay|alright|all right|great|brilliant|awesome|perfect|cool|nice|lovely|super|wonderful))\b",
+    re.IGNORECASE)
+# Words that only ever follow a greeting, thanks or farewell in the same clause ("hi there", "thanks so much").
+_SMALLTALK_TAIL = re.compile(r"^(\W*(there|all|everyone|everybody|folks|team|again|so|very|much|a lot|lots|a ton|"
+                             r"a million|in advance|guys|y'?all|for now|then|you|u|all the best|alderbrook|citydesk|"
+                             r"city))*\W*(?=\s|$)",
+                             re.IGNORECASE)
+# A signature: one to four capitalised words, a leading dash allowed ("- Marcus Lee", "María José García").
+_DASHES = "-\u2013\u2014~"  # hyphen, en dash, em dash, tilde
+_SIGNATURE = re.compile(rf"^[{_DASHES}\s]*([A-Z][\w'\u2019.-]*)(\s+([A-Z][\w'\u2019.-]*|de|da|van|von|der|del|la|le|"
+                        r"bin|al)){0,3}\W*$")
+
+
+def _is_smalltalk_clause(clause: str, *, after_smalltalk: bool) -> bool:
+    rest = clause.strip()
+    if not re.search(r"\w", rest):
+        return True
+    opened = False
+    while opening := _SMALLTALK_CLAUSE.match(rest):  # "hey good morning", "ok thanks"
+        opened = True
+        rest = _SMALLTALK_TAIL.sub("", rest[opening.end():].strip(), count=1).strip()
+        # gratitude for something is small talk whole: "thanks (so much) for the info on bin day"
+        if re.match(r"(for|to)\b", rest, re.IGNORECASE):
+            return True
+        if not rest:
+            return True
+    # a name alone, right after thanks or a farewell ("Thanks, Dana Whitfield"), or signed with a dash
+    return not opened and bool(_SIGNATURE.match(rest)) and (
+        after_smalltalk or clause.lstrip()[:1] in _DASHES)
+
+
+def without_smalltalk(text: str) -> str:
+    """What a message says besides its greetings, thanks, farewells and signature ('' when nothing)."""
+    kept, after_smalltalk = [], False
+    for clause in _CLAUSE.findall(text.replace(" - ", ", - ")):
+        if _is_smalltalk_clause(clause, after_smalltalk=after_smalltalk):
+            after_smalltalk = True
+            continue
+        after_smalltalk = False
+        kept.append(clause.strip())
+    return ", ".join(k for k in kept if re.search(r"\w", k))
+
+
+# A follow-up on the citizen's own matter: "is it fixed yet?", "any update?", "what's happening with my report?".
+_DONE = (r"(fixed|done|repaired|resolved|sorted( out)?|finished|handled|cleared|cleaned( up)?|picked up|collected|"
+         r"removed|replaced|taken care of|dealt with|looked at|looked into|checked|seen to|answered)")
+_FOLLOW_UP = re.compile(
+    rf"\b({_DONE}\s+(it\s+)?(yet|already)|"
+    r"any\s+(update|updates|news|progress|word|feedback|answer|reply|response)\b|"
+    r"(status|progress)\s+(of|on)\s+(my|our|the|this|that|it)\b|what'?s the status|whats the status|status update|"
+    r"(update|news) (me|please|pls)|"
+    r"(what'?s|whats|what is) (happening|going on) with\b|"
+    r"(heard|hear) (anything|back)|still waiting|"
+    r"when (will|is|are) (it|this|that|they|you|someone|my \w+|the \w+) (going to )?(be )?"
+    rf"(get )?({_DONE}|fix|repair|come|coming)\b|"
+    rf"(is|has|have|was) (it|this|that|anyone|anybody|someone|somebody|the city|you( guys)?)( been)? {_DONE}\b|"
+    r"(did|has|have) (anyone|anybody|someone|somebody|the city|you( guys)?|they) (look|looked|check|checked|get|got|"
+    r"fix|fixed|see|seen|read|respond|responded|reply|replied)\b|"
+    r"(about|on|with|of) (my|our) (earlier |last |previous )?(report|complaint|case|request|ticket|message)\b|"
+    rf"(it'?s|it is|its|they'?re) still (not|broken|out|there|happening|not {_DONE})|"
+    rf"(isn'?t|hasn'?t been|not) {_DONE} yet|following up|checking in|nothing (has )?happened|never heard|"
+    r"(i|we) (already |just |have |had |'ve )?(reported|told you|sent|filed|opened|submitted|complained|wrote)\b|"
+    r"(my|our) (case|report|complaint|ticket|request)( number)?\W*$|"
+    r"(my|our) (case|report|complaint|ticket|request)\b.{0,30}\byet\b|"
+    r"(the|my|our) (case|report|complaint|ticket|request)s? (i|we) (made|sent|filed|opened|submitted|reported)|"
+    r"(who|why|how long)\b.{0,40}\b(my|our) (case|report|complaint|ticket|request))",
+    re.IGNORECASE)
+
+
+def is_follow_up(text: str) -> bool:
+    """Whether a message only asks after the citizen's earlier matter: each sentence a follow-up or small talk.
+
+    "Is it fixed yet? Thanks" is one; "any update? also the light on Elm St is out" brings a new matter.
+    """
+    sentences = [s for s in _sentences(text) if without_smalltalk(s)]
+    return bool(sentences) and all(_FOLLOW_UP.search(s) for s in sentences)

@@ -3,6 +3,7 @@ details (the clock stops) and hear back (it runs again), internal notes, reassig
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ from transcripts.writer import TranscriptWriter
 MAX_STAFF_TEXT_CHARS = 4_000
 OPEN311_CHANNEL = "open311"
 CASE_NUMBER_PREFIX = "CD"
+# A case number as citizens type it: "CD-2026-000123", "cd2026123".
+CASE_NUMBER = re.compile(r"\b([A-Z]{2})-?(\d{4})-?(\d{3,6})\b", re.IGNORECASE)
 
 
 class CaseError(ValueError):

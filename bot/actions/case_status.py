@@ -1,4 +1,8 @@
-"""action_case_status: what happened to the citizen's case, from the desk."""
+"""action_case_status: what happened to the citizen's case, from the desk.
+
+The desk decides first: a message the classifier took for a status check may be a report ("loud music next door
+every night, call me at 303-555-0199": the phone number's digits look like a case number); it is handled as one.
+"""
 
 from __future__ import annotations
 
@@ -8,20 +12,13 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import messages
-from bot.actions.desk_client import DeskUnavailable, MessageRejected, case_status, desk_token
+from bot.actions.desk_client import DeskUnavailable, MessageRejected, decide_message, desk_token
+from bot.actions.handle_message import respond
 from bot.actions.replies import say_metadata
 from bot.actions.settings import get_settings
+from bot.actions.status import MAX_CASES_SHOWN, format_status, say_status
 
-MAX_CASES_SHOWN = 3
-
-
-def format_status(case: dict[str, Any]) -> str:
-    state = messages.STATE_TEXT.get(case["state"], case["state"]).format(expected=case["expected_text"])
-    text = messages.CASE_STATUS.format(number=case["service_request_id"], department=case["department_name"],
-                                       state=state)
-    if case.get("status_notes") and case["state"] in ("answered", "closed"):
-        text += "\n" + messages.LATEST_ANSWER.format(notes=case["status_notes"])
-    return text
+__all__ = ["MAX_CASES_SHOWN", "ActionCaseStatus", "format_status"]
 
 
 class ActionCaseStatus(Action):
@@ -31,19 +28,18 @@ class ActionCaseStatus(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         settings = get_settings()
-        text = tracker.latest_message.get("text") or ""
+        token = desk_token(tracker)
+        text = (tracker.latest_message.get("text") or "").strip()
         try:
-            cases = await case_status(settings, desk_token(tracker), conversation_id=tracker.sender_id, text=text)
+            if not text:
+                await say_status(dispatcher, settings, token, conversation_id=tracker.sender_id, text=text)
+                return []
+            decision = await decide_message(settings, token, text=text, conversation_id=tracker.sender_id,
+                                            intent="check_case_status")
+            return await respond(dispatcher, decision, text=text, settings=settings, token=token,
+                                 conversation_id=tracker.sender_id)
         except (DeskUnavailable, MessageRejected):
             dispatcher.utter_message(text=messages.DESK_UNAVAILABLE.format(
                 city_service_phone=settings.city_service_phone))
             say_metadata(dispatcher, unavailable="desk")  # not an answer: the connector tries again later
             return []
-        if cases is None:
-            dispatcher.utter_message(text=messages.NO_SUCH_CASE)
-        elif not cases:
-            dispatcher.utter_message(text=messages.NO_CASES)
-        else:
-            for case in cases[:MAX_CASES_SHOWN]:
-                dispatcher.utter_message(text=format_status(case))
-        return []

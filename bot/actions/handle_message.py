@@ -12,8 +12,9 @@ from bot.actions import messages
 from bot.actions.desk_client import DeskUnavailable, MessageRejected, decide_message, desk_token
 from bot.actions.replies import choice_buttons, format_answer, format_case, say_answer, say_metadata
 from bot.actions.settings import ActionSettings, get_settings
+from bot.actions.status import say_status
 
-__all__ = ["ActionHandleMessage", "format_answer", "format_case", "say_decision"]
+__all__ = ["ActionHandleMessage", "format_answer", "format_case", "respond", "say_decision"]
 
 NO_CHOICE_PENDING = [SlotSet("clarify_text", None), SlotSet("clarify_options", None)]
 
@@ -49,6 +50,19 @@ def say_decision(dispatcher: CollectingDispatcher, decision: dict[str, Any], *, 
     return [SlotSet("kb_entry_id", None), *NO_CHOICE_PENDING]
 
 
+async def respond(dispatcher: CollectingDispatcher, decision: dict[str, Any], *, text: str, settings: ActionSettings,
+                  token: str | None,
+                  conversation_id: str) -> list[dict[str, Any]]:
+    """Say the desk's decision, a case's status included ("is it fixed yet?": the case it asks after).
+
+    Raises DeskUnavailable, MessageRejected (a status looked up by case number)."""
+    if decision["route"] == "status":
+        await say_status(dispatcher, settings, token,
+                         conversation_id=conversation_id, text=text, case=decision.get("case"))
+        return []
+    return say_decision(dispatcher, decision, text=text, settings=settings)
+
+
 class ActionHandleMessage(Action):
     def name(self) -> str:
         return "action_handle_message"
@@ -56,14 +70,17 @@ class ActionHandleMessage(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         settings = get_settings()
+        token = desk_token(tracker)
         text = (tracker.latest_message.get("text") or "").strip()
         if not text:
             dispatcher.utter_message(text=messages.NO_TEXT)
             return [SlotSet("kb_entry_id", None)]
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         try:
-            decision = await decide_message(settings, desk_token(tracker), text=text,
+            decision = await decide_message(settings, token, text=text,
                                             conversation_id=tracker.sender_id, intent=intent)
+            return await respond(dispatcher, decision, text=text, settings=settings, token=token,
+                                 conversation_id=tracker.sender_id)
         except MessageRejected:
             dispatcher.utter_message(text=messages.MESSAGE_TOO_LONG)
             return [SlotSet("kb_entry_id", None)]
@@ -72,4 +89,3 @@ class ActionHandleMessage(Action):
                 city_service_phone=settings.city_service_phone))
             say_metadata(dispatcher, unavailable="desk")  # not an answer: the connector tries again later
             return [SlotSet("kb_entry_id", None)]
-        return say_decision(dispatcher, decision, text=text, settings=settings)

@@ -48,3 +48,14 @@ CONFIRM_NO = "No, ask a person"
 FEEDBACK_THANKS = "Thanks for letting us know!"
 FEEDBACK_SORRY = ("Sorry it didn't help. I've passed that on to the people who write these answers. If you'd like "
                   "a person to look at your question, just say so and I'll hand it to city staff.")
+# Courtesy alone (action_smalltalk), by intent; one of the variants at random
+SMALLTALK = {
+    "greet": ("Hi! I'm Alderbrook's city assistant. I can answer questions about city services and pass anything "
+              "else on to city staff. How can I help?",
+              "Hello from the City of Alderbrook! Ask me about city services, or tell me what needs fixing and I'll "
+              "pass it to city staff."),
+    "goodbye": ("Goodbye, and thanks for contacting the City of Alderbrook!",
+                "Bye for now. We're here whenever you need us."),
+    "thank": ("You're welcome! Anything else I can help with?",
+              "Happy to help. Just message us if anything else comes up."),
+}

@@ -8,8 +8,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import messages
+from bot.actions.choose_entry import not_a_choice
 from bot.actions.desk_client import DeskUnavailable, MessageRejected, decide_message, desk_token
-from bot.actions.handle_message import NO_CHOICE_PENDING, say_decision
+from bot.actions.handle_message import say_decision
 from bot.actions.replies import say_metadata
 from bot.actions.settings import get_settings
 
@@ -21,13 +22,13 @@ class ActionNoneOfThese(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         settings = get_settings()
+        token = desk_token(tracker)
         text = tracker.get_slot("clarify_text")
-        if not text:
-            dispatcher.utter_message(text=messages.NO_PENDING_CHOICE)
-            return NO_CHOICE_PENDING
+        if not text:  # nothing offered: typed text ("none of the bins were collected") may be a report
+            return await not_a_choice(dispatcher, tracker, intent="none_of_these")
         try:
-            decision = await decide_message(settings, desk_token(tracker), text=text,
-                                            conversation_id=tracker.sender_id, intent=None, declined=True)
+            decision = await decide_message(settings, token, text=text, conversation_id=tracker.sender_id, intent=None,
+                                            declined=True)
         except (DeskUnavailable, MessageRejected):
             # the question stays pending: the citizen can press "None of these" again
             dispatcher.utter_message(text=messages.DESK_UNAVAILABLE.format(

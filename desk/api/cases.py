@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import re
-
 from fastapi import APIRouter, Depends, Query
 
 from desk.api.deps import get_cases, get_redactor
 from desk.api.internal_auth import Caller, require_caller
 from desk.api.messages import CaseSummary, case_summary
 from handoff.georeport import public_text
-from handoff.service import CaseDesk
+from handoff.service import CASE_NUMBER, CaseDesk
 from privacy import Redactor
 
 # Internal: it reveals citizens' cases; only our own processes call it (the actions with their conversation's
 # token, for that conversation only).
 router = APIRouter(prefix="/api/cases", tags=["cases"])
-
-CASE_NUMBER = re.compile(r"\b([A-Z]{2})-?(\d{4})-?(\d{3,6})\b", re.IGNORECASE)
-
 
 @router.get("/status", response_model=list[CaseSummary])
 def case_status(conversation_id: str = Query(min_length=1, max_length=200),

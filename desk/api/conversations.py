@@ -28,7 +28,9 @@ class CaseOutcome(BaseModel):
 class ConversationOutcome(BaseModel):
     conversation_id: str
     route: str = Field(description="The latest message's route: answer, clarify, case, emergency, out_of_scope, "
-                                   "status; smalltalk when the desk was never asked (greetings, thanks...).")
+                                   "status, smalltalk (courtesy alone: greetings and thanks are decided too, "
+                                   "since a report may be signed with thanks; also when the desk was never "
+                                   "asked, as for \"are you a bot?\").")
     reason: str
     entry_id: str | None = Field(description="The knowledge base entry that answered, if any.")
     confidence: float | None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -10,7 +11,7 @@ from fastapi.responses import HTMLResponse
 
 from desk.api.deps import get_settings
 from desk.api.disclosure import get_disclosure
-from desk.web.formatting import local_time
+from desk.web.formatting import local_time, spelled_duration
 from desk.web.templates import templates
 from disclosure.public import STATUSES, Disclosure, DisclosureError, DisclosureFilter, PublicConversation, make_filter
 from settings import Settings
@@ -54,7 +55,8 @@ def disclosure_page(request: Request, page: int = 1, settings: Settings = Depend
     return templates.TemplateResponse(request, "disclosure.html", {
         "city_name": settings.city_name, "filters": raw, "error": error, "statuses": STATUSES,
         "departments": [(code, disclosure.department_names.get(code, code)) for code in options["departments"]],
-        "topics": options["topics"], "page": result, "delay_hours": settings.disclosure_delay_hours,
+        "topics": options["topics"], "page": result,
+        "delay": spelled_duration(timedelta(hours=settings.disclosure_delay_hours)),
         "items": [_item(c, disclosure.department_names, settings.city_timezone) for c in result.items],
         "query": urlencode(chosen), "page_link": lambda n: "?" + urlencode({**chosen, "page": n}),
     }, status_code=status_code)

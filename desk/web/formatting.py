@@ -30,6 +30,25 @@ def duration(delta: timedelta) -> str:
     return f"{minutes} min" if minutes else "under a minute"
 
 
+def _count(number: int, unit: str) -> str:
+    return f"{number} {unit}" if number == 1 else f"{number} {unit}s"
+
+
+def spelled_duration(delta: timedelta) -> str:
+    """A duration as a person writes it: '45 minutes', '1 hour 30 minutes', '24 hours', '1 day 2 hours', '3 days'.
+
+    Up to a day it is told in hours ("within 24 hours"); past a day in days and hours. Seconds are not told.
+    """
+    minutes = round(abs(delta).total_seconds() / 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours > 24:
+        days, hours = divmod(hours, 24)
+        return " ".join([_count(days, "day")] + ([_count(hours, "hour")] if hours else []))
+    if hours:
+        return " ".join([_count(hours, "hour")] + ([_count(minutes, "minute")] if minutes else []))
+    return _count(minutes, "minute") if minutes else "under a minute"
+
+
 def deadline_status(expected: datetime, now: datetime) -> str:
     """'overdue by 2 h 5 min' or 'due in 40 min'."""
     expected, now = as_utc(expected), as_utc(now)

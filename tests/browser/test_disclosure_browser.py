@@ -110,3 +110,14 @@ def test_open_a_conversation_with_its_pending_case(driver, desk):
     assert messages[1].startswith("Notice")
     submit(driver, driver.find_element(By.ID, "back"))
     assert len(results(driver)) == 20
+
+
+def test_what_the_public_reads_has_no_stray_separator_and_the_delay_in_words(driver, desk):
+    """The items' paragraphs keep their white space: a meta line broken in the template showed lines opening "·"."""
+    driver.get(f"{desk.url}/disclosure")
+    assert "Messages appear 24 hours after they were written" in driver.find_element(By.TAG_NAME, "main").text
+    lines = [line.strip() for item in results(driver)
+             for line in item.find_element(By.CSS_SELECTOR, "p.meta").text.split("\n")]
+    assert any("Public Works · Pothole or damaged road" in line for line in lines)
+    for line in lines:
+        assert line and not line.startswith("·") and not line.endswith("·"), lines

@@ -171,6 +171,19 @@ def test_bot_eval_without_a_token_or_with_nothing_listening_is_a_clear_error(tmp
     assert "cannot reach the assistant (Rasa)" in " ".join(nothing.output.split())
 
 
+def test_a_follow_up_is_measured_after_its_earlier_messages_and_gets_a_status_row(tmp_path):
+    messages = tmp_path / "mixed.jsonl"
+    messages.write_text('{"text": "is it fixed yet?", "before": ["pothole on main st"], "route": "status"}\n'
+                        '{"text": "hi", "route": "smalltalk"}\n')
+    follow_up, hello = read_messages(messages)
+    assert (follow_up.before, follow_up.route, hello.before) == (("pothole on main st",), "status", ())
+    report = score([follow_up, follow_up, hello], [Observed("status"), Observed("case"), Observed("smalltalk")])
+    assert report["route_accuracy"] == round(2 / 3, 4)
+    assert report["confusion"]["status"] == {"answer": 0, "case": 1, "emergency": 0, "smalltalk": 0,
+                                             "out_of_scope": 0, "status": 1}
+    assert "status" not in score([hello], [Observed("smalltalk")])["confusion"]  # only when a file has follow-ups
+
+
 def test_a_department_named_as_the_desk_names_it_counts_as_the_same_department():
     """A city's entries say "Parks and Recreation" and "Library"; the desk's directory calls the same departments
     "Parks & Recreation" (by its name) and "Public Library" (by its code, library)."""

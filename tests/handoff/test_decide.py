@@ -52,14 +52,14 @@ def test_words_that_only_contain_an_emergency_word_are_not_an_emergency():
 
 
 @pytest.mark.parametrize("intent", ["greet", "goodbye", "thank", "bot_challenge"])
-def test_small_talk_comes_before_a_knowledge_base_answer(intent):
-    assert route(intent=intent, answer_entry=ENTRY, best_confidence=0.9, category=POTHOLE) == Decision(
-        Route.SMALLTALK, f"intent {intent}")
+def test_small_talk_comes_before_a_knowledge_base_answer_to_what_it_thanks_for(intent):
+    assert route(intent=intent, text="thanks so much for the info about bulk pickup!", answer_entry=ENTRY,
+                 best_confidence=0.9, category=POTHOLE) == Decision(Route.SMALLTALK, f"intent {intent}")
 
 
 def test_status_question():
-    assert route(intent="check_case_status", answer_entry=ENTRY, best_confidence=0.9) == Decision(
-        Route.STATUS, "intent check_case_status")
+    assert route(intent="check_case_status", text="any news on my report?", answer_entry=ENTRY,
+                 best_confidence=0.9) == Decision(Route.STATUS, "intent check_case_status")
 
 
 @pytest.mark.parametrize(("intent", "sla"), [("report_problem", SLA.SIMPLE), ("suggest_policy", SLA.POLICY),
