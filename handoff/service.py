@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from handoff import audit
 from handoff.deadlines import expected_datetime
 from handoff.directory import SLA, Category, Directory
 from handoff.models import Case, CaseEvent, CaseState, CaseStatus, MessageDecision, Role
@@ -148,6 +149,11 @@ class CaseDesk:
 
     def claim(self, *, service_request_id: str, actor: Actor) -> Case:
         with self._change(service_request_id, actor) as (session, case):
+            previous = case.assignee
+            audit.record(actor.username, audit.CASE_TAKEN_OVER if previous and previous != actor.username
+                         else audit.CASE_ASSIGNED, case.service_request_id,
+                         f"from {previous} to {actor.username}" if previous else f"to {actor.username}",
+                         session=session, at=self.now())
             case.assignee = actor.username
             case.state = CaseState.ASSIGNED
             self._event(session, case, actor, "claimed", None, {})

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -21,7 +23,9 @@ from desk.web.auth import (
 )
 from desk.web.formatting import as_utc, deadline_status, local_time
 from desk.web.templates import templates
-from handoff.models import Case, CaseStatus, Role, StaffUser
+from handoff.directory import SLA
+from handoff.inbox_search import VIEWS, InboxQuery, search_inbox
+from handoff.models import Case, CaseState, CaseStatus, Role, StaffUser
 from handoff.replies import ResponseTemplates, fill
 from handoff.service import MAX_STAFF_TEXT_CHARS, CaseDesk, CaseError
 from handoff.staff import actor_of
@@ -56,16 +60,20 @@ def _row(case: Case, cases: CaseDesk) -> dict[str, Any]:
 
 
 @router.get("", response_class=HTMLResponse)
-def inbox(request: Request, department: str | None = None, user: StaffUser = Depends(current_user),
-          cases: CaseDesk = Depends(get_cases)) -> HTMLResponse:
-    """Staff: their department's open cases. Supervisors: every department's, or one department's."""
+def inbox(request: Request, department: str | None = None, q: str = "", state: str = "", sla: str = "",
+          overdue: bool = False, mine: bool = False, view: str = "open", page: int = 1,
+          user: StaffUser = Depends(current_user), cases: CaseDesk = Depends(get_cases)) -> HTMLResponse:
+    """Staff: their department's cases. Supervisors: every department's, or one department's. Search, filters,
+    counts and pages: `_search` (handoff/inbox_search.py)."""
     error, status_code = None, 200
     department = department or None
     if user.role != Role.SUPERVISOR:
         department = None
     elif department is not None and department not in {d.code for d in cases.directory.departments}:
         error, status_code, department = f"There is no department {department!r}; showing all departments.", 400, None
-    rows = [_row(c, cases) for c in cases.inbox(actor_of(user), department=department)]
+    search = _search(cases, user, InboxQuery(text=q, department=department, state=state or None, sla=sla or None,
+                                              overdue=overdue, mine=mine, view=view, page=page))
+    rows = [_row(c, cases) for c in search["found"].cases]
     own = cases.directory.department(user.department).name if user.department else None
     # departments only the knowledge base names: their head is the fallback department's until the file has them
     from_entries = [d.name for d in cases.directory.departments if d.from_knowledge_base
@@ -73,8 +81,52 @@ def inbox(request: Request, department: str | None = None, user: StaffUser = Dep
     fallback_head = cases.directory.department(cases.directory.fallback_department).head.name
     return templates.TemplateResponse(request, "inbox.html", page_context(
         request, user, rows=rows, department=department, own_department=own, error=error,
-        departments=cases.directory.departments, from_entries=from_entries, fallback_head=fallback_head),
-        status_code=status_code)
+        departments=cases.directory.departments, from_entries=from_entries, fallback_head=fallback_head,
+        search=search), status_code=status_code)
+
+
+# --- the inbox at scale: search, filters, counts per filter, paging (issue 17, part 8) ---
+
+STATE_LABELS = {CaseState.NEW: "New", CaseState.ASSIGNED: "Assigned",
+                CaseState.WAITING_CITIZEN: "Waiting for the citizen", CaseState.ANSWERED: "Answered",
+                CaseState.CLOSED: "Closed"}
+
+
+def _search(cases: CaseDesk, user: StaffUser, query: InboxQuery) -> dict[str, Any]:
+    """One page of the inbox, and what the search form, the counts and the pager show (links keep the other
+    filters; a changed filter starts again at page 1). Unknown states and deadline classes are ignored."""
+    query = replace(query, state=query.state if query.state in set(CaseState) else None,
+                    sla=query.sla if query.sla in set(SLA) else None,
+                    view=query.view if query.view in VIEWS else "open")
+    found = search_inbox(cases.sessions, actor_of(user), query, cases.now())
+    params = {"department": query.department or "", "q": query.text, "state": query.state or "",
+              "sla": query.sla or "", "overdue": "1" if query.overdue else "", "mine": "1" if query.mine else "",
+              "view": query.view if query.view != "open" else ""}
+
+    def link(page: int = 1, **changes: str) -> str:
+        values = {**params, **changes, "page": str(page) if page > 1 else ""}
+        return f"{INBOX_PATH}?{urlencode({k: v for k, v in values.items() if v})}".rstrip("?")
+
+    counts = found.counts
+    states = [s for s in STATE_LABELS if s != CaseState.CLOSED] if query.view == "open" else [CaseState.CLOSED]
+    return {
+        "found": found, "query": found.query, "filtered": bool(query.words() or query.state or query.sla
+                                                               or query.overdue or query.mine),
+        "views": [{"key": v, "label": f"{v.title()} cases", "count": getattr(counts, v), "link": link(view=v,
+                   state="", overdue="")} for v in VIEWS],
+        "states": [{"key": s.value, "label": STATE_LABELS[s], "count": counts.states.get(s, 0),
+                    "link": link(state=s.value)} for s in states],
+        "slas": [{"key": c.value, "label": c.value, "count": counts.slas.get(c, 0), "link": link(sla=c.value)}
+                 for c in SLA],
+        "overdue": {"count": counts.overdue, "link": link(overdue="1")},
+        "mine": {"count": counts.mine, "link": link(mine="1")},
+        "clear": link(q="", state="", sla="", overdue="", mine=""),
+        "previous": link(found.page - 1) if found.page > 1 else None,
+        "next": link(found.page + 1) if found.page < found.pages else None,
+        "first_row": (found.page - 1) * found.query.size + 1 if found.total else 0,
+        "last_row": (found.page - 1) * found.query.size + len(found.cases),
+        "state_labels": STATE_LABELS,
+    }
 
 
 def _case_page(request: Request, user: StaffUser, cases: CaseDesk, case: Case, *,

@@ -1,0 +1,176 @@
+"""The inbox at scale: full-text search, filters, counts per filter and paging over the cases an actor may see.
+
+Search matches every word typed (as a prefix) in the case number, the citizen's message, the channel and the
+conversation (the citizen's handle on the channel): SQLite FTS5 (`cases_fts`, kept by triggers), PostgreSQL a GIN
+index over a tsvector (revision 0015s). Open cases come oldest deadline first, closed ones most recently changed first.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, Index, Select, and_, case, func, literal_column, select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from handoff.models import Case, CaseState, CaseStatus, Role
+from handoff.service import Actor
+
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+MAX_QUERY_WORDS = 8
+OPEN_STATES = (CaseState.NEW, CaseState.ASSIGNED, CaseState.WAITING_CITIZEN, CaseState.ANSWERED)
+VIEWS = ("open", "closed")
+WORD = re.compile(r"\w+", re.UNICODE)
+
+# Declared here so that autogenerate (scripts/new_migration.py) sees the indexes revision 0015s created.
+Index("ix_cases_status_expected", Case.status, Case.expected_datetime, Case.id)
+Index("ix_cases_agency_status_expected", Case.agency_responsible, Case.status, Case.expected_datetime, Case.id)
+Index("ix_cases_status_updated", Case.status, Case.updated_datetime)
+Index("ix_cases_assignee", Case.assignee)
+
+PG_SEARCH_VECTOR = ("to_tsvector('simple', coalesce(cases.service_request_id, '') || ' ' || "
+                    "coalesce(cases.description, '') || ' ' || coalesce(cases.channel, '') || ' ' || "
+                    "coalesce(cases.conversation_id, ''))")
+
+
+@dataclass(frozen=True)
+class InboxQuery:
+    """What the inbox shows: search words, filters, a view (open or closed cases) and a page."""
+
+    text: str = ""
+    department: str | None = None  # supervisors; staff always see their own department
+    state: str | None = None  # a CaseState
+    overdue: bool = False
+    mine: bool = False
+    sla: str | None = None  # deadline class
+    view: str = "open"
+    page: int = 1
+    size: int = PAGE_SIZE
+
+    def words(self) -> list[str]:
+        return [w.lower() for w in WORD.findall(self.text)][:MAX_QUERY_WORDS]
+
+
+@dataclass(frozen=True)
+class InboxCounts:
+    """How many cases each filter would show, within the same search, department and view."""
+
+    open: int = 0
+    closed: int = 0
+    states: dict[str, int] = field(default_factory=dict)
+    slas: dict[str, int] = field(default_factory=dict)
+    overdue: int = 0
+    mine: int = 0
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    cases: Sequence[Case]
+    total: int  # matching every filter
+    page: int
+    pages: int
+    counts: InboxCounts
+    query: InboxQuery
+
+
+def _fts_match(words: list[str]) -> str:
+    """An FTS5 query: every word, as a prefix (words are \\w+, so quoting them is enough)."""
+    return " AND ".join(f'"{w}"*' for w in words)
+
+
+def _pg_tsquery(words: list[str]) -> str:
+    return " & ".join(f"{w}:*" for w in words)
+
+
+def search_condition(session: Session, words: list[str]) -> ColumnElement[bool] | None:
+    if not words:
+        return None
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        return Case.id.in_(text("SELECT rowid FROM cases_fts WHERE cases_fts MATCH :match")
+                           .bindparams(match=_fts_match(words)).columns())
+    if dialect == "postgresql":
+        return literal_column(PG_SEARCH_VECTOR).op("@@")(func.to_tsquery("simple", _pg_tsquery(words)))
+    # any other engine: a scan, correct but slow
+    searched = (func.coalesce(Case.service_request_id, "") + " " + func.coalesce(Case.description, "") + " "
+                + Case.channel + " " + Case.conversation_id)
+    return and_(*[func.lower(searched).contains(w) for w in words])
+
+
+def _scope(session: Session, actor: Actor, query: InboxQuery) -> list[ColumnElement[bool]]:
+    """Who may see what (Actor.can_see's rule), the department chosen and the search."""
+    conditions: list[ColumnElement[bool]] = []
+    if actor.role not in (Role.SYSTEM, Role.SUPERVISOR):  # the same rule as Actor.can_see
+        conditions.append(Case.agency_responsible == actor.department)
+    elif query.department:
+        conditions.append(Case.agency_responsible == query.department)
+    matched = search_condition(session, query.words())
+    if matched is not None:
+        conditions.append(matched)
+    return conditions
+
+
+def _overdue(now: datetime) -> ColumnElement[bool]:
+    return and_(Case.status == CaseStatus.OPEN, Case.expected_datetime < now)
+
+
+def _filters(actor: Actor, query: InboxQuery, now: datetime) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [Case.status == (CaseStatus.CLOSED if query.view == "closed"
+                                                             else CaseStatus.OPEN)]
+    if query.state:
+        conditions.append(Case.state == query.state)
+    if query.sla:
+        conditions.append(Case.sla == query.sla)
+    if query.overdue:
+        conditions.append(_overdue(now))
+    if query.mine:
+        conditions.append(Case.assignee == actor.username)
+    return conditions
+
+
+def _counts(session: Session, actor: Actor, scope: list[ColumnElement[bool]], view: str,
+            now: datetime) -> InboxCounts:
+    """One grouped count over the scope: per status, state and deadline class, with overdue and mine summed."""
+    rows = session.execute(
+        select(Case.status, Case.state, Case.sla, func.count(),
+               func.sum(case((_overdue(now), 1), else_=0)),
+               func.sum(case((Case.assignee == actor.username, 1), else_=0)))
+        .where(*scope).group_by(Case.status, Case.state, Case.sla)).all()
+    totals = {"open": 0, "closed": 0}
+    states: dict[str, int] = {}
+    slas: dict[str, int] = {}
+    overdue = mine = 0
+    shown = CaseStatus.CLOSED if view == "closed" else CaseStatus.OPEN
+    for status, state, sla, count, late, own in rows:
+        totals[status] = totals.get(status, 0) + count
+        if status != shown:
+            continue
+        states[state] = states.get(state, 0) + count
+        slas[sla] = slas.get(sla, 0) + count
+        overdue += int(late or 0)
+        mine += int(own or 0)
+    return InboxCounts(open=totals["open"], closed=totals["closed"], states=states, slas=slas, overdue=overdue,
+                       mine=mine)
+
+
+def search_inbox(sessions: sessionmaker, actor: Actor, query: InboxQuery, now: datetime) -> InboxPage:
+    """One page of the cases matching the query, the number of them, and the counts per filter."""
+    query = replace(query, view=query.view if query.view in VIEWS else "open",
+                    size=min(max(query.size, 1), MAX_PAGE_SIZE))
+    with sessions() as session:
+        scope = _scope(session, actor, query)
+        conditions = scope + _filters(actor, query, now)
+        total = session.scalar(select(func.count()).select_from(Case).where(*conditions)) or 0
+        pages = max(1, -(-total // query.size))
+        page = min(max(query.page, 1), pages)
+        order = ((Case.updated_datetime.desc(), Case.id.desc()) if query.view == "closed"
+                 else (Case.expected_datetime, Case.id))
+        found: Select = (select(Case).where(*conditions).order_by(*order)
+                         .offset((page - 1) * query.size).limit(query.size))
+        cases = list(session.scalars(found))
+        session.expunge_all()
+        counts = _counts(session, actor, scope, query.view, now)
+    return InboxPage(cases, total, page, pages, counts, replace(query, page=page))
