@@ -104,7 +104,8 @@ def test_failures_from_one_address_are_throttled_across_accounts(app, clock):
         assert try_login(client, f"guess{number}", "password guess").status_code == 401
     refused = try_login(client, "sam", PASSWORD)
     assert refused.status_code == 429 and int(refused.headers["Retry-After"]) == 15 * 60
-    assert element(refused, "login-error") == "Too many failed logins from your network address. Try again in 15 minutes."
+    assert element(refused, "login-error") == ("Too many failed logins from your network address. Try again in "
+                                               "15 minutes.")
     clock.advance(minutes=15)
     assert try_login(client, "sam", PASSWORD).status_code == 303
 
@@ -179,7 +180,8 @@ def test_a_disabled_account_cannot_log_in_and_its_open_session_ends(app, clock):
     form(ada, "/inbox/admin/staff/wes", "/inbox/admin/staff/wes/enable")
     assert try_login(anonymous(app), "wes", PASSWORD).status_code == 303
     assert [(a, act, d) for a, act, _, d in audit(app, subject="wes") if act.startswith("account.")] == [
-        ("system", "account.created", "role staff, department waste"), ("ada", "account.disabled", "left the city"), ("ada", "account.enabled", "")]
+        ("system", "account.created", "role staff, department waste"), ("ada", "account.disabled", "left the city"),
+        ("ada", "account.enabled", "")]
 
 
 def test_role_and_department_changes_and_a_password_reset_end_the_old_sessions(app, clock):
