@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Index, Select, and_, case, func, literal_column, select, text
+from sqlalchemy import ColumnElement, Index, Integer, Select, and_, case, column, func, literal_column, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from handoff.models import Case, CaseState, CaseStatus, Role
@@ -91,7 +91,7 @@ def search_condition(session: Session, words: list[str]) -> ColumnElement[bool] 
     dialect = session.get_bind().dialect.name
     if dialect == "sqlite":
         return Case.id.in_(text("SELECT rowid FROM cases_fts WHERE cases_fts MATCH :match")
-                           .bindparams(match=_fts_match(words)).columns())
+                           .bindparams(match=_fts_match(words)).columns(column("rowid", Integer)))
     if dialect == "postgresql":
         return literal_column(PG_SEARCH_VECTOR).op("@@")(func.to_tsquery("simple", _pg_tsquery(words)))
     # any other engine: a scan, correct but slow
