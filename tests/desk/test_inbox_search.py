@@ -77,19 +77,19 @@ def test_pages_of_fifty_oldest_deadline_first_with_the_count_and_links(desk, ros
     numbers = shown(first)
     assert len(numbers) == 50
     assert numbers[:3] == [c.service_request_id for c in desk["overdue"]]  # the overdue ones first
-    assert element(first, "matches") == "59 cases; showing 1–50."
+    assert element(first, "matches") == "59 cases; showing 1 to 50."
     assert element(first, "page-of") == "Page 1 of 2"
     assert 'href="/inbox?page=2" id="next"' in first.text and 'id="previous"' not in first.text
     second = rosa.get("/inbox?page=2")
     rest = shown(second)
     assert len(rest) == 9 and not set(rest) & set(numbers)
-    assert element(second, "matches") == "59 cases; showing 51–59."
+    assert element(second, "matches") == "59 cases; showing 51 to 59."
     assert shown(rosa.get("/inbox?page=99")) == rest  # past the end: the last page
 
 
 def test_search_by_words_case_number_channel_and_handle_only_in_ones_own_department(desk, rosa):
     assert len(shown(rosa.get("/inbox", params={"q": "maple"}))) == 50
-    assert element(rosa.get("/inbox", params={"q": "maple"}), "matches") == "55 cases match; showing 1–50. Clear"
+    assert element(rosa.get("/inbox", params={"q": "maple"}), "matches") == "55 cases match; showing 1 to 50. Clear"
     assert shown(rosa.get("/inbox", params={"q": "Maple avenue 7"})) == [desk["lights"][7].service_request_id]
     assert shown(rosa.get("/inbox", params={"q": "potho"})) == [c.service_request_id for c in desk["overdue"]]
     number = desk["lights"][42].service_request_id
@@ -138,7 +138,7 @@ def test_the_closed_cases_view(desk, rosa):
 def test_a_supervisor_searches_every_department_or_one(desk):
     sam = logged_in(desk["app"], "sam")
     assert shown(sam.get("/inbox?q=pickup")) == [c.service_request_id for c in desk["waste"]]
-    assert element(sam.get("/inbox"), "matches") == "61 cases; showing 1–50."
+    assert element(sam.get("/inbox"), "matches") == "61 cases; showing 1 to 50."
     only_waste = sam.get("/inbox?department=waste&q=missed")
     assert {d for _, d in ROWS.findall(only_waste.text)} == {"waste"} and len(shown(only_waste)) == 2
     assert shown(sam.get("/inbox?department=waste&q=maple")) == []
