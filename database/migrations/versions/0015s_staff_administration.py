@@ -16,8 +16,9 @@ depends_on = None
 
 # The text a case is found by: its number, the citizen's message, the channel and the conversation (the citizen's
 # handle on the channel). PostgreSQL: the same expression in the index and in handoff/inbox_search.py.
-PG_SEARCH_VECTOR = ("to_tsvector('simple', coalesce(service_request_id, '') || ' ' || coalesce(description, '') "
-                    "|| ' ' || coalesce(channel, '') || ' ' || coalesce(conversation_id, ''))")
+PG_SEARCH_VECTOR = ("to_tsvector('simple', translate(coalesce(service_request_id, '') || ' ' || "
+                    "coalesce(description, '') || ' ' || coalesce(channel, '') || ' ' || "
+                    "coalesce(conversation_id, ''), '-_:./@#+', '        '))")
 
 SQLITE_FTS = [
     "CREATE VIRTUAL TABLE cases_fts USING fts5(service_request_id, description, channel, conversation_id, "
