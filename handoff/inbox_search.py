@@ -29,7 +29,12 @@ WORD = re.compile(r"[^\W_]+")  # letters and digits: what both engines' tokenize
 Index("ix_cases_status_expected", Case.status, Case.expected_datetime, Case.id)
 Index("ix_cases_agency_status_expected", Case.agency_responsible, Case.status, Case.expected_datetime, Case.id)
 Index("ix_cases_status_updated", Case.status, Case.updated_datetime)
+Index("ix_cases_agency_status_updated", Case.agency_responsible, Case.status, Case.updated_datetime)
 Index("ix_cases_assignee", Case.assignee)
+# covering the counts per filter: the grouped count reads only the index
+Index("ix_cases_status_counts", Case.status, Case.state, Case.sla, Case.assignee, Case.expected_datetime)
+Index("ix_cases_agency_status_counts", Case.agency_responsible, Case.status, Case.state, Case.sla, Case.assignee,
+      Case.expected_datetime)
 
 # Punctuation becomes space first: PostgreSQL's parser reads "CD-2026-000123" as a word and two negative numbers.
 # The same expression as revision 0015s's index (ix_cases_search), or the index is not used.
@@ -119,43 +124,66 @@ def _overdue(now: datetime) -> ColumnElement[bool]:
     return and_(Case.status == CaseStatus.OPEN, Case.expected_datetime < now)
 
 
-def _filters(actor: Actor, query: InboxQuery, now: datetime) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = [Case.status == (CaseStatus.CLOSED if query.view == "closed"
-                                                             else CaseStatus.OPEN)]
-    if query.state:
-        conditions.append(Case.state == query.state)
-    if query.sla:
-        conditions.append(Case.sla == query.sla)
-    if query.overdue:
-        conditions.append(_overdue(now))
-    if query.mine:
-        conditions.append(Case.assignee == actor.username)
-    return conditions
+def _shown_status(query: InboxQuery) -> CaseStatus:
+    return CaseStatus.CLOSED if query.view == "closed" else CaseStatus.OPEN
 
 
-def _counts(session: Session, actor: Actor, scope: list[ColumnElement[bool]], view: str,
-            now: datetime) -> InboxCounts:
-    """One grouped count over the scope: per status, state and deadline class, with overdue and mine summed."""
-    rows = session.execute(
-        select(Case.status, Case.state, Case.sla, func.count(),
-               func.sum(case((_overdue(now), 1), else_=0)),
-               func.sum(case((Case.assignee == actor.username, 1), else_=0)))
-        .where(*scope).group_by(Case.status, Case.state, Case.sla)).all()
-    totals = {"open": 0, "closed": 0}
+@dataclass(frozen=True)
+class _Group:
+    """The cases in scope of one status, state and deadline class: how many, how many of them are overdue, mine,
+    and both. Grouping by the index's own columns reads ix_cases_*_counts in order, with no sort."""
+
+    status: str
+    state: str
+    sla: str
+    count: int
+    overdue: int
+    mine: int
+    mine_overdue: int
+
+    def matching(self, query: InboxQuery) -> int:
+        if self.status != _shown_status(query):
+            return 0
+        if (query.state and self.state != query.state) or (query.sla and self.sla != query.sla):
+            return 0
+        if query.overdue and query.mine:
+            return self.mine_overdue
+        return self.overdue if query.overdue else self.mine if query.mine else self.count
+
+
+def _groups(session: Session, actor: Actor, scope: list[ColumnElement[bool]], query: InboxQuery,
+            now: datetime) -> list[_Group]:
+    """One grouped count over the view's cases in scope: the total for any combination of filters and the counts
+    per filter both add up from these few rows. With a search, over every status: the matches are read once for
+    both views (without one, the other view's total is an index-only count)."""
+    mine = case((Case.assignee == actor.username, 1), else_=0)
+    late = case((Case.expected_datetime < now, 1), else_=0) if query.view == "open" else literal_column("0")
+    rows = session.execute(select(Case.status, Case.state, Case.sla, func.count(), func.sum(late), func.sum(mine),
+                                  func.sum(mine * late))
+                           .where(*scope, *([] if query.words() else [Case.status == _shown_status(query)]))
+                           .group_by(Case.status, Case.state, Case.sla)).all()
+    return [_Group(status, state, sla, count, int(overdue or 0), int(own or 0), int(both or 0))
+            for status, state, sla, count, overdue, own, both in rows]
+
+
+def _counts(session: Session, scope: list[ColumnElement[bool]], query: InboxQuery,
+            groups: list[_Group]) -> InboxCounts:
+    """Per filter, how many it shows within the same search, department and view (the other filters aside)."""
+    shown = _shown_status(query)
+    totals = {CaseStatus.OPEN: 0, CaseStatus.CLOSED: 0}
     states: dict[str, int] = {}
     slas: dict[str, int] = {}
-    overdue = mine = 0
-    shown = CaseStatus.CLOSED if view == "closed" else CaseStatus.OPEN
-    for status, state, sla, count, late, own in rows:
-        totals[status] = totals.get(status, 0) + count
-        if status != shown:
-            continue
-        states[state] = states.get(state, 0) + count
-        slas[sla] = slas.get(sla, 0) + count
-        overdue += int(late or 0)
-        mine += int(own or 0)
-    return InboxCounts(open=totals["open"], closed=totals["closed"], states=states, slas=slas, overdue=overdue,
-                       mine=mine)
+    for g in groups:
+        totals[CaseStatus(g.status)] = totals.get(CaseStatus(g.status), 0) + g.count
+        if g.status == shown:
+            states[g.state] = states.get(g.state, 0) + g.count
+            slas[g.sla] = slas.get(g.sla, 0) + g.count
+    if not query.words():  # the groups are the shown view's only: the other's total from its index
+        other = CaseStatus.OPEN if shown == CaseStatus.CLOSED else CaseStatus.CLOSED
+        totals[other] = session.scalar(select(func.count()).select_from(Case).where(*scope, Case.status == other)) or 0
+    mine_overdue = [g for g in groups if g.status == shown]
+    return InboxCounts(open=totals[CaseStatus.OPEN], closed=totals[CaseStatus.CLOSED], states=states, slas=slas,
+                       overdue=sum(g.overdue for g in mine_overdue), mine=sum(g.mine for g in mine_overdue))
 
 
 def search_inbox(sessions: sessionmaker, actor: Actor, query: InboxQuery, now: datetime) -> InboxPage:
@@ -164,15 +192,24 @@ def search_inbox(sessions: sessionmaker, actor: Actor, query: InboxQuery, now: d
                     size=min(max(query.size, 1), MAX_PAGE_SIZE))
     with sessions() as session:
         scope = _scope(session, actor, query)
-        conditions = scope + _filters(actor, query, now)
-        total = session.scalar(select(func.count()).select_from(Case).where(*conditions)) or 0
+        groups = _groups(session, actor, scope, query, now)
+        total = sum(g.matching(query) for g in groups)
         pages = max(1, -(-total // query.size))
         page = min(max(query.page, 1), pages)
+        filters = [Case.status == _shown_status(query)]
+        if query.state:
+            filters.append(Case.state == query.state)
+        if query.sla:
+            filters.append(Case.sla == query.sla)
+        if query.overdue:
+            filters.append(_overdue(now))
+        if query.mine:
+            filters.append(Case.assignee == actor.username)
         order = ((Case.updated_datetime.desc(), Case.id.desc()) if query.view == "closed"
                  else (Case.expected_datetime, Case.id))
-        found: Select = (select(Case).where(*conditions).order_by(*order)
+        found: Select = (select(Case).where(*scope, *filters).order_by(*order)
                          .offset((page - 1) * query.size).limit(query.size))
-        cases = list(session.scalars(found))
+        cases = list(session.scalars(found)) if total else []
         session.expunge_all()
-        counts = _counts(session, actor, scope, query.view, now)
+        counts = _counts(session, scope, query, groups)
     return InboxPage(cases, total, page, pages, counts, replace(query, page=page))

@@ -94,9 +94,11 @@ def fill(url: str, count: int, departments: list[str], *, seed: int = 17) -> dic
         with sessions.begin() as session:
             session.execute(insert(Case), rows)
     with engine.begin() as connection:
-        connection.execute(text("ANALYZE"))
         if url.startswith("postgresql"):  # the ids were given: move the sequence past them
             connection.execute(text("SELECT setval('cases_id_seq', (SELECT max(id) FROM cases))"))
+    # statistics (and on PostgreSQL the visibility map, for index-only counts), as autovacuum keeps them
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("VACUUM ANALYZE cases" if url.startswith("postgresql") else "ANALYZE"))
     with sessions() as session:
         sample = session.execute(select(Case.service_request_id, Case.conversation_id)
                                  .where(Case.agency_responsible == departments[0], Case.status == CaseStatus.CLOSED)

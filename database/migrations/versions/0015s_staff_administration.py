@@ -43,7 +43,11 @@ CASE_INDEXES = {  # the inbox's orders and filters
     "ix_cases_status_expected": ["status", "expected_datetime", "id"],
     "ix_cases_agency_status_expected": ["agency_responsible", "status", "expected_datetime", "id"],
     "ix_cases_status_updated": ["status", "updated_datetime"],
+    "ix_cases_agency_status_updated": ["agency_responsible", "status", "updated_datetime"],
     "ix_cases_assignee": ["assignee"],
+    # covering the counts per filter (handoff/inbox_search.py): the grouped count reads only the index
+    "ix_cases_status_counts": ["status", "state", "sla", "assignee", "expected_datetime"],
+    "ix_cases_agency_status_counts": ["agency_responsible", "status", "state", "sla", "assignee", "expected_datetime"],
 }
 
 
