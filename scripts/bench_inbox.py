@@ -6,8 +6,9 @@
 Always on a fresh SQLite file in a temporary folder; with --database-url (an empty PostgreSQL database: the
 benchmark refuses one that holds cases) on PostgreSQL too. Cases are inserted in bulk (the same columns the
 hand-off writes: numbers, departments of the city's directory, states, deadline classes, channels, handles, texts
-from a small vocabulary), the database is ANALYZEd as a running one would be, then each page is fetched `--runs`
-times through the real desk app (login, session, query, template) in process, and p50/p95 are printed per page.
+from a small vocabulary), the database is ANALYZEd (PostgreSQL: VACUUM ANALYZE) as autovacuum would, then each
+page is fetched `--runs` times through the real desk app (login, session, query, template) in process, and
+p50/p95 are printed per page.
 Not a test: `make test` runs tests/desk/test_inbox_search.py at a small size instead.
 """
 

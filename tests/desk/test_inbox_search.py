@@ -142,3 +142,11 @@ def test_a_supervisor_searches_every_department_or_one(desk):
     only_waste = sam.get("/inbox?department=waste&q=missed")
     assert {d for _, d in ROWS.findall(only_waste.text)} == {"waste"} and len(shown(only_waste)) == 2
     assert shown(sam.get("/inbox?department=waste&q=maple")) == []
+
+
+def test_a_search_with_many_matches_reads_the_same_pages_in_the_order_index(desk, rosa, monkeypatch):
+    expected = {path: shown(rosa.get(path)) for path in ("/inbox?q=maple", "/inbox?q=maple&page=2",
+                                                          "/inbox?q=maple&view=closed", "/inbox?q=pothole&overdue=1")}
+    monkeypatch.setattr("handoff.inbox_search.MANY_MATCHES", 1)  # SQLite: the `+id` plan from one match on
+    assert {path: shown(rosa.get(path)) for path in expected} == expected
+    assert len(expected["/inbox?q=maple"]) == 50 and len(expected["/inbox?q=maple&page=2"]) == 5

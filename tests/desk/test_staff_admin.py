@@ -247,3 +247,16 @@ def test_assignments_and_views_of_originals_are_audited_and_the_log_filters_and_
     everything = list(csv.DictReader(io.StringIO(ada.get("/inbox/admin/audit.csv").text)))
     assert {"login.succeeded", "login.failed", "account.created", "case.assigned",
             "transcript.originals_viewed"} <= {r["action"] for r in everything}
+
+
+def test_an_editor_with_a_temporary_password_is_sent_to_choose_one_by_the_editor_and_its_api(app, clock):
+    temporary = app.state.staff.reset_password("eddie", actor=ADMIN)
+    eddie = anonymous(app)
+    assert try_login(eddie, "eddie", temporary).headers["location"] == "/inbox/password"
+    assert eddie.get("/editor").headers["location"] == "/inbox/password"
+    api = eddie.get("/api/kb/entries")
+    assert api.status_code == 403
+    assert api.json()["detail"] == ("This account logged in with a temporary password: choose a new one at "
+                                    "/inbox/password first.")
+    form(eddie, "/inbox/password", "/inbox/password", current=temporary, new=PASSWORD + "!", confirm=PASSWORD + "!")
+    assert eddie.get("/api/kb/entries").status_code == 200
