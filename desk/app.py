@@ -22,15 +22,18 @@ from desk.kb_refresh import refreshing
 from desk.mail import sending_mail
 from desk.web import auth, editor, editor_eval, editor_files, editor_insights, editor_suggestions, inbox, pages
 from desk.web import disclosure as disclosure_pages
+from desk.web import staff_admin as staff_admin_pages
 from desk.web import transcripts as transcript_pages
 from desk.web.templates import STATIC_DIR
 from disclosure.public import build_disclosure
 from disclosure.staff_review import TranscriptDesk
+from handoff.audit import AuditLog
 from handoff.categories import CategoryClassifier
 from handoff.city_directory import CityDirectory, departments_in_use
 from handoff.clock import city_calendar
 from handoff.directory import Directory, load_directory
 from handoff.intake import Intake
+from handoff.logins import LoginThrottle
 from handoff.notices import CaseMail
 from handoff.replies import load_templates
 from handoff.service import CaseDesk
@@ -87,6 +90,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                   classifier=CategoryClassifier(case_desk.directory, knowledge_base.embedder),
                                   out_of_scope_below=settings.out_of_scope_below, learner=learner)
         app.state.staff = StaffAccounts(sessions, case_desk.directory)
+        app.state.audit = AuditLog(sessions)  # staff administration (issue 17): logins, accounts, originals viewed
+        app.state.login_throttle = LoginThrottle(sessions)
         app.state.feedback = FeedbackStore(sessions)
         app.state.entry_editor = EntryEditor(knowledge_base)
         app.state.evaluations = Evaluations(knowledge_base)
@@ -143,6 +148,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages.router)
     auth.add_sessions(app, settings)
     app.include_router(auth.router)
+    app.include_router(staff_admin_pages.router)
+    app.include_router(staff_admin_pages.post_router)
     app.include_router(inbox.router)
     app.include_router(inbox.post_router)
     app.include_router(editor.router)

@@ -44,6 +44,7 @@ class Role(StrEnum):
     HEAD = "head"  # a department's head: assigns its cases, reviews its answers
     SUPERVISOR = "supervisor"
     EDITOR = "editor"
+    ADMIN = "admin"  # staff accounts and the audit log (revision 0015s)
 
 
 class Case(Base):
@@ -138,6 +139,12 @@ class StaffUser(Base):
     username: Mapped[str] = mapped_column(String(100), primary_key=True)
     display_name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(300))
-    role: Mapped[str] = mapped_column(String(20))  # staff | head | supervisor | editor
+    role: Mapped[str] = mapped_column(String(20))  # staff | head | supervisor | editor | admin
     department: Mapped[str | None] = mapped_column(String(100))
     reviewer: Mapped[bool] = mapped_column(Boolean, default=False)  # may approve answers of their department
+    # staff administration (revision 0015s): a disabled account cannot log in and its sessions end; a temporary
+    # password (an administrator's reset) must be changed at the first login and expires unused
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    password_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

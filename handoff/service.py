@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from handoff import audit
 from handoff.clock import ClockReading, WorkingCalendar, deadline_state
 from handoff.deadlines import expected_datetime, resumed_deadline
 from handoff.directory import SLA, Category, Department, Directory
@@ -212,8 +213,8 @@ class CaseDesk:
             query = query.where(Case.agency_responsible == department)
         if view == InboxView.MINE:
             query = query.where(Case.assignee == actor.username)
-        elif view == InboxView.UNASSIGNED:
-            query = query.where(Case.assignee.is_(None))
+        elif view == InboxView.UNASSIGNED:  # new: nobody has taken it (the inbox's search filters by this state)
+            query = query.where(Case.state == CaseState.NEW)
         elif view == InboxView.REVIEW:
             query = query.where(Case.state == CaseState.IN_REVIEW)
         return query
@@ -231,6 +232,8 @@ class CaseDesk:
             if case.assignee is not None:
                 raise CaseConflict(f"{case.assignee} has this case; to take it over, say why (Take over)")
             self._assign(case, actor.username)
+            audit.record(actor.username, audit.CASE_ASSIGNED, case.service_request_id, f"to {actor.username}",
+                         session=session, at=self.now())
             self._event(session, case, actor, "claimed", None, {"to": actor.username})
         return self.get(service_request_id, actor)
 
@@ -254,6 +257,9 @@ class CaseDesk:
             self._assign(case, person.username)
             self._event(session, case, actor, "assigned", reason.strip() or None,
                         {"to": person.username, "from": previous})
+            audit.record(actor.username, audit.CASE_ASSIGNED, case.service_request_id,
+                         f"from {previous} to {person.username}" if previous else f"to {person.username}",
+                         session=session, at=self.now())
             self.mail.assigned(session, case, self.directory, self.now(), by=actor.username)
         return self.get(service_request_id, actor)
 
@@ -272,6 +278,8 @@ class CaseDesk:
             self._assign(case, actor.username)
             self._event(session, case, actor, "taken_over", self._staff_text(reason),
                         {"to": actor.username, "from": previous})
+            audit.record(actor.username, audit.CASE_TAKEN_OVER, case.service_request_id,
+                         f"from {previous} to {actor.username}: {reason.strip()}", session=session, at=self.now())
         return self.get(service_request_id, actor)
 
     def officers(self, department: str) -> list[StaffUser]:

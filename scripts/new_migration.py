@@ -15,6 +15,9 @@ from pathlib import Path
 from alembic import command
 
 import connectors.models  # noqa: F401  (each import registers its tables on database.Base)
+import handoff.audit
+import handoff.inbox_search
+import handoff.logins
 import handoff.models  # noqa: F401
 import knowledge_base.feedback
 import knowledge_base.store  # noqa: F401

@@ -7,7 +7,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from desk.api.deps import get_settings
 from desk.api.internal_auth import require_internal_token
-from desk.web.auth import LoginRequired, get_staff_accounts, logged_in_user
+from desk.web.auth import LoginRequired, PasswordChangeRequired, get_staff_accounts, logged_in_user
 from handoff.models import Role
 from handoff.staff import StaffAccounts
 from settings import Settings
@@ -32,6 +32,9 @@ def require_editor(request: Request, credentials: HTTPAuthorizationCredentials |
     except LoginRequired:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail=NOT_LOGGED_IN,
                             headers={"WWW-Authenticate": "Bearer"}) from None
+    except PasswordChangeRequired:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="This account logged in with a temporary password: "
+                                                              "choose a new one at /inbox/password first.") from None
     if user.role != EDITOR_ROLE:
         raise HTTPException(status.HTTP_403_FORBIDDEN,
                             detail=f"Only content editors may use the knowledge base API; {user.username}'s role "

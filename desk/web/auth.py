@@ -18,6 +18,9 @@ from desk.api.deps import get_settings
 from desk.api.errors import DOMAIN_ERRORS, status_of
 from desk.web.templates import templates
 from disclosure.staff_review import OriginalsRefused, TranscriptNotFound
+from handoff import audit
+from handoff.audit import AuditLog
+from handoff.logins import LoginThrottle, Throttled
 from handoff.models import Role, StaffUser
 from handoff.staff import INBOX_ROLES, StaffAccounts
 from knowledge_base.lifecycle import EntryNotFound
@@ -28,13 +31,30 @@ SESSION_MAX_AGE_S = 12 * 60 * 60  # a working day; then log in again
 INBOX_PATH = "/inbox"
 EDITOR_PATH = "/editor"
 LOGIN_PATH = f"{INBOX_PATH}/login"
+PASSWORD_PATH = f"{INBOX_PATH}/password"
+ADMIN_PATH = f"{INBOX_PATH}/admin"
 LOGIN_FAILED = "Wrong username or password."
+LOGIN_REFUSED = {"disabled": "This account is disabled. Ask an administrator to enable it again.",
+                 "expired": "This temporary password has expired. Ask an administrator for a new one."}
+MUST_CHANGE_PASSWORD = "Choose a new password now: the one you logged in with was temporary."
+
+
+def throttled_message(throttled: Throttled) -> str:
+    minutes = f"{throttled.minutes} minute{'s' if throttled.minutes != 1 else ''}"
+    if throttled.reason == "account":
+        return (f"Too many failed logins for this account. Logging in to it is blocked for {minutes}; "
+                "try again after that, or ask an administrator to reset the password.")
+    return f"Too many failed logins from your network address. Try again in {minutes}."
 FORM_REJECTED = ("This form was not sent from a staff page of the desk, or your session has changed since the page "
                  "was loaded. Nothing was done. Go back, reload the page and send it again.")
 
 
 class LoginRequired(Exception):
     """No valid session: the browser is sent to the login page."""
+
+
+class PasswordChangeRequired(Exception):
+    """The user logged in with a temporary password: the password page, before anything else."""
 
 
 class PageError(Exception):
@@ -59,6 +79,8 @@ class PageRoute(APIRoute):
                 if request.method == "GET" and request.url.query:
                     back += f"?{request.url.query}"
                 return RedirectResponse(f"{LOGIN_PATH}?next={quote(back)}", status_code=303)
+            except PasswordChangeRequired:
+                return RedirectResponse(PASSWORD_PATH, status_code=303)
             except PageError as error:
                 return error_page(request, error)
             except DOMAIN_ERRORS as error:
@@ -109,7 +131,9 @@ def section_of(path: str) -> str:
 
 
 def home_of(user: StaffUser) -> str:
-    """Where a user works: editors in the editor, staff and supervisors in the inbox."""
+    """Where a user works: editors in the editor, administrators on the accounts page, others in the inbox."""
+    if user.role == Role.ADMIN:
+        return f"{ADMIN_PATH}/staff"
     return EDITOR_PATH if user.role == Role.EDITOR else INBOX_PATH
 
 
@@ -122,6 +146,19 @@ def add_sessions(app: FastAPI, settings: Settings) -> None:
 
 def get_staff_accounts(request: Request) -> StaffAccounts:
     return request.app.state.staff
+
+
+def get_audit(request: Request) -> AuditLog:
+    return request.app.state.audit
+
+
+def get_login_throttle(request: Request) -> LoginThrottle:
+    return request.app.state.login_throttle
+
+
+def client_address(request: Request) -> str:
+    """The address the request came from (behind a reverse proxy: run uvicorn with --proxy-headers)."""
+    return request.client.host if request.client else "unknown"
 
 
 def error_page(request: Request, error: PageError) -> HTMLResponse:
@@ -163,15 +200,32 @@ def _fingerprint(user: StaffUser, secret_key: str) -> str:
     return hmac.new(secret_key.encode(), user.password_hash.encode(), hashlib.sha256).hexdigest()[:32]
 
 
+def keep_session(request: Request, user: StaffUser, settings: Settings) -> None:
+    """After the user changed their own password: this session stays, the account's other sessions end."""
+    request.session["auth"] = _fingerprint(user, settings.resolved_secret_key)
+
+
 def logged_in_user(request: Request, accounts: StaffAccounts = Depends(get_staff_accounts),
                    settings: Settings = Depends(get_settings)) -> StaffUser:
     """The user of this session, whatever their role; without a valid session, the login page."""
     username = request.session.get("user")
     user = accounts.get(username) if isinstance(username, str) else None
-    if user is None or request.session.get("auth") != _fingerprint(user, settings.resolved_secret_key):
-        request.session.pop("user", None)
+    if (user is None or user.disabled_at is not None
+            or request.session.get("auth") != _fingerprint(user, settings.resolved_secret_key)):
+        request.session.pop("user", None)  # a disabled account's sessions end here
         raise LoginRequired
     request.state.user = user
+    if user.must_change_password and request.url.path != PASSWORD_PATH:
+        raise PasswordChangeRequired
+    return user
+
+
+def current_admin(user: StaffUser = Depends(logged_in_user)) -> StaffUser:
+    """The logged-in administrator (accounts, audit log); anyone else is refused."""
+    if user.role != Role.ADMIN:
+        raise PageError(403, "Administrators only",
+                        f"Staff accounts and the audit log are for administrators; {user.username}'s role is "
+                        f"{user.role}.")
     return user
 
 
@@ -203,11 +257,12 @@ router = APIRouter(prefix=INBOX_PATH, include_in_schema=False, route_class=PageR
 
 
 def _login_page(request: Request, *, next_path: str, username: str = "", error: str | None = None,
-                notice: str | None = None, status_code: int = 200) -> HTMLResponse:
+                notice: str | None = None, status_code: int = 200,
+                headers: dict[str, str] | None = None) -> HTMLResponse:
     return templates.TemplateResponse(request, "login.html",
                                       page_context(request, None, next_path=next_path, username=username,
                                                    error=error, notice=notice),
-                                      status_code=status_code)
+                                      status_code=status_code, headers=headers)
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -218,19 +273,41 @@ def login_page(request: Request, next: str | None = None, logged_out: bool = Fal
 
 @router.post("/login", response_class=HTMLResponse, dependencies=[Depends(csrf_protected)])
 def login(request: Request, username: str = Form(""), password: str = Form(""), next: str = Form(""),
-          accounts: StaffAccounts = Depends(get_staff_accounts),
+          accounts: StaffAccounts = Depends(get_staff_accounts), audit_log: AuditLog = Depends(get_audit),
+          throttle: LoginThrottle = Depends(get_login_throttle),
           settings: Settings = Depends(get_settings)) -> Response:
-    user = accounts.authenticate(username, password)
-    if user is None:
-        return _login_page(request, next_path=safe_next(next), username=username, error=LOGIN_FAILED,
-                           status_code=401)
+    """Throttled per account and per address (handoff/logins.py); every attempt goes into the audit log."""
+    address = client_address(request)
+    subject = username.strip().lower()[:100] or "(empty)"
+    throttled = throttle.check(username, address)
+    if throttled is not None:  # refused before the password is even checked
+        audit_log.record("anonymous", audit.LOGIN_THROTTLED, subject,
+                         f"from {address}: too many failures for the {throttled.reason}")
+        return _login_page(request, next_path=safe_next(next), username=username,
+                           error=throttled_message(throttled), status_code=429,
+                           headers={"Retry-After": str(throttled.retry_after_s)})
+    result = accounts.login(username, password)
+    if result.user is None:
+        throttle.failed(username, address)
+        audit_log.record("anonymous", audit.LOGIN_FAILED, subject, f"from {address}: {result.reason}")
+        return _login_page(request, next_path=safe_next(next), username=username,
+                           error=LOGIN_REFUSED.get(result.reason, LOGIN_FAILED), status_code=401)
+    user = result.user
+    throttle.succeeded(user.username)
+    audit_log.record(user.username, audit.LOGIN_SUCCEEDED, user.username, f"from {address}")
     request.session.clear()  # a fresh session (and CSRF token) for the logged-in user
     request.session.update(user=user.username, auth=_fingerprint(user, settings.resolved_secret_key),
                            csrf=secrets.token_urlsafe(32))
+    if user.must_change_password:
+        flash(request, MUST_CHANGE_PASSWORD)
+        return RedirectResponse(PASSWORD_PATH, status_code=303)
     return RedirectResponse(safe_next(next) or home_of(user), status_code=303)
 
 
 @router.post("/logout", dependencies=[Depends(csrf_protected)])
-def logout(request: Request) -> RedirectResponse:
+def logout(request: Request, audit_log: AuditLog = Depends(get_audit)) -> RedirectResponse:
+    username = request.session.get("user")
+    if isinstance(username, str):
+        audit_log.record(username, audit.LOGOUT, username)
     request.session.clear()
     return RedirectResponse(f"{LOGIN_PATH}?logged_out=1", status_code=303)

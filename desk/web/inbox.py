@@ -4,8 +4,10 @@ clock and internal notes, and the actions on it (assign, claim, take over, reply
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from types import EllipsisType
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -25,6 +27,8 @@ from desk.web.formatting import deadline_status, duration, local_time
 from desk.web.mail_status import mail_banner, mail_lines
 from desk.web.templates import templates
 from handoff.clock import DeadlineState
+from handoff.directory import SLA
+from handoff.inbox_search import VIEWS, InboxQuery, search_inbox
 from handoff.models import Case, CaseState, CaseStatus, Role, StaffUser
 from handoff.replies import ResponseTemplates, fill
 from handoff.service import MAX_STAFF_TEXT_CHARS, CaseConflict, CaseDesk, CaseError, InboxView
@@ -74,9 +78,12 @@ def _row(case: Case, cases: CaseDesk) -> dict[str, Any]:
 
 
 @router.get("", response_class=HTMLResponse)
-def inbox(request: Request, department: str | None = None, view: str | None = None,
+def inbox(request: Request, department: str | None = None, q: str = "", state: str = "", sla: str = "",
+          overdue: bool = False, mine: bool = False, view: str = "open", page: int = 1,
           user: StaffUser = Depends(current_user), cases: CaseDesk = Depends(get_cases)) -> HTMLResponse:
-    """Staff: their department's open cases. Supervisors: every department's, or one department's."""
+    """Staff: their department's cases. Supervisors: every department's, or one department's. The views of the
+    open cases (all, mine, unassigned, awaiting review: `inbox_views`) are filters of the one search, with its
+    filters, counts, closed cases and pages (`_search`, handoff/inbox_search.py)."""
     error, status_code = None, 200
     department = department or None
     if user.role != Role.SUPERVISOR:
@@ -84,9 +91,11 @@ def inbox(request: Request, department: str | None = None, view: str | None = No
     elif department is not None and department not in {d.code for d in cases.directory.departments}:
         error, status_code, department = f"There is no department {department!r}; showing all departments.", 400, None
     views = inbox_views(cases, user, department=department, view=view)
-    rows = [_row(c, cases) for c in (cases.view(actor_of(user), views["view"], department=department)
-                                     if views["view"] != InboxView.ALL
-                                     else cases.inbox(actor_of(user), department=department))]
+    focus = views["view"]
+    search = _search(cases, user, InboxQuery(text=q, department=department, state=state or VIEW_STATES.get(focus),
+                                              sla=sla or None, overdue=overdue, mine=mine or focus == InboxView.MINE,
+                                              view="closed" if view == "closed" else "open", page=page))
+    rows = [_row(c, cases) for c in search["found"].cases]
     own = cases.directory.department(user.department).name if user.department else None
     # departments only the knowledge base names: their head is the fallback department's until the file has them
     from_entries = [d.name for d in cases.directory.departments if d.from_knowledge_base
@@ -95,7 +104,7 @@ def inbox(request: Request, department: str | None = None, view: str | None = No
     return templates.TemplateResponse(request, "inbox.html", page_context(
         request, user, rows=rows, department=department, own_department=own, error=error,
         departments=cases.directory.departments, from_entries=from_entries, fallback_head=fallback_head,
-        views=views, mail_banner=mail_banner(request.app.state.settings)), status_code=status_code)
+        views=views, search=search, mail_banner=mail_banner(request.app.state.settings)), status_code=status_code)
 
 
 def inbox_views(cases: CaseDesk, user: StaffUser, *, department: str | None, view: str | None) -> dict[str, Any]:
@@ -104,8 +113,56 @@ def inbox_views(cases: CaseDesk, user: StaffUser, *, department: str | None, vie
     chosen = InboxView(view) if view in set(InboxView) else InboxView.ALL
     counts = cases.view_counts(actor_of(user), department=department)
     return {"view": chosen, "label": VIEW_LABELS[chosen],
-            "tabs": [{"view": v, "label": VIEW_LABELS[v], "count": counts[v], "current": v == chosen}
-                     for v in InboxView]}
+            "tabs": [{"view": v, "label": VIEW_LABELS[v], "count": counts[v],
+                      "current": v == chosen and view != "closed"} for v in InboxView]}
+
+
+# the views that are a state of the search (mine is its own filter)
+VIEW_STATES = {InboxView.UNASSIGNED: CaseState.NEW.value, InboxView.REVIEW: CaseState.IN_REVIEW.value}
+
+# --- the inbox at scale: search, filters, counts per filter, paging (issue 17, part 8) ---
+
+STATE_LABELS = {CaseState.NEW: "New", CaseState.ASSIGNED: "Assigned",
+                CaseState.WAITING_CITIZEN: "Waiting for the citizen", CaseState.IN_REVIEW: "Awaiting review",
+                CaseState.ANSWERED: "Answered",
+                CaseState.CLOSED: "Closed"}
+
+
+def _search(cases: CaseDesk, user: StaffUser, query: InboxQuery) -> dict[str, Any]:
+    """One page of the inbox, and what the search form, the counts and the pager show (links keep the other
+    filters; a changed filter starts again at page 1). Unknown states and deadline classes are ignored."""
+    query = replace(query, state=query.state if query.state in set(CaseState) else None,
+                    sla=query.sla if query.sla in set(SLA) else None,
+                    view=query.view if query.view in VIEWS else "open")
+    found = search_inbox(cases.sessions, actor_of(user), query, cases.now())
+    params = {"department": query.department or "", "q": query.text, "state": query.state or "",
+              "sla": query.sla or "", "overdue": "1" if query.overdue else "", "mine": "1" if query.mine else "",
+              "view": query.view if query.view != "open" else ""}
+
+    def link(page: int = 1, **changes: str) -> str:
+        values = {**params, **changes, "page": str(page) if page > 1 else ""}
+        return f"{INBOX_PATH}?{urlencode({k: v for k, v in values.items() if v})}".rstrip("?")
+
+    counts = found.counts
+    states = [s for s in STATE_LABELS if s != CaseState.CLOSED] if query.view == "open" else [CaseState.CLOSED]
+    return {
+        "found": found, "query": found.query, "filtered": bool(query.words() or query.state or query.sla
+                                                               or query.overdue or query.mine),
+        "views": [{"key": v, "label": f"{v.title()} cases", "count": getattr(counts, v), "link": link(view=v,
+                   state="", overdue="")} for v in VIEWS],
+        "states": [{"key": s.value, "label": STATE_LABELS[s], "count": counts.states.get(s, 0),
+                    "link": link(state=s.value)} for s in states],
+        "slas": [{"key": c.value, "label": c.value, "count": counts.slas.get(c, 0), "link": link(sla=c.value)}
+                 for c in SLA],
+        "overdue": {"count": counts.overdue, "link": link(overdue="1")},
+        "mine": {"count": counts.mine, "link": link(mine="1")},
+        "clear": link(q="", state="", sla="", overdue="", mine=""),
+        "previous": link(found.page - 1) if found.page > 1 else None,
+        "next": link(found.page + 1) if found.page < found.pages else None,
+        "first_row": (found.page - 1) * found.query.size + 1 if found.total else 0,
+        "last_row": (found.page - 1) * found.query.size + len(found.cases),
+        "state_labels": STATE_LABELS,
+    }
 
 
 def _case_page(request: Request, user: StaffUser, cases: CaseDesk, case: Case, *,

@@ -14,6 +14,7 @@ from desk.web.auth import INBOX_PATH, PageRoute, csrf_protected, flash, logged_i
 from desk.web.formatting import local_time
 from desk.web.templates import templates
 from disclosure.staff_review import RedactionRefused, StaffTranscript, TranscriptDesk
+from handoff import audit
 from handoff.models import Role, StaffUser
 from handoff.staff import actor_of
 from settings import Settings
@@ -75,8 +76,12 @@ def _page(request: Request, user: StaffUser, desk: TranscriptDesk, settings: Set
 def transcript_page(request: Request, conversation_id: str, user: StaffUser = Depends(logged_in_user),
                     desk: TranscriptDesk = Depends(get_transcripts),
                     settings: Settings = Depends(get_settings)) -> HTMLResponse:
-    """Department staff: conversations with a case in their department. Supervisors: all."""
-    return _page(request, user, desk, settings, conversation_id)
+    """Department staff: conversations with a case in their department. Supervisors: all. Each view of the
+    originals goes into the audit log (a refused one shows nothing and is not logged)."""
+    page = _page(request, user, desk, settings, conversation_id)
+    request.app.state.audit.record(user.username, audit.ORIGINALS_VIEWED, conversation_id,
+                                   f"as {user.role}")
+    return page
 
 
 def _change(request: Request, user: StaffUser, desk: TranscriptDesk, settings: Settings, record_id: int,

@@ -61,8 +61,8 @@ def log_in(browser: WebDriver, served: ServedApp, username: str) -> None:
 
 def open_from_view(browser: WebDriver, view: str, number: str) -> int:
     """Open the case from one of the inbox's views; the view's count."""
-    submit(browser, browser.find_element(By.ID, f"view-{view}"))
-    count = int(text_of(browser, f"count-{view}"))
+    submit(browser, browser.find_element(By.ID, f"tab-{view}"))
+    count = int(text_of(browser, f"tab-count-{view}"))
     submit(browser, browser.find_element(By.LINK_TEXT, number))
     assert text_of(browser, "case-number") == number
     return count

@@ -134,7 +134,7 @@ def test_an_answer_in_a_reviewing_department_waits_is_returned_with_a_comment_th
                                                   "reviewer."
     assert waiting_for(cases.sessions, channel="web", conversation_id="web-review") == []
     inbox = head.get("/inbox?view=review")
-    assert int(element(inbox, "count-review")) >= 1 and case.service_request_id in inbox.text
+    assert int(element(inbox, "tab-count-review")) >= 1 and case.service_request_id in inbox.text
     # returned with a comment: the officer sees it and their draft back in the reply box
     first_draft = cases.get(case.service_request_id).draft_event_id
     response = post(head, case, "return", comment="Quote bylaw 12 and link the form.", draft=str(first_draft))
@@ -210,12 +210,12 @@ def test_inbox_views_show_mine_unassigned_and_awaiting_review_with_counts(app, c
     post(pia, mine, "claim", seen_assignee=NOBODY)
     counts = cases.view_counts(actor_of(app.state.staff.get("pia")))
     response = pia.get("/inbox?view=mine")
-    assert element(response, "view-mine").startswith("My cases")
-    assert int(element(response, "count-mine")) == counts["mine"]
+    assert element(response, "tab-mine").startswith("My cases")
+    assert int(element(response, "tab-count-mine")) == counts["mine"]
     assert mine.service_request_id in response.text and free.service_request_id not in response.text
     response = pia.get("/inbox?view=unassigned")
     assert free.service_request_id in response.text and mine.service_request_id not in response.text
-    assert int(element(response, "count-unassigned")) == counts["unassigned"]
+    assert int(element(response, "tab-count-unassigned")) == counts["unassigned"]
     assert 'aria-current="page">Unassigned' in response.text
     assert pia.get("/inbox?view=nonsense").status_code == 200  # an unknown view: all open cases
 

@@ -112,3 +112,70 @@ def test_the_editors_text_filter_and_paging_run_in_postgresql(sessions):
     assert [r.entry.id for r in store.page(text="100%")[0]] == ["pg_pct"] and store.page(text="0%z")[1] == 0
     assert [r.entry.id for r in store.page(text="g_p")[0]] == ["pg_pct"] and store.page(text="g_1")[1] == 0
     assert [r.entry.id for r in store.page(text="zebra", department="Finance", state="published")[0]] == ["pg_pct"]
+
+
+def test_the_inbox_searches_filters_counts_and_pages_on_the_gin_index(sessions):
+    from datetime import UTC, datetime, timedelta
+
+    from handoff.inbox_search import PG_SEARCH_VECTOR, InboxQuery, search_inbox
+
+    directory = default_directory()
+    moment = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
+    desk = CaseDesk(sessions, directory, "America/New_York", transcript=TranscriptWriter(sessions, redact=str),
+                    clock=lambda: moment)
+
+    def file(text: str, department: str, conversation: str = "web-pg-inbox", channel: str = "web"):
+        return desk.open_case(description=text, channel=channel, conversation_id=conversation, sla=SLA.SIMPLE,
+                              assignment=route_case(directory=directory,
+                                                    entry_matches=[(directory.department(department).name, 0.9)]))
+
+    lights = [file(f"Streetlight out on Quince Street lamp {i}", "public-works") for i in range(7)]
+    handle = file("Broken bench in the park", "public-works", conversation="telegram-987654", channel="telegram")
+    waste = file("Quince Street bins not emptied", "waste")
+    rosa = Actor("rosa.pg", role="staff", department="public-works")
+    desk.claim(service_request_id=lights[2].service_request_id, actor=rosa)
+    later = moment + timedelta(hours=4)  # the 3-hour deadlines have passed
+
+    def numbers(actor: Actor, **query) -> list[str]:
+        return [c.service_request_id for c in search_inbox(sessions, actor, InboxQuery(**query), later).cases]
+
+    assert numbers(rosa, text="quince") == [c.service_request_id for c in lights]
+    assert numbers(rosa, text="Quince lamp 3") == [lights[3].service_request_id]
+    assert numbers(rosa, text=lights[5].service_request_id) == [lights[5].service_request_id]
+    assert numbers(rosa, text="987654") == numbers(rosa, text="telegram") == [handle.service_request_id]
+    assert numbers(rosa, text=waste.service_request_id) == []  # another department's
+    supervisor = Actor("sam.pg", role="supervisor")
+    assert numbers(supervisor, text="quince", department="waste") == [waste.service_request_id]
+    assert numbers(rosa, text="quince", mine=True) == [lights[2].service_request_id]
+    page = search_inbox(sessions, rosa, InboxQuery(text="quince", size=3, page=3), later)
+    assert (page.total, page.pages, page.page, [c.service_request_id for c in page.cases]) == (
+        7, 3, 3, [lights[6].service_request_id])
+    assert (page.counts.open, page.counts.overdue, page.counts.mine, page.counts.states) == (
+        7, 7, 1, {"new": 6, "assigned": 1})
+    with sessions() as session:  # the query's expression is the index's: with scans off, the plan uses it
+        session.execute(text("SET enable_seqscan = off"))
+        plan = "\n".join(session.execute(text(
+            f"EXPLAIN SELECT id FROM cases WHERE {PG_SEARCH_VECTOR} @@ to_tsquery('simple', 'quince:*')")).scalars())
+    assert "ix_cases_search" in plan
+
+
+def test_login_throttling_and_the_audit_log_on_postgresql(sessions):
+    from datetime import UTC, datetime, timedelta
+
+    from handoff.audit import AuditFilter, AuditLog
+    from handoff.logins import LoginThrottle
+
+    now = [datetime(2026, 11, 23, 14, 0, tzinfo=UTC)]
+    throttle = LoginThrottle(sessions, clock=lambda: now[0])
+    for _ in range(5):
+        assert throttle.check("pg.user", "10.0.0.9") is None
+        throttle.failed("pg.user", "10.0.0.9")
+    refused = throttle.check("PG.User", "10.0.0.10")
+    assert refused is not None and (refused.reason, refused.retry_after_s) == ("account", 900)
+    now[0] += timedelta(minutes=15)
+    assert throttle.check("pg.user", "10.0.0.9") is None
+    log = AuditLog(sessions, clock=lambda: now[0])
+    log.record("pg.admin", "account.disabled", "pg.user", "=cmd|' /C calc'!A0")
+    assert [e.action for e in log.page(AuditFilter(action="account", subject="pg.user")).entries] == [
+        "account.disabled"]
+    assert log.export_csv(AuditFilter(subject="pg.user")).splitlines()[1].endswith("'=cmd|' /C calc'!A0")
