@@ -77,3 +77,16 @@ def redis_url() -> Iterator[str]:
             server.kill()
             server.wait()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def fresh_database(postgresql_url: str) -> str:  # noqa: F811  (the fixture's value, not the fixture)
+    """A new empty database on the test server (the other PostgreSQL tests keep theirs): its desk URL."""
+    import uuid
+
+    import psycopg
+
+    name = f"citydesk_{uuid.uuid4().hex[:12]}"
+    server, _, _ = postgresql_url.removeprefix("postgresql+psycopg://").rpartition("/")
+    with psycopg.connect(f"postgresql://{server}/citydesk", autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return f"postgresql+psycopg://{server}/{name}"
