@@ -55,6 +55,7 @@ def child_environment(settings: Settings) -> dict[str, str]:
         "CITYDESK_DATABASE_URL": settings.resolved_database_url,
         "CITYDESK_HOST": settings.host,
         "CITYDESK_DESK_PORT": str(settings.desk_port),
+        "CITYDESK_DESK_WORKERS": str(settings.desk_workers),
         "CITYDESK_RASA_PORT": str(settings.rasa_port),
         "CITYDESK_ACTION_PORT": str(settings.action_port),
         **({"CITYDESK_ANSWER_THRESHOLD": str(settings.answer_threshold)}

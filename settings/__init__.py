@@ -117,6 +117,9 @@ class Settings(BaseSettings):
                                                      "processes (the CLI) and re-indexes them.")
     host: str = "127.0.0.1"
     desk_port: int = 8000
+    desk_workers: int = Field(default=1, ge=1, le=64,
+                              description="Desk worker processes behind the desk's port (uvicorn workers); PostgreSQL "
+                                          "only: on SQLite the desk runs one worker whatever this says.")
     rasa_port: int = 5005
     action_port: int = 5055
     rasa_timeout_s: float = Field(default=30.0, description="How long the web chat waits for Rasa.")
@@ -242,6 +245,11 @@ class Settings(BaseSettings):
     @cached_property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'citydesk.db').resolve()}"
+
+    @property
+    def effective_desk_workers(self) -> int:
+        """CITYDESK_DESK_WORKERS where the database lets several workers share the work (PostgreSQL), else 1."""
+        return self.desk_workers if self.resolved_database_url.startswith(("postgresql", "postgres:")) else 1
 
     @property
     def rasa_tracker_url(self) -> str:
