@@ -40,7 +40,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors import dedupe, rasa, replies
@@ -57,6 +57,8 @@ MAX_TEXT_CHARS = 4_000  # what the web chat accepted before; Rasa's NLU and the 
 RASA_RETRY_BASE_S = 2.0
 RASA_RETRY_CAP_S = 120.0
 MAX_RASA_ATTEMPTS = 12
+# PostgreSQL: how long a process that took an unanswered message to answer holds it (well above the Rasa timeout)
+PENDING_LEASE_S = 300.0
 
 
 @dataclass(frozen=True)
@@ -126,12 +128,7 @@ class Pipeline:
     async def resume_pending(self) -> int:
         """Finish this channel's messages left recorded but unanswered (crash, Rasa down); how many were."""
         self._bind_loop()
-        now = self.clock()
-        with self.sessions() as session:
-            ids = session.scalars(select(InboundRecord.id).where(
-                InboundRecord.channel == self.channel, InboundRecord.state.in_(("received", "recorded")),
-                (InboundRecord.next_attempt_at.is_(None)) | (InboundRecord.next_attempt_at <= now))
-                .order_by(InboundRecord.id)).all()
+        ids = await asyncio.to_thread(self._pending, self.clock())
         finished = 0
         for inbound_id in ids:
             record = await asyncio.to_thread(self._load, inbound_id)
@@ -142,6 +139,36 @@ class Pipeline:
                 result = await self._answer(record, deliver_inline=False)
                 finished += result.outcome == "answered"
         return finished
+
+    def _pending(self, now: datetime) -> list[int]:
+        """The channel's unanswered messages due now, oldest first. On PostgreSQL several processes resume at the
+        same time: the rows are locked with FOR UPDATE SKIP LOCKED, a conversation is taken only with its oldest
+        unanswered message (so its messages reach Rasa in order, from one process), and the claim holds for
+        PENDING_LEASE_S (next_attempt_at; answering clears it, a failed attempt sets the next)."""
+        unanswered = (InboundRecord.channel == self.channel, InboundRecord.state.in_(("received", "recorded")))
+        with self.sessions.begin() as session:
+            if session.get_bind().dialect.name != "postgresql":
+                return list(session.scalars(select(InboundRecord.id).where(
+                    *unanswered, (InboundRecord.next_attempt_at.is_(None)) | (InboundRecord.next_attempt_at <= now))
+                    .order_by(InboundRecord.id)).all())
+            rows = session.scalars(select(InboundRecord).where(*unanswered).order_by(InboundRecord.id)
+                                   .limit(500).with_for_update(skip_locked=True)).all()
+            conversations = {row.conversation_id for row in rows}
+            oldest = dict(session.execute(select(InboundRecord.conversation_id, func.min(InboundRecord.id))
+                                          .where(*unanswered, InboundRecord.conversation_id.in_(conversations))
+                                          .group_by(InboundRecord.conversation_id)).tuples().all())
+            mine = {row.id for row in rows}
+            blocked = {conversation for conversation, row_id in oldest.items() if row_id not in mine}
+            claimed = []
+            for row in rows:
+                if row.conversation_id in blocked:
+                    continue
+                if row.next_attempt_at is not None and row.next_attempt_at > now:
+                    blocked.add(row.conversation_id)  # a retry waiting, or another process's claim
+                    continue
+                row.next_attempt_at = now + timedelta(seconds=PENDING_LEASE_S)
+                claimed.append(row.id)
+            return claimed
 
     def replies_to(self, inbound_id: int) -> list[OutboundMessage]:
         """The replies queued for a message (or, for a dropped duplicate, for the message it repeats)."""

@@ -1,8 +1,9 @@
-"""Two desk workers (two processes, each with its outbox sender) on one PostgreSQL database: every message reaches
-the receiving HTTP server once, and a conversation's messages arrive in the order they were queued."""
+"""Two workers (separate processes) on one PostgreSQL database: every outgoing message reaches the receiving HTTP
+server once, and every unanswered incoming message reaches Rasa once; a conversation's messages in order."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -11,14 +12,21 @@ import time
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from sqlalchemy import select, update
+
 import handoff.models  # noqa: F401  (the cases table, which outbox.case_id refers to)
+from connectors.message import InboundMessage
+from connectors.models import InboundRecord
+from connectors.pipeline import Pipeline
 from database import create_db_engine, session_factory
 from database.migrate import upgrade
 from outbox import store
 from outbox.models import OutboxMessage, OutboxState
 from settings import PROJECT_ROOT
+from tests.fakes.rasa_rest import FakeRasa
 from tests.scale.conftest import fresh_database
 from tests.support import free_port
+from tests.transcripts.conftest import writer_for
 
 CONVERSATIONS, PER_CONVERSATION = 12, 15
 
@@ -95,3 +103,48 @@ def test_two_workers_send_each_message_once_and_in_order_per_conversation(postgr
     with sessions() as session:
         states = session.query(OutboxMessage.state).filter(OutboxMessage.channel == "peer").all()
     assert {state for (state,) in states} == {OutboxState.SENT}
+
+
+def test_two_processes_resume_the_unanswered_messages_each_once_and_in_order(postgresql_url):
+    """Rasa was down: every message is recorded, unanswered. Two processes resume at once when it is back: Rasa
+    gets each message once, a conversation's in order, and each gets one reply in the outbox."""
+    url = fresh_database(postgresql_url)
+    upgrade(url)
+    sessions = session_factory(create_db_engine(url))
+    rasa = FakeRasa(down=True).start()
+    try:
+        pipeline = Pipeline(sessions, channel="x", rasa_url=rasa.url, writer=writer_for(sessions))
+
+        async def offer() -> None:
+            for n in range(6):
+                for c in range(8):
+                    result = await pipeline.handle(InboundMessage(
+                        channel="x", platform_message_id=f"c{c}-m{n}", conversation_id=f"x-{c}", sender_id=str(c),
+                        text=f"c{c} question {n}", received_at=datetime.now(UTC)))
+                    assert result.outcome == "pending"
+            await pipeline.aclose()
+
+        asyncio.run(offer())
+        with sessions.begin() as session:  # due now, as after the retry delay
+            session.execute(update(InboundRecord).values(next_attempt_at=None))
+        rasa.down = False
+        workers = [subprocess.Popen([sys.executable, "-m", "tests.scale.pending_worker", url, rasa.url],
+                                    cwd=PROJECT_ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+                   for _ in range(2)]
+        for worker in workers:
+            assert worker.stdout is not None and worker.stdout.readline().strip() == b"ready"
+        for worker in workers:  # go, both at once
+            assert worker.stdin is not None
+            worker.stdin.write(b"go\n")
+            worker.stdin.flush()
+        answered = [int(worker.communicate(timeout=120)[0].split()[-1]) for worker in workers]
+    finally:
+        rasa.stop()
+    assert sum(answered) == 48
+    texts = [body["message"] for body in rasa.received]
+    assert len(texts) == len(set(texts)) == 48  # each message reached Rasa once
+    for c in range(8):
+        assert [t for t in texts if t.startswith(f"c{c} ")] == [f"c{c} question {n}" for n in range(6)]
+    with sessions() as session:
+        replies = session.scalars(select(OutboxMessage.text).where(OutboxMessage.channel == "x")).all()
+    assert sorted(replies) == sorted(f"You said: {t}" for t in texts)
