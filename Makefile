@@ -48,6 +48,7 @@ test-stories: model  ## Rasa's test stories against the trained model (intents t
 
 test: setup model lint validate  ## Every test: unit, action, browser, end-to-end, Rasa test stories
 	scripts/setup-browser.sh
+	scripts/setup-services.sh
 	$(VENV)/bin/pytest
 	$(RASA_VENV)/bin/python -m pytest -c tests/bot/pytest.ini tests/bot
 	$(MAKE) --no-print-directory test-stories

@@ -40,7 +40,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors import dedupe, rasa, replies
@@ -60,6 +60,8 @@ MAX_RASA_ATTEMPTS = 12  # and it is given up (the citizen told so) only after th
 GIVE_UP_AFTER_S = 15 * 60  # and this long: an outage of a few minutes loses nothing
 RESUME_INTERVAL_S = 3.0  # how often a process's resume worker looks for messages left unanswered
 RESUME_CONCURRENCY = 4  # conversations resumed at once (each in order)
+# PostgreSQL: how long a process that took an unanswered message to answer holds it (well above the Rasa timeout)
+PENDING_LEASE_S = 300.0
 
 
 @dataclass(frozen=True)
@@ -148,21 +150,7 @@ class Pipeline:
         Per conversation in order, from its oldest unfinished message once that one is due, stopping at the first
         that still cannot be answered; a few conversations at once. Rasa unreachable ends the round."""
         self._bind_loop()
-        now = self.clock()
-        with self.sessions() as session:
-            rows = session.execute(select(InboundRecord.id, InboundRecord.conversation_id,
-                                          InboundRecord.next_attempt_at).where(
-                InboundRecord.channel == self.channel, InboundRecord.state.in_(("received", "recorded")))
-                .order_by(InboundRecord.id)).all()
-        queues: dict[str, list[int]] = {}
-        backing_off: set[str] = set()
-        for inbound_id, conversation_id, next_attempt_at in rows:
-            if conversation_id in backing_off:
-                continue
-            if conversation_id not in queues and next_attempt_at is not None and next_attempt_at > now:
-                backing_off.add(conversation_id)  # its oldest is backing off: the rest of it waits behind
-            else:
-                queues.setdefault(conversation_id, []).append(inbound_id)
+        queues = await asyncio.to_thread(self._pending, self.clock())
         finished = 0
         down = asyncio.Event()
         slots = asyncio.Semaphore(RESUME_CONCURRENCY)
@@ -195,6 +183,47 @@ class Pipeline:
             except Exception:
                 log.exception("resuming pending %s messages failed", self.channel)
             await asyncio.sleep(interval_s)
+
+    def _pending(self, now: datetime) -> dict[str, list[int]]:
+        """Per conversation, its unanswered messages in order, from its oldest once that one is due (a conversation
+        whose oldest backs off waits whole).
+
+        On PostgreSQL several processes resume at the same time: the rows are locked with FOR UPDATE SKIP LOCKED, a
+        conversation is taken only with its oldest unanswered message (so its messages reach Rasa in order, from one
+        process), and the claim holds for PENDING_LEASE_S (next_attempt_at; answering clears it, a failed attempt
+        sets the next)."""
+        unanswered = (InboundRecord.channel == self.channel, InboundRecord.state.in_(("received", "recorded")))
+        queues: dict[str, list[int]] = {}
+        with self.sessions.begin() as session:
+            if session.get_bind().dialect.name != "postgresql":
+                backing_off: set[str] = set()
+                for inbound_id, conversation_id, next_attempt_at in session.execute(
+                        select(InboundRecord.id, InboundRecord.conversation_id, InboundRecord.next_attempt_at)
+                        .where(*unanswered).order_by(InboundRecord.id)).all():
+                    if conversation_id in backing_off:
+                        continue
+                    if conversation_id not in queues and next_attempt_at is not None and next_attempt_at > now:
+                        backing_off.add(conversation_id)  # its oldest is backing off: the rest of it waits behind
+                    else:
+                        queues.setdefault(conversation_id, []).append(inbound_id)
+                return queues
+            rows = session.scalars(select(InboundRecord).where(*unanswered).order_by(InboundRecord.id)
+                                   .limit(500).with_for_update(skip_locked=True)).all()
+            conversations = {row.conversation_id for row in rows}
+            oldest = dict(session.execute(select(InboundRecord.conversation_id, func.min(InboundRecord.id))
+                                          .where(*unanswered, InboundRecord.conversation_id.in_(conversations))
+                                          .group_by(InboundRecord.conversation_id)).tuples().all())
+            mine = {row.id for row in rows}
+            blocked = {conversation for conversation, row_id in oldest.items() if row_id not in mine}
+            for row in rows:
+                if row.conversation_id in blocked:
+                    continue
+                if row.next_attempt_at is not None and row.next_attempt_at > now:
+                    blocked.add(row.conversation_id)  # a retry waiting, or another process's claim
+                    continue
+                row.next_attempt_at = now + timedelta(seconds=PENDING_LEASE_S)
+                queues.setdefault(row.conversation_id, []).append(row.id)
+            return queues
 
     def replies_to(self, inbound_id: int) -> list[OutboundMessage]:
         """The replies queued for a message (or, for a dropped duplicate, for the message it repeats)."""

@@ -58,6 +58,7 @@ def child_environment(settings: Settings) -> dict[str, str]:
         "CITYDESK_DATABASE_URL": settings.resolved_database_url,
         "CITYDESK_HOST": settings.host,
         "CITYDESK_DESK_PORT": str(settings.desk_port),
+        "CITYDESK_DESK_WORKERS": str(settings.desk_workers),
         "CITYDESK_RASA_PORT": str(settings.rasa_port),
         "CITYDESK_ACTION_PORT": str(settings.action_port),
         **({"CITYDESK_ANSWER_THRESHOLD": str(settings.answer_threshold)}
@@ -73,7 +74,9 @@ def child_environment(settings: Settings) -> dict[str, str]:
         # Rasa's Sanic reads SANIC_* at start: bodies above this are refused (413) before they are read
         "SANIC_REQUEST_MAX_SIZE": str(settings.rasa_max_body_bytes),
         "CITYDESK_ACTION_SERVER_URL": settings.action_server_url,
-        "CITYDESK_RASA_TRACKER_URL": settings.resolved_database_url,
+        "CITYDESK_RASA_TRACKER_URL": settings.rasa_tracker_url,
+        "CITYDESK_RASA_TRACKER_DIALECT": settings.rasa_tracker_url.partition("://")[0].split("+")[0],
+        **settings.rasa_lock_store,  # endpoints.yml's lock store: Redis from REDIS_URL, else in memory
         "TF_CPP_MIN_LOG_LEVEL": "2",
         "RASA_TELEMETRY_ENABLED": "false",
         "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
@@ -86,7 +89,8 @@ def child_environment(settings: Settings) -> dict[str, str]:
 # so the desk's internal token, the other keys and the database stay with the processes that need them.
 ACTION_SERVER_WITHHELD = ("CITYDESK_INTERNAL_TOKEN", "CITYDESK_SECRET_KEY", "CITYDESK_PSEUDONYM_KEY",
                           "CITYDESK_OPEN311_API_KEYS", "DATABASE_URL", "CITYDESK_DATABASE_URL",
-                          "CITYDESK_RASA_TRACKER_URL", "ELASTICSEARCH_URL", "ELASTICSEARCH_API_KEY",
+                          "CITYDESK_RASA_TRACKER_URL", "ELASTICSEARCH_URL",
+                          "REDIS_URL", "CITYDESK_REDIS_URL", "CITYDESK_RASA_LOCK_PASSWORD", "ELASTICSEARCH_API_KEY",
                           "TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "X_BEARER_TOKEN", "X_API_KEY",
                           "X_API_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET")
 

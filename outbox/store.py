@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from outbox.message import OutboundMessage, outbound_of
@@ -72,23 +72,47 @@ def for_case(sessions: sessionmaker, case_id: int, channel: str | None = None) -
         return rows
 
 
+# PostgreSQL, where several desk workers send: how long a claimed (SENDING) row is theirs. Past it, the claimer is
+# taken for dead and another worker sends the row again; a delivery must finish well within it.
+CLAIM_LEASE_S = 300.0
+
+
 def due(sessions: sessionmaker, channel: str, now: datetime, limit: int = 500) -> list[OutboundMessage]:
     """The channel's messages to send now, oldest first; a conversation waits behind its oldest unsent message,
-    so that replies never overtake each other. They are marked SENDING (claimed)."""
+    so that replies never overtake each other. They are marked SENDING (claimed).
+
+    SQLite has one worker: a SENDING row is one its last run left unfinished, claimed again at once. On PostgreSQL
+    several workers claim at the same time: rows are locked with FOR UPDATE SKIP LOCKED, a conversation is taken only
+    when its oldest unsent row is among the rows this worker locked (so another worker's claim, or a row being
+    claimed now, holds the whole conversation back), and a claim holds for CLAIM_LEASE_S (next_attempt_at)."""
     with sessions.begin() as session:
-        rows = session.scalars(select(OutboxMessage).where(
+        shared = session.get_bind().dialect.name == "postgresql"
+        query = (select(OutboxMessage).where(
             OutboxMessage.channel == channel,
             OutboxMessage.state.in_((OutboxState.QUEUED, OutboxState.SENDING)))
-            .order_by(OutboxMessage.id).limit(limit)).all()
+            .order_by(OutboxMessage.id).limit(limit))
+        rows = session.scalars(query.with_for_update(skip_locked=True) if shared else query).all()
         blocked: set[str] = set()
+        if shared and rows:
+            # READ COMMITTED: this statement sees every row committed so far, locked by others or not
+            conversations = {row.conversation_id for row in rows}
+            oldest = dict(session.execute(
+                select(OutboxMessage.conversation_id, func.min(OutboxMessage.id))
+                .where(OutboxMessage.channel == channel, OutboxMessage.conversation_id.in_(conversations),
+                       OutboxMessage.state.in_((OutboxState.QUEUED, OutboxState.SENDING)))
+                .group_by(OutboxMessage.conversation_id)).tuples().all())
+            mine = {row.id for row in rows}
+            blocked = {conversation for conversation, row_id in oldest.items() if row_id not in mine}
         claimed = []
         for row in rows:
             if row.conversation_id in blocked:
                 continue
             if row.next_attempt_at is not None and row.next_attempt_at > now:
-                blocked.add(row.conversation_id)
+                blocked.add(row.conversation_id)  # a retry waiting, or (PostgreSQL) another worker's claim
                 continue
             row.state = OutboxState.SENDING
+            if shared:
+                row.next_attempt_at = now + timedelta(seconds=CLAIM_LEASE_S)
             claimed.append(outbound_of(row))
         return claimed
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 from typing import TypedDict
+from urllib.parse import unquote, urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -29,6 +30,30 @@ DEMO_PUBLIC_CONTACTS = ",".join((
     "200 Main Street", "310 Main Street", "120 Elm Street", "15 River Road", "1820 Orchard Avenue",
     "45 Northgate Plaza", "50 Depot Street", "600 Kennel Road", "1450 Industrial Way", "1300 Foundry Road",
     "75 Willow Lane"))
+
+
+def rasa_database_url(url: str) -> str:
+    """A desk SQLAlchemy URL for Rasa's tracker store: Rasa (SQLAlchemy 1.4) has psycopg2, not psycopg 3."""
+    scheme, sep, rest = url.partition("://")
+    if scheme.split("+")[0] in ("postgresql", "postgres"):
+        return f"postgresql+psycopg2{sep}{rest}"
+    return url
+
+
+def rasa_lock_store(redis_url: str | None) -> dict[str, str]:
+    """The CITYDESK_RASA_LOCK_* variables endpoints.yml reads (Rasa's RedisLockStore takes host, port, db, password)."""
+    if not redis_url:
+        return {"CITYDESK_RASA_LOCK_STORE": "in_memory", "CITYDESK_RASA_LOCK_HOST": "", "CITYDESK_RASA_LOCK_PORT": "0",
+                "CITYDESK_RASA_LOCK_DB": "0", "CITYDESK_RASA_LOCK_PASSWORD": ""}
+    parsed = urlsplit(redis_url)
+    if parsed.scheme != "redis" or not parsed.hostname:
+        raise ValueError("REDIS_URL must be redis://[:password@]host[:port][/db]")
+    db = parsed.path.strip("/") or "1"  # Rasa's default lock store database
+    if not db.isdigit():
+        raise ValueError("REDIS_URL's database (its path) must be a number")
+    return {"CITYDESK_RASA_LOCK_STORE": "redis", "CITYDESK_RASA_LOCK_HOST": parsed.hostname,
+            "CITYDESK_RASA_LOCK_PORT": str(parsed.port or 6379), "CITYDESK_RASA_LOCK_DB": db,
+            "CITYDESK_RASA_LOCK_PASSWORD": unquote(parsed.password or "")}
 
 
 class ElasticsearchOptions(TypedDict):
@@ -55,6 +80,10 @@ class Settings(BaseSettings):
                                                     description="API key for ELASTICSEARCH_URL, if it needs one.")
     elasticsearch_index: str = Field(default="citydesk-kb", min_length=1, pattern=r"^[a-z0-9][a-z0-9._-]*$",
                                      description="Elasticsearch index of the knowledge base.")
+    redis_url: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("REDIS_URL", "CITYDESK_REDIS_URL"),
+        description="redis://[:password@]host:port[/db] of Rasa's lock store (needed once several Rasa servers share "
+                    "conversations); unset: Rasa's in-memory lock store.")
     embedding_model: str = Field(default=DEFAULT_EMBEDDING_MODEL,
                                  description="sentence-transformers model name or folder, loaded offline; "
                                              "all-mpnet-base-v2 is installed by `make setup` when chosen.")
@@ -88,6 +117,9 @@ class Settings(BaseSettings):
                                                      "processes (the CLI) and re-indexes them.")
     host: str = "127.0.0.1"
     desk_port: int = 8000
+    desk_workers: int = Field(default=1, ge=1, le=64,
+                              description="Desk worker processes behind the desk's port (uvicorn workers); PostgreSQL "
+                                          "only: on SQLite the desk runs one worker whatever this says.")
     rasa_port: int = 5005
     action_port: int = 5055
     rasa_timeout_s: float = Field(default=30.0, description="How long the web chat waits for Rasa.")
@@ -213,6 +245,21 @@ class Settings(BaseSettings):
     @cached_property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'citydesk.db').resolve()}"
+
+    @property
+    def effective_desk_workers(self) -> int:
+        """CITYDESK_DESK_WORKERS where the database lets several workers share the work (PostgreSQL), else 1."""
+        return self.desk_workers if self.resolved_database_url.startswith(("postgresql", "postgres:")) else 1
+
+    @property
+    def rasa_tracker_url(self) -> str:
+        """The desk's database URL in the form Rasa's SQLAlchemy 1.4 reads: psycopg2 where the desk has psycopg 3."""
+        return rasa_database_url(self.resolved_database_url)
+
+    @property
+    def rasa_lock_store(self) -> dict[str, str]:
+        """endpoints.yml's lock store variables: Redis from REDIS_URL, else Rasa's in-memory lock store."""
+        return rasa_lock_store(self.redis_url.get_secret_value() if self.redis_url else None)
 
     @property
     def elasticsearch_options(self) -> ElasticsearchOptions:

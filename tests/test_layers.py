@@ -4,7 +4,7 @@ The order is the layers contract of `[tool.importlinter]` in pyproject.toml. A f
 (tests/handoff, ...) may import that package, the packages below it, and the test modules of those packages'
 folders (tests.knowledge_base.conftest counts as knowledge_base); siblings joined by "|" stay independent, as in
 the contract. The modules every folder loads or uses (tests/conftest.py, tests/support.py, tests/fakes/) import
-only settings and the database. Folders named after no package (e2e, browser, postgresql, bot) cut across the
+only settings and the database. Folders named after no package (e2e, browser, postgresql, bot, scale) cut across the
 layers: they may import anything, and no package's tests may import them.
 """
 
@@ -19,7 +19,8 @@ import tomllib
 TESTS = Path(__file__).resolve().parent
 PYPROJECT = TESTS.parent / "pyproject.toml"
 SHARED_FOLDERS = frozenset({"fakes"})  # local stand-ins of outside services, used by the tests of every layer
-CROSS_CUTTING = frozenset({"e2e", "browser", "postgresql", "bot"})  # the whole desk, in real processes or servers
+# the whole desk, in real processes or servers
+CROSS_CUTTING = frozenset({"e2e", "browser", "postgresql", "bot", "scale"})
 SHARED_MAY_IMPORT = frozenset({"settings", "database"})  # what the shared test modules may import of the packages
 
 
