@@ -20,6 +20,7 @@ from desk.kb_refresh import refreshing
 from desk.mail import sending_mail
 from desk.web import auth, editor, editor_eval, editor_files, editor_insights, editor_suggestions, inbox, pages
 from desk.web import disclosure as disclosure_pages
+from desk.web import reports as report_pages
 from desk.web import transcripts as transcript_pages
 from desk.web.templates import STATIC_DIR
 from disclosure.public import build_disclosure
@@ -134,6 +135,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth.router)
     app.include_router(inbox.router)
     app.include_router(inbox.post_router)
+    app.include_router(report_pages.router)
     app.include_router(editor.router)
     app.include_router(editor.post_router)
     app.include_router(editor_insights.router)

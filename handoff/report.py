@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from handoff.delay_rate import delay_rate
@@ -264,4 +264,88 @@ def build_report(sessions: sessionmaker, *, period: Period, now: datetime,
     return report
 
 
-__all__ = ["COMPARED", "OUTCOMES", "PERIODS", "Period", "build_report", "period_for"]
+def _day(session: Session, column: Any) -> ColumnElement[Any]:
+    """The UTC day of a timestamp, in the database's own functions."""
+    if session.get_bind().dialect.name == "sqlite":
+        return func.date(column)
+    return func.to_char(column, "YYYY-MM-DD")
+
+
+def daily_volume(sessions: sessionmaker, *, period: Period, department: str | None = None) -> list[dict[str, Any]]:
+    """Per UTC day of the period: the messages received and those the assistant handled without staff."""
+    without_staff = [route for route, outcome in OUTCOMES.items() if outcome in WITHOUT_STAFF]
+    with sessions() as session:
+        day = _day(session, MessageDecision.at)
+        query = select(day, func.count(), func.count(case((MessageDecision.route.in_(without_staff), 1)))).where(
+            MessageDecision.at >= period.start, MessageDecision.at < period.end)
+        if department:
+            query = query.join(Case, Case.id == MessageDecision.case_id).where(
+                Case.agency_responsible == department)
+        found = {str(d): (received, handled) for d, received, handled in session.execute(query.group_by(day))}
+    days, moment = [], period.start
+    while moment < period.end:
+        key = moment.date().isoformat()
+        received, handled = found.get(key, (0, 0))
+        days.append({"day": key, "received": received, "without_staff": handled})
+        moment += timedelta(days=1)
+    return days
+
+
+def response_by_class(sessions: sessionmaker, *, period: Period,
+                      department: str | None = None) -> list[dict[str, Any]]:
+    """Per deadline class of the cases opened in the period: the median and 90th-percentile first response against
+    the median time the deadline allowed (hours, wall clock)."""
+    with sessions() as session:
+        opened = _cases_in(period, department)
+        first = _hours(session, Case.answered_at, Case.requested_datetime)
+        allowed = _hours(session, Case.expected_datetime, Case.requested_datetime)
+        rows = []
+        for sla in session.scalars(select(Case.sla).where(*opened).group_by(Case.sla).order_by(Case.sla)):
+            p50, p90 = _percentiles(session, select(first).where(*opened, Case.sla == sla,
+                                                                 Case.answered_at.is_not(None)), (0.5, 0.9))
+            deadline, = _percentiles(session, select(allowed).where(*opened, Case.sla == sla), (0.5,))
+            rows.append({"sla": sla, "first_response_p50_hours": p50, "first_response_p90_hours": p90,
+                         "deadline_hours": deadline})
+    return rows
+
+
+def _responded_in_time() -> ColumnElement[bool]:
+    return or_(Case.answered_at <= Case.expected_datetime, Case.closed_at <= Case.expected_datetime)
+
+
+FIGURES = {
+    "opened": "cases opened in the period",
+    "answered_in_time": "answered in time (cases opened in the period)",
+    "late": "answered after the deadline (cases opened in the period)",
+    "overdue": "past the deadline and unanswered now",
+    "answered": "answered in the period",
+    "closed": "closed in the period",
+}
+
+
+def cases_behind(sessions: sessionmaker, *, figure: str, period: Period, now: datetime,
+                 department: str | None = None, limit: int = 5000) -> list[Case]:
+    """The cases behind one of the report's figures (FIGURES), oldest request first."""
+    if figure not in FIGURES:
+        raise ValueError(f"figure {figure!r}: one of {', '.join(FIGURES)}")
+    where: list[Any] = {
+        "opened": _cases_in(period, None),
+        "answered_in_time": [*_cases_in(period, None), _responded_in_time()],
+        "late": [*_cases_in(period, None), or_(Case.answered_at.is_not(None), Case.closed_at.is_not(None)),
+                 or_(Case.answered_at.is_(None), Case.answered_at > Case.expected_datetime),
+                 or_(Case.closed_at.is_(None), Case.closed_at > Case.expected_datetime)],
+        "overdue": [_overdue_now(now.astimezone(UTC))],
+        "answered": _cases_in(period, None, Case.answered_at),
+        "closed": _cases_in(period, None, Case.closed_at),
+    }[figure]
+    if department:
+        where.append(Case.agency_responsible == department)
+    with sessions() as session:
+        rows = list(session.scalars(select(Case).where(*where).order_by(Case.requested_datetime, Case.id)
+                                    .limit(limit)))
+        session.expunge_all()
+    return rows
+
+
+__all__ = ["COMPARED", "FIGURES", "OUTCOMES", "PERIODS", "Period", "build_report", "cases_behind", "daily_volume",
+           "period_for", "response_by_class"]

@@ -54,17 +54,17 @@ def test_the_weekly_json_report_prints_the_hand_counted_figures_on_its_last_line
         assert report[key] == value, key
     assert sum(report[key] for key in OUTCOMES.values()) == report["received"] == 12
     assert sum(row["received"] for row in report["by_channel"].values()) == report["received"]
-    assert {code: row["delay_rate"] for code, row in report["by_department"].items()} == {"roads": 0.3333,
+    assert {code: row["delay_rate"] for code, row in report["by_department"].items()} == {"public-works": 0.3333,
                                                                                           "waste": 1.0}
     assert report["previous"]["received"] == 3 and report["change"]["received"] == 9
 
 
 def test_from_and_to_choose_the_period_and_department_one_department(data_dir):
-    report = json.loads(run("--from", "2026-11-30T12:00", "--to", "2026-12-07T12:00", "--department", "roads",
+    report = json.loads(run("--from", "2026-11-30T12:00", "--to", "2026-12-07T12:00", "--department", "public-works",
                             "--format", "json", "--now", NOW, "--data-dir", str(data_dir)).output.splitlines()[-1])
     assert report["period"] == {"from": "2026-11-30T12:00:00+00:00", "to": "2026-12-07T12:00:00+00:00"}
     assert (report["received"], report["handed_off"], report["emergencies"]) == (3, 2, 1)
-    assert list(report["by_department"]) == ["roads"]
+    assert list(report["by_department"]) == ["public-works"]
 
 
 def test_csv_markdown_and_html_show_each_figure_beside_the_previous_one(data_dir, tmp_path):

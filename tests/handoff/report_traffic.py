@@ -23,11 +23,11 @@ def at(day: int, hour: int, minute: int = 0, month: int = 12) -> datetime:
 
 # (id, department, sla, service_code, requested, expected, answered, closed)
 CASES = (
-    ("R1", "roads", "simple", "pothole", at(1, 10), at(1, 13), at(1, 12), at(2, 10)),       # 2 h, in time; 24 h
-    ("R2", "roads", "review", "pothole", at(2, 10), at(5, 10), at(6, 10), None),            # 96 h, late
-    ("E1", "roads", "emergency", None, at(3, 10), at(3, 11), at(3, 10, 30), None),          # 0.5 h, in time
+    ("R1", "public-works", "simple", "pothole", at(1, 10), at(1, 13), at(1, 12), at(2, 10)),       # 2 h, in time; 24 h
+    ("R2", "public-works", "review", "pothole", at(2, 10), at(5, 10), at(6, 10), None),            # 96 h, late
+    ("E1", "public-works", "emergency", None, at(3, 10), at(3, 11), at(3, 10, 30), None),          # 0.5 h, in time
     ("W1", "waste", "simple", "bins_missed", at(4, 10), at(4, 13), None, None),             # overdue now
-    ("P1", "roads", "simple", "pothole", at(25, 10, month=11), at(25, 13, month=11),        # previous week:
+    ("P1", "public-works", "simple", "pothole", at(25, 10, month=11), at(25, 13, month=11),        # previous week:
      at(25, 14, month=11), at(26, 10, month=11)),                                           # 4 h, late
 )
 
@@ -69,8 +69,8 @@ EXPECTED_PREVIOUS = {"received": 3, "auto_answered": 2, "handed_off": 1, "cases_
                      "first_response_p50_hours": 4.0, "resolution_p50_hours": 24.0}
 EXPECTED_BY_CHANNEL = {"telegram": 5, "web": 5, "x": 2}
 EXPECTED_BY_DEPARTMENT = {
-    "roads": {"received": 3, "cases": 3, "answered_in_time": 2, "delay_rate": 0.3333, "first_response_p50_hours": 2.0,
-              "overdue": 0},
+    "public-works": {"received": 3, "cases": 3, "answered_in_time": 2, "delay_rate": 0.3333,
+                     "first_response_p50_hours": 2.0, "overdue": 0},
     "waste": {"received": 1, "cases": 1, "answered_in_time": 0, "delay_rate": 1.0, "first_response_p50_hours": None,
               "overdue": 1},
 }

@@ -30,7 +30,7 @@ def test_the_seven_outcomes_and_the_channels_add_up_to_received(report):
 
 
 def test_each_department_has_its_own_figures(report):
-    got = {code: {key: row[key] for key in traffic.EXPECTED_BY_DEPARTMENT["roads"]}
+    got = {code: {key: row[key] for key in traffic.EXPECTED_BY_DEPARTMENT["public-works"]}
            for code, row in report["by_department"].items()}
     assert got == traffic.EXPECTED_BY_DEPARTMENT
 
