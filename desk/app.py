@@ -21,6 +21,7 @@ from desk.kb_refresh import refreshing
 from desk.mail import sending_mail
 from desk.report_schedule import scheduling_reports
 from desk.web import auth, editor, editor_eval, editor_files, editor_insights, editor_suggestions, inbox, pages
+from desk.web import dashboard as dashboard_pages
 from desk.web import disclosure as disclosure_pages
 from desk.web import reports as report_pages
 from desk.web import transcripts as transcript_pages
@@ -153,6 +154,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     app.include_router(transcript_pages.router)
     app.include_router(transcript_pages.post_router)
     app.include_router(disclosure_api.router)
+    app.include_router(dashboard_pages.router)  # before /disclosure/{public_id}
     app.include_router(disclosure_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     # outermost: every answer gets the headers, every body is checked before anything reads it

@@ -200,6 +200,7 @@ def _figures(sessions: sessionmaker, session: Session, period: Period, *, now: d
     for code, figures_of in departments.items():
         rate = rates.get(code)
         figures_of["answered_in_time"] = rate.answered_in_time if rate else 0
+        figures_of["counted"] = rate.counted if rate else 0  # the delay rate's denominator
         figures_of["delay_rate"] = round(rate.rate, 4) if rate and rate.rate is not None else None
         figures_of["first_response_p50_hours"], = _percentiles(session, select(first).where(
             *_cases_in(period, code), Case.answered_at.is_not(None)), (0.5,))
@@ -236,7 +237,7 @@ def build_report(sessions: sessionmaker, *, period: Period, now: datetime,
         row["overdue"] = overdue_by_department.get(code, 0)
     for code, count in overdue_by_department.items():
         current["by_department"].setdefault(code, {"received": 0, "cases": 0, "cases_answered": 0,
-                                                   "answered_in_time": 0, "delay_rate": None,
+                                                   "answered_in_time": 0, "counted": 0, "delay_rate": None,
                                                    "first_response_p50_hours": None, "overdue": count})
     current["by_department"] = dict(sorted(current["by_department"].items()))
     for channel, row in current["by_channel"].items():
