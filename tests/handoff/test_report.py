@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import text
 
-from handoff.report import OUTCOMES, build_report, period_for
+from handoff.report import OUTCOMES, build_report, cases_behind, period_for
 from tests.handoff import report_traffic as traffic
 
 
@@ -80,3 +80,22 @@ def test_the_aggregations_use_the_reports_indexes(sessions):
             "EXPLAIN QUERY PLAN SELECT route, channel, count(*) FROM message_decisions "
             "WHERE at >= '2026-11-30' AND at < '2026-12-07' GROUP BY route, channel")))
     assert "ix_message_decisions_at_route" in plan
+
+
+def test_the_cases_behind_each_figure(sessions):
+    traffic.seed(sessions)
+    period = period_for(now=traffic.NOW)
+
+    def behind(figure, department=None):
+        return [case.service_request_id for case in cases_behind(sessions, figure=figure, period=period,
+                                                                 now=traffic.NOW, department=department)]
+
+    assert behind("opened") == ["R1", "R2", "E1", "W1"]
+    assert behind("answered_in_time") == ["R1", "E1"]
+    assert behind("late") == ["R2"]
+    assert behind("overdue") == ["W1"]
+    assert behind("answered") == ["R1", "R2", "E1"]
+    assert behind("closed") == ["R1"]
+    assert behind("opened", "waste") == ["W1"]
+    with pytest.raises(ValueError):
+        behind("everything")
