@@ -13,9 +13,12 @@ branch_labels = None
 depends_on = None
 
 INDEXES = (
-    ("ix_message_decisions_at_route", "message_decisions", ["at", "route"]),
+    # covering: the period's messages are counted from the index alone (route, channel, entry, case)
+    ("ix_message_decisions_at_route", "message_decisions", ["at", "route", "channel", "entry_id", "case_id"]),
     ("ix_message_decisions_case_id", "message_decisions", ["case_id"]),
-    ("ix_cases_requested_agency", "cases", ["requested_datetime", "agency_responsible"]),
+    # covering: the period's cases per department, class, category, and their clock, from the index alone
+    ("ix_cases_requested_agency", "cases", ["requested_datetime", "agency_responsible", "sla", "service_code",
+                                            "answered_at", "closed_at", "expected_datetime", "paused_at"]),
     ("ix_cases_answered_at", "cases", ["answered_at"]),
     ("ix_cases_closed_at", "cases", ["closed_at"]),
     ("ix_case_events_kind_at", "case_events", ["kind", "at"]),
