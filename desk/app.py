@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -20,8 +21,11 @@ from desk.eval_jobs import Evaluations
 from desk.http_guards import BodyGuard, SecurityHeaders
 from desk.kb_refresh import refreshing
 from desk.mail import sending_mail
+from desk.report_schedule import scheduling_reports
 from desk.web import auth, editor, editor_eval, editor_files, editor_insights, editor_suggestions, inbox, pages
+from desk.web import dashboard as dashboard_pages
 from desk.web import disclosure as disclosure_pages
+from desk.web import reports as report_pages
 from desk.web import staff_admin as staff_admin_pages
 from desk.web import transcripts as transcript_pages
 from desk.web.templates import STATIC_DIR
@@ -54,7 +58,8 @@ from transcripts.writer import TranscriptWriter
 log = logging.getLogger("citydesk.desk")
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime] | None = None) -> FastAPI:
+    """The desk; `clock` (tests: a faked one) is the time its cases, deadlines and report e-mails read."""
     settings = settings or Settings()
 
     @asynccontextmanager
@@ -78,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         mail = CaseMail(redact=redactor.public_text, desk_url=settings.desk_url, timezone=settings.city_timezone,
                         city_name=settings.city_name)
         case_desk = CaseDesk(sessions, city_directory.directory, settings.city_timezone, transcript=writer, mail=mail,
+                             clock=clock or (lambda: datetime.now(UTC)),
                              calendar=city_calendar(settings.city_timezone, settings.holidays_country,
                                                     settings.holidays_subdiv))
         app.state.cases = case_desk
@@ -124,7 +130,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             async with escalating(case_desk, settings.escalation_interval_s, settings.reminder_at), \
                     refreshing(knowledge_base, settings.kb_refresh_interval_s, then=entries_changed), \
-                    sending_mail(settings, sessions) as app.state.mail_sender:
+                    sending_mail(settings, sessions) as app.state.mail_sender, \
+                    scheduling_reports(settings, case_desk) as app.state.report_scheduler:
                 yield
         finally:
             resuming.cancel()
@@ -152,6 +159,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(staff_admin_pages.post_router)
     app.include_router(inbox.router)
     app.include_router(inbox.post_router)
+    app.include_router(report_pages.router)
     app.include_router(editor.router)
     app.include_router(editor.post_router)
     app.include_router(editor_insights.router)
@@ -164,6 +172,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(transcript_pages.router)
     app.include_router(transcript_pages.post_router)
     app.include_router(disclosure_api.router)
+    app.include_router(dashboard_pages.router)  # before /disclosure/{public_id}
     app.include_router(disclosure_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     # outermost: every answer gets the headers, every body is checked before anything reads it

@@ -241,6 +241,11 @@ class Settings(BaseSettings):
     mail_poll_interval_s: float = Field(default=2.0, gt=0, description="How often the desk looks for e-mail to send.")
     reminder_at: float = Field(default=0.8, gt=0, lt=1, description="Share of a case's time after which, still "
                                                                     "unanswered, its officer (or head) is reminded.")
+    report_hour: int = Field(default=7, ge=0, le=23, description="The hour (city time) the weekly reports go to the "
+                             "department heads on Monday and the monthly one to the supervisors on the 1st.")
+    report_supervisors: list[str] = Field(default_factory=list, description="E-mail addresses of the supervisors "
+                                          "who receive the monthly report (with supervisor accounts named by an "
+                                          "address).")
 
     @cached_property
     def resolved_database_url(self) -> str:

@@ -30,6 +30,7 @@ SESSION_COOKIE = "citydesk_session"
 SESSION_MAX_AGE_S = 12 * 60 * 60  # a working day; then log in again
 INBOX_PATH = "/inbox"
 EDITOR_PATH = "/editor"
+REPORTS_PATH = "/reports"
 LOGIN_PATH = f"{INBOX_PATH}/login"
 PASSWORD_PATH = f"{INBOX_PATH}/password"
 ADMIN_PATH = f"{INBOX_PATH}/admin"
@@ -246,8 +247,9 @@ def current_user(user: StaffUser = Depends(logged_in_user)) -> StaffUser:
 
 
 def safe_next(target: str | None) -> str:
-    """Only a path inside the inbox or the editor ('' otherwise): a login link cannot send anyone to another site."""
-    if (target and target.startswith((INBOX_PATH, EDITOR_PATH)) and "//" not in target
+    """Only a path inside the inbox, the editor or the reports ('' otherwise): a login link cannot send anyone to
+    another site."""
+    if (target and target.startswith((INBOX_PATH, EDITOR_PATH, REPORTS_PATH)) and "//" not in target
             and "\\" not in target):
         return target
     return ""
