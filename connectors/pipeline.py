@@ -326,7 +326,7 @@ class Pipeline:
         """Record and queue "received, the answer follows" once per message (key "in-<id>-pending")."""
         with self.sessions.begin() as session:
             record = session.get_one(InboundRecord, inbound_id)
-            key = f"in-{record.id}-pending"
+            key = f"in-{record.id}{outbox.AT_MOST_ONCE_SUFFIX}"
             if outbox.has_key(session, key):
                 return False
             self.writer.append_in(session, channel=record.channel, conversation_id=record.conversation_id,

@@ -19,6 +19,7 @@ class OutboxState(StrEnum):
     SENDING = "sending"  # claimed by a sender, which is talking to the receiving server
     SENT = "sent"  # the receiving server accepted it (platform_message_id says what it called it)
     FAILED = "failed"  # given up on after too many attempts, or refused for good; `citydesk connector failed`
+    DROPPED = "dropped"  # an at-most-once note interrupted while sending: whether it arrived is unknown
 
 
 class OutboxMessage(Base):

@@ -15,6 +15,10 @@ from privacy import REMOVED_TEXT
 
 # The sender of the web chat is the browser, which fetches its replies: handed over inline, they count as sent.
 INLINE = "inline"
+# A message whose key ends with this is sent at most once: interrupted while sending (a crash), it is dropped instead
+# of sent again, because a second copy confuses more than a missing one (the "received, the answer follows" note:
+# the answer itself follows).
+AT_MOST_ONCE_SUFFIX = "-pending"
 
 
 class RequeueRefused(ValueError):
@@ -110,6 +114,10 @@ def due(sessions: sessionmaker, channel: str, now: datetime, limit: int = 500) -
             if row.next_attempt_at is not None and row.next_attempt_at > now:
                 blocked.add(row.conversation_id)  # a retry waiting, or (PostgreSQL) another worker's claim
                 continue
+            if row.state == OutboxState.SENDING and row.idempotency_key.endswith(AT_MOST_ONCE_SUFFIX):
+                row.state, row.failed_at = OutboxState.DROPPED, now
+                row.last_error = "interrupted while sending; sent at most once"
+                continue
             row.state = OutboxState.SENDING
             if shared:
                 row.next_attempt_at = now + timedelta(seconds=CLAIM_LEASE_S)
@@ -177,7 +185,7 @@ def for_browser(sessions: sessionmaker, *, channel: str, conversation_id: str, a
     with sessions() as session:
         rows = session.scalars(select(OutboxMessage).where(
             OutboxMessage.channel == channel, OutboxMessage.conversation_id == conversation_id,
-            OutboxMessage.id > after, OutboxMessage.state != OutboxState.FAILED,
+            OutboxMessage.id > after, OutboxMessage.state.not_in((OutboxState.FAILED, OutboxState.DROPPED)),
             (OutboxMessage.platform_message_id.is_(None)) | (OutboxMessage.platform_message_id != INLINE))
             .order_by(OutboxMessage.id)).all()
         session.expunge_all()

@@ -177,6 +177,24 @@ def test_staff_answers_from_the_outbox_are_delivered_once(settings, fake, sessio
     assert texts(fake) == ["CD-2026-000001: the pothole was filled.", "You said: thanks"]
 
 
+def test_after_a_crash_mid_send_a_reply_is_sent_again_and_a_received_note_is_not(settings, fake, sessions):
+    from datetime import UTC, datetime
+
+    from outbox.models import OutboxState
+    from outbox.store import AT_MOST_ONCE_SUFFIX
+
+    with sessions.begin() as session:  # what a process killed while talking to Telegram leaves behind
+        note = enqueue(session, key=f"in-1{AT_MOST_ONCE_SUFFIX}", channel="telegram", conversation_id=f"tg-{CHAT}",
+                       text=replies.RECEIVED, now=datetime.now(UTC))
+        answer = enqueue(session, key="in-1-0", channel="telegram", conversation_id=f"tg-{CHAT}",
+                         text="The library card is free.", now=datetime.now(UTC))
+        note.state = answer.state = OutboxState.SENDING
+    with running_connector(settings):
+        assert fake.wait_for(lambda: texts(fake), timeout=30)
+    assert texts(fake) == ["The library card is free."]
+    assert [row.state for row in outbox(sessions, f"tg-{CHAT}")] == [OutboxState.DROPPED, OutboxState.SENT]
+
+
 def test_webhook_mode_checks_the_secret(settings, fake, sessions, rasa):
     port = free_port()
     url = f"http://127.0.0.1:{port}/telegram/hook"
