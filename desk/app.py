@@ -20,6 +20,7 @@ from desk.escalation import escalating
 from desk.eval_jobs import Evaluations
 from desk.http_guards import BodyGuard, SecurityHeaders
 from desk.kb_refresh import refreshing
+from desk.leadership import while_leading
 from desk.mail import sending_mail
 from desk.report_schedule import scheduling_reports
 from desk.web import auth, editor, editor_eval, editor_files, editor_insights, editor_suggestions, inbox, pages
@@ -127,11 +128,19 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         # web chat messages kept while the assistant was down (or the desk was killed) are answered within seconds
         # of its return, in order per conversation; the answers wait for the page in /api/chat/updates
         resuming = asyncio.create_task(app.state.chat_pipeline.resume_forever(), name="resume web chat")
-        try:
+        app.state.report_scheduler = None  # set in the worker that runs the city-wide jobs
+
+        @asynccontextmanager
+        async def city_wide_jobs() -> AsyncIterator[None]:
             async with escalating(case_desk, settings.escalation_interval_s, settings.reminder_at), \
-                    refreshing(knowledge_base, settings.kb_refresh_interval_s, then=entries_changed), \
-                    sending_mail(settings, sessions) as app.state.mail_sender, \
                     scheduling_reports(settings, case_desk) as app.state.report_scheduler:
+                yield
+
+        try:
+            # every worker refreshes its own index and sends e-mail (claimed row by row); one runs the city-wide jobs
+            async with refreshing(knowledge_base, settings.kb_refresh_interval_s, then=entries_changed), \
+                    sending_mail(settings, sessions) as app.state.mail_sender, \
+                    while_leading(sessions.kw["bind"], city_wide_jobs):
                 yield
         finally:
             resuming.cancel()
