@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 import database
+from accounts import load_accounts
 from connectors.pipeline import Pipeline
 from desk.api import cases, chat, conversations, entries, errors, feedback, health, kb, messages, open311
 from desk.api import disclosure as disclosure_api
@@ -41,6 +42,7 @@ from handoff.intake import Intake
 from handoff.logins import LoginThrottle
 from handoff.notices import CaseMail
 from handoff.replies import load_templates
+from handoff.routing import check_account_departments
 from handoff.service import CaseDesk
 from handoff.staff import StaffAccounts
 from handoff.unanswered import UnansweredQuestions
@@ -88,6 +90,9 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
                              calendar=city_calendar(settings.city_timezone, settings.holidays_country,
                                                     settings.holidays_subdiv))
         app.state.cases = case_desk
+        accounts = load_accounts(settings)
+        check_account_departments(accounts, case_desk.directory)
+        app.state.accounts = accounts
         # approved phrasings are recalibrated by the periodic refresh (at most every recalibration_interval_s),
         # never on the request that approved them: a large knowledge base takes a minute
         learner = PhrasingLearner(knowledge_base, CandidateStore(sessions), redact=redactor.public_text,
@@ -95,7 +100,8 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         app.state.learner = learner
         app.state.intake = Intake(knowledge_base=knowledge_base, cases=case_desk,
                                   classifier=CategoryClassifier(case_desk.directory, knowledge_base.embedder),
-                                  out_of_scope_below=settings.out_of_scope_below, learner=learner)
+                                  out_of_scope_below=settings.out_of_scope_below, learner=learner,
+                                  accounts=accounts)
         app.state.staff = StaffAccounts(sessions, case_desk.directory)
         app.state.audit = AuditLog(sessions)  # staff administration (issue 17): logins, accounts, originals viewed
         app.state.login_throttle = LoginThrottle(sessions)
