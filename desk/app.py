@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 
 import database
 from connectors.pipeline import Pipeline
+from desk import trend_schedule
 from desk.api import cases, chat, conversations, entries, errors, feedback, health, kb, messages, open311
 from desk.api import disclosure as disclosure_api
 from desk.escalation import escalating
@@ -124,6 +125,10 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
             if directory is not None:
                 use_directory(directory)
 
+        # topics and keywords of the new messages, then the burst check, every trends_interval_s
+        trend_job = trend_schedule.trend_job(settings, case_desk, embed=knowledge_base.embedder.embed,
+                                             redact=redactor.public_text)
+        trends = {trend_schedule.JOB_ID: (trend_job, trend_schedule.trend_trigger(settings))}
         # web chat messages kept while the assistant was down (or the desk was killed) are answered within seconds
         # of its return, in order per conversation; the answers wait for the page in /api/chat/updates
         resuming = asyncio.create_task(app.state.chat_pipeline.resume_forever(), name="resume web chat")
@@ -131,7 +136,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
             async with escalating(case_desk, settings.escalation_interval_s, settings.reminder_at), \
                     refreshing(knowledge_base, settings.kb_refresh_interval_s, then=entries_changed), \
                     sending_mail(settings, sessions) as app.state.mail_sender, \
-                    scheduling_reports(settings, case_desk) as app.state.report_scheduler:
+                    scheduling_reports(settings, case_desk, others=trends) as app.state.report_scheduler:
                 yield
         finally:
             resuming.cancel()
