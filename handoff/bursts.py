@@ -150,7 +150,15 @@ def step(active: Iterable[Burst], found: Sequence[Signal], *, now: datetime, rul
     when it has the messages to; on one with it, the burst goes on; an active burst `end_after` past its last
     signal is over."""
     result = Step()
-    by_topic = {burst.topic: burst for burst in active if burst.state is BurstState.ACTIVE}
+    by_topic = {}
+    for burst in active:
+        if burst.state is not BurstState.ACTIVE:
+            continue
+        if now - burst.last_signal_at >= rule.end_after:  # over, whatever this check finds
+            burst.state, burst.ended_at = BurstState.ENDED, now
+            result.ended.append(burst)
+        else:
+            by_topic[burst.topic] = burst
     for signal in found:
         burst = by_topic.pop(signal.topic, None)
         if burst is None:
@@ -163,10 +171,6 @@ def step(active: Iterable[Burst], found: Sequence[Signal], *, now: datetime, rul
         burst.last_signal_at = now
         burst.peak_last_hour = max(burst.peak_last_hour, signal.last_hour)
         result.going_on.append(burst)
-    for burst in by_topic.values():
-        if now - burst.last_signal_at >= rule.end_after:
-            burst.state, burst.ended_at = BurstState.ENDED, now
-            result.ended.append(burst)
     return result
 
 
