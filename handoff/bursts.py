@@ -150,7 +150,7 @@ def step(active: Iterable[Burst], found: Sequence[Signal], *, now: datetime, rul
     when it has the messages to; on one with it, the burst goes on; an active burst `end_after` past its last
     signal is over."""
     result = Step()
-    by_topic = {}
+    by_topic: dict[str, Burst] = {}
     for burst in active:
         if burst.state is not BurstState.ACTIVE:
             continue
