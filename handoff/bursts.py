@@ -160,17 +160,17 @@ def step(active: Iterable[Burst], found: Sequence[Signal], *, now: datetime, rul
         else:
             by_topic[burst.topic] = burst
     for signal in found:
-        burst = by_topic.pop(signal.topic, None)
-        if burst is None:
+        going = by_topic.pop(signal.topic, None)
+        if going is None:
             if not signal.starts:
                 continue
             result.began.append(Burst(topic=signal.topic, started_at=now, last_signal_at=now,
                                       peak_last_hour=signal.last_hour,
                                       expected_last_hour=signal.expected_last_hour))
             continue
-        burst.last_signal_at = now
-        burst.peak_last_hour = max(burst.peak_last_hour, signal.last_hour)
-        result.going_on.append(burst)
+        going.last_signal_at = now
+        going.peak_last_hour = max(going.peak_last_hour, signal.last_hour)
+        result.going_on.append(going)
     return result
 
 
