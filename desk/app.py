@@ -128,6 +128,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         # topics and keywords of the new messages, then the burst check, every trends_interval_s
         trend_job = trend_schedule.trend_job(settings, case_desk, embed=knowledge_base.embedder.embed,
                                              redact=redactor.public_text)
+        app.state.trend_job = trend_job
         trends = {trend_schedule.JOB_ID: (trend_job, trend_schedule.trend_trigger(settings))}
         # web chat messages kept while the assistant was down (or the desk was killed) are answered within seconds
         # of its return, in order per conversation; the answers wait for the page in /api/chat/updates

@@ -95,9 +95,10 @@ def _rows(figures: dict[str, Any]) -> list[tuple[str, Any, Any, Any]]:
     for code, row in figures["by_department"].items():
         for key in ("received", "cases", "answered_in_time", "delay_rate", "first_response_p50_hours", "overdue"):
             rows.append((f"department {code} {key}", row[key], "", ""))
-    for kind in ("top_topics", "rising_topics", "falling_topics"):
+    for kind in ("top_topics", "rising_topics", "falling_topics", "top_keywords", "hot_keywords", "cold_keywords"):
         for item in figures[kind]:
-            rows.append((f"{kind} {item['topic']}", item["count"], "", item.get("change", "")))
+            name = item["topic"] if item["label"] == item["topic"] else f"{item['topic']} {item['label']}"
+            rows.append((f"{kind} {name}", item["count"], item["previous"], item["count"] - item["previous"]))
     return rows
 
 
