@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
@@ -61,7 +62,7 @@ async def scheduling_reports(settings: Settings, cases: CaseDesk, *,
                              others: Mapping[str, tuple[Callable[[], object], BaseTrigger]] | None = None,
                              ) -> AsyncIterator[AsyncIOScheduler]:
     """Run the report job at start (catching up) and at each trigger until the block ends; `others`: more jobs of
-    the desk's one scheduler (id -> job, trigger), each run at start too."""
+    the desk's one scheduler (id -> job, trigger), each run once as soon as the scheduler starts too."""
     job = report_job(settings, cases)
 
     async def run() -> None:
@@ -76,8 +77,9 @@ async def scheduling_reports(settings: Settings, cases: CaseDesk, *,
         async def run_other(other: Callable[[], object] = other, job_id: str = job_id) -> None:
             await run_once(other, job_id)
 
-        scheduler.add_job(run_other, trigger, id=job_id, coalesce=True, max_instances=1)
-        await run_other()
+        # the first run at once, but not awaited: a first topic job over a large backlog takes minutes
+        scheduler.add_job(run_other, trigger, id=job_id, coalesce=True, max_instances=1,
+                          next_run_time=datetime.now(UTC))
     scheduler.start()
     try:
         yield scheduler

@@ -48,17 +48,19 @@ def counts_by_period(sessions: sessionmaker, *, start: datetime, end: datetime, 
     """Per topic: its count in [start, end), then in each of the `periods` as long before it (nearest first)."""
     length = end - start
     earliest = start - length * periods
-    buckets = case(*((MessageTopic.at >= start - length * n, n) for n in range(periods + 1)), else_=-1)
-    query = (select(MessageTopic.topic, buckets, func.count())
+    bucket = case(*((MessageTopic.at >= start - length * n, n) for n in range(periods + 1)), else_=-1)
+    inner = (select(MessageTopic.topic.label("topic"), bucket.label("bucket"))
              .where(MessageTopic.kind == kind.value, MessageTopic.at >= earliest, MessageTopic.at < end))
     if department:
-        query = (query.join(MessageDecision, MessageDecision.id == MessageTopic.decision_id)
+        inner = (inner.join(MessageDecision, MessageDecision.id == MessageTopic.decision_id)
                  .join(Case, Case.id == MessageDecision.case_id).where(Case.agency_responsible == department))
+    rows = inner.subquery()  # grouped outside: PostgreSQL would not match the CASE's parameters in GROUP BY
     found: dict[str, list[int]] = {}
     with sessions() as session:
-        for topic, bucket, count in session.execute(query.group_by(MessageTopic.topic, buckets)):
-            if 0 <= bucket <= periods:
-                found.setdefault(topic, [0] * (periods + 1))[bucket] += count
+        for topic, index, count in session.execute(select(rows.c.topic, rows.c.bucket, func.count())
+                                                   .group_by(rows.c.topic, rows.c.bucket)):
+            if 0 <= index <= periods:
+                found.setdefault(topic, [0] * (periods + 1))[index] += count
     return found
 
 
