@@ -39,7 +39,7 @@ class BurstRule:
     burst_per_hour: float = 20.0  # δ: the smallest burst worth an alert
     threshold: float = 10.0  # h: the CUSUM level that signals
     min_count: int = 5  # messages of the topic in the last hour, at least
-    tolerance: float = 1.3  # λ0 raised by this factor (day-to-day wander of the shares)
+    tolerance: float = 1.5  # λ0 raised by this factor (day-to-day wander of the shares)
     floor_per_hour: float = 0.1  # λ0 never below this (a topic new or silent in the baseline)
     lookback_bins: int = 48  # 4 hours of 5-minute bins
     baseline: timedelta = timedelta(days=14)
