@@ -21,13 +21,14 @@ from handoff.bursts import BIN, BINS_PER_HOUR, Burst, BurstRule, BurstState, Top
 from handoff.models import MessageDecision
 from handoff.notices import BRAND, Notice
 from handoff.topics import labels
-from handoff.trend_models import BurstRow, MessageTopic, TopicKind
+from handoff.trend_models import BurstRow, MessageTopic, TopicKind, TrendProgress
 from outbox import store as outbox
 from outbox.mail import CHANNEL, compose_text
 from privacy import REMOVED_TEXT
 
 Redact = Callable[[str], str]
 MAX_MESSAGES = 30
+LOCK = "bursts"  # the trend_progress row the check locks
 
 
 def _bin_of(moments: Sequence[datetime], start: datetime, size: int) -> np.ndarray:
@@ -111,6 +112,8 @@ class BurstAlerts:
     def check(self, *, now: datetime, duty_officer: str, supervisors: Sequence[str]) -> list[Notice]:
         """Run the detector at `now`; the e-mails queued (for the bursts that began)."""
         with self._sessions.begin() as session:
+            # one check at a time (several desk workers on PostgreSQL): the next sees the bursts this one began
+            session.execute(select(TrendProgress).where(TrendProgress.name == LOCK).with_for_update())
             rows = {row.id: row for row in session.scalars(
                 select(BurstRow).where(BurstRow.state == BurstState.ACTIVE.value))}
             active = [_burst(row) for row in rows.values()]

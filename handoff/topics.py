@@ -20,7 +20,7 @@ from datetime import datetime
 
 import numpy as np
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from handoff.decide import Route
@@ -61,7 +61,17 @@ class _Message:
 
 
 def _progress(session: Session) -> int:
-    return session.scalar(select(TrendProgress.value).where(TrendProgress.name == PROGRESS)) or 0
+    """The last message read, the row locked until the transaction ends (PostgreSQL: desk workers take turns)."""
+    value = session.scalar(select(TrendProgress.value).where(TrendProgress.name == PROGRESS).with_for_update())
+    if value is None:  # a database made without the migration's rows
+        session.add(TrendProgress(name=PROGRESS, value=0))
+        session.flush()
+        return 0
+    return value
+
+
+class _Raced(Exception):
+    """Another process read the same messages first (SQLite takes no row lock): this batch is rolled back."""
 
 
 class TopicJob:
@@ -78,7 +88,10 @@ class TopicJob:
         """Assign every message not assigned yet, in batches; the number of messages read."""
         done = 0
         while True:
-            read = self._batch(now)
+            try:
+                read = self._batch(now)
+            except _Raced:
+                return done
             done += read
             if read < BATCH:
                 return done
@@ -114,12 +127,11 @@ class TopicJob:
                          for m in messages if m.id in redacted for word in keywords(redacted[m.id])]
             if rows_out:
                 session.execute(insert(MessageTopic), rows_out)
-            last = messages[-1].id
-            progress = session.get(TrendProgress, PROGRESS)
-            if progress is None:
-                session.add(TrendProgress(name=PROGRESS, value=last))
-            else:
-                progress.value = last
+            moved = session.execute(update(TrendProgress).where(TrendProgress.name == PROGRESS,
+                                                                TrendProgress.value == after)
+                                    .values(value=messages[-1].id))
+            if moved.rowcount != 1:
+                raise _Raced
             return len(messages)
 
     def _cluster(self, session: Session, messages: Sequence[_Message], now: datetime) -> dict[int, str]:

@@ -55,3 +55,23 @@ def test_the_job_reads_each_message_once(sessions, embedder):
 def test_keywords_leave_out_stop_words_numbers_and_redaction_marks():
     assert keywords("The water main on Elm St. burst!! Call me at [PHONE], it's flooding 2 houses") == [
         "water", "main", "elm", "burst", "flooding", "houses"]
+
+
+def test_two_jobs_at_once_give_each_message_one_topic(sessions, embedder):
+    """Two desk workers' jobs on one database: the one that loses the race rolls its batch back."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import func, select
+
+    from handoff.trend_models import MessageTopic, TopicKind
+
+    messages(sessions, {"parking": [40, 0, 0, 0, 0]}, {"parking": "Parking permit renewal"})
+    jobs = [TopicJob(sessions, embed=embedder.embed, redact=str) for _ in range(2)]
+    with ThreadPoolExecutor(2) as pool:
+        done = list(pool.map(lambda job: job.run(now=NOW), jobs))
+    assert sorted(done) == [0, 40]
+    with sessions() as session:
+        per_message = session.execute(select(MessageTopic.decision_id, func.count())
+                                      .where(MessageTopic.kind == TopicKind.TOPIC.value)
+                                      .group_by(MessageTopic.decision_id)).all()
+    assert len(per_message) == 40 and {count for _, count in per_message} == {1}

@@ -36,11 +36,13 @@ def upgrade() -> None:
         sa.Column("size", sa.Integer, nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     )
-    op.create_table(
+    progress = op.create_table(
         "trend_progress",
         sa.Column("name", sa.String(50), primary_key=True),
         sa.Column("value", sa.Integer, nullable=False),
     )
+    # the rows the topic job and the burst check lock (several desk workers on PostgreSQL: one at a time)
+    op.bulk_insert(progress, [{"name": "topics", "value": 0}, {"name": "bursts", "value": 0}])
     op.create_table(
         "bursts",
         sa.Column("id", sa.Integer, primary_key=True),
