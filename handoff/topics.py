@@ -20,7 +20,7 @@ from datetime import datetime
 
 import numpy as np
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from handoff.decide import Route
@@ -187,9 +187,3 @@ def labels(sessions: sessionmaker, topics: Sequence[str]) -> dict[str, str]:
         named[topic] = f"“{found[int(name)]}”" if kind == "cluster" and int(name) in found else (name or topic)
     return named
 
-
-def assigned_count(sessions: sessionmaker) -> int:
-    """How many messages have a stored topic (tests, status)."""
-    with sessions() as session:
-        return session.scalar(select(func.count(func.distinct(MessageTopic.decision_id))).where(
-            or_(MessageTopic.kind == TopicKind.TOPIC.value))) or 0
