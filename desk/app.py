@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 import database
 from accounts import load_accounts
 from connectors.pipeline import Pipeline
+from desk import trend_schedule
 from desk.api import cases, chat, conversations, entries, errors, feedback, health, kb, messages, open311
 from desk.api import disclosure as disclosure_api
 from desk.escalation import escalating
@@ -131,6 +132,11 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
             if directory is not None:
                 use_directory(directory)
 
+        # topics and keywords of the new messages, then the burst check, every trends_interval_s
+        trend_job = trend_schedule.trend_job(settings, case_desk, embed=knowledge_base.embedder.embed,
+                                             redact=redactor.public_text)
+        app.state.trend_job = trend_job
+        trends = {trend_schedule.JOB_ID: (trend_job, trend_schedule.trend_trigger(settings))}
         # web chat messages kept while the assistant was down (or the desk was killed) are answered within seconds
         # of its return, in order per conversation; the answers wait for the page in /api/chat/updates
         resuming = asyncio.create_task(app.state.chat_pipeline.resume_forever(), name="resume web chat")
@@ -139,7 +145,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         @asynccontextmanager
         async def city_wide_jobs() -> AsyncIterator[None]:
             async with escalating(case_desk, settings.escalation_interval_s, settings.reminder_at), \
-                    scheduling_reports(settings, case_desk) as app.state.report_scheduler:
+                    scheduling_reports(settings, case_desk, others=trends) as app.state.report_scheduler:
                 yield
 
         try:

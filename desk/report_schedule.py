@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import select
 
@@ -56,8 +58,11 @@ def triggers(settings: Settings) -> dict[str, CronTrigger]:
 
 
 @contextlib.asynccontextmanager
-async def scheduling_reports(settings: Settings, cases: CaseDesk) -> AsyncIterator[AsyncIOScheduler]:
-    """Run the report job at start (catching up) and at each trigger until the block ends."""
+async def scheduling_reports(settings: Settings, cases: CaseDesk, *,
+                             others: Mapping[str, tuple[Callable[[], object], BaseTrigger]] | None = None,
+                             ) -> AsyncIterator[AsyncIOScheduler]:
+    """Run the report job at start (catching up) and at each trigger until the block ends; `others`: more jobs of
+    the desk's one scheduler (id -> job, trigger), each run once as soon as the scheduler starts too."""
     job = report_job(settings, cases)
 
     async def run() -> None:
@@ -68,6 +73,13 @@ async def scheduling_reports(settings: Settings, cases: CaseDesk) -> AsyncIterat
         scheduler.add_job(run, trigger, id=f"{JOB_ID}-{name}", coalesce=True, misfire_grace_time=3600,
                           max_instances=1)
     await run()
+    for job_id, (other, trigger) in (others or {}).items():
+        async def run_other(other: Callable[[], object] = other, job_id: str = job_id) -> None:
+            await run_once(other, job_id)
+
+        # the first run at once, but not awaited: a first topic job over a large backlog takes minutes
+        scheduler.add_job(run_other, trigger, id=job_id, coalesce=True, max_instances=1,
+                          next_run_time=datetime.now(UTC))
     scheduler.start()
     try:
         yield scheduler

@@ -7,7 +7,8 @@ loop over rows in Python; revision 0016r adds the indexes they need. The delay r
 The seven outcomes of a message are its decision's route (handoff/decide.py): answer -> auto_answered, clarify ->
 clarified, case -> handed_off, emergency -> emergencies, out_of_scope, smalltalk, status -> status_questions; they
 add up to `received`. A message belongs to a department when its decision opened (or named) a case of that
-department; `--department` keeps those only.
+department; `--department` keeps those only. Topics and keywords, top, rising (hot) and falling (cold), are
+handoff/trends.py's, read from what the desk's topic job stored.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from handoff.delay_rate import delay_rate
 from handoff.models import Case, CaseEvent, MessageDecision
+from handoff.trends import trends
 from knowledge_base.feedback import FeedbackRow
 
 PERIODS = {"day": timedelta(days=1), "week": timedelta(days=7), "month": timedelta(days=30)}
@@ -33,7 +35,6 @@ COMPARED = ("received", *OUTCOMES.values(), "handled_without_staff_rate", "cases
             "cases_closed", "cases_reopened", "delay_rate", "answered_in_time", "first_response_p50_hours",
             "first_response_p90_hours", "resolution_p50_hours", "resolution_p90_hours", "helpful_votes",
             "unhelpful_votes", "confirmed_accuracy")
-TOP = 10
 
 
 @dataclass(frozen=True)
@@ -174,15 +175,6 @@ def _figures(sessions: sessionmaker, session: Session, period: Period, *, now: d
     voted = figures["helpful_votes"] + figures["unhelpful_votes"]
     figures["confirmed_accuracy"] = round(figures["helpful_votes"] / voted, 4) if voted else None
 
-    # topics: the knowledge base's entries answered and the service categories of the cases
-    topics = select(MessageDecision.entry_id, func.count()).where(
-        MessageDecision.at >= period.start, MessageDecision.at < period.end, MessageDecision.entry_id.is_not(None))
-    if department:
-        topics = topics.join(Case, Case.id == MessageDecision.case_id).where(Case.agency_responsible == department)
-    counts = {f"entry:{entry}": count for entry, count in session.execute(topics.group_by(MessageDecision.entry_id))}
-    counts.update({f"service:{code}": count for code, count in figures["cases_by_service"].items() if code})
-    figures["topic_counts"] = counts
-
     # per department: the cases opened in the period and the messages behind them
     departments: dict[str, dict[str, Any]] = {}
     case_counts = select(Case.agency_responsible, func.count(),
@@ -242,23 +234,13 @@ def build_report(sessions: sessionmaker, *, period: Period, now: datetime,
     current["by_department"] = dict(sorted(current["by_department"].items()))
     for channel, row in current["by_channel"].items():
         row["previous_received"] = previous["by_channel"].get(channel, {}).get("received", 0)
-    topics_now, topics_before = current.pop("topic_counts"), previous.pop("topic_counts")
-    rising = sorted(((topic, count - topics_before.get(topic, 0)) for topic, count in topics_now.items()
-                     if count > topics_before.get(topic, 0)), key=lambda item: (-item[1], item[0]))
-    falling = sorted(((topic, count - topics_now.get(topic, 0)) for topic, count in topics_before.items()
-                      if count > topics_now.get(topic, 0)), key=lambda item: (-item[1], item[0]))
     report: dict[str, Any] = {
         **current,
         "department": department,
         "generated_at": now.isoformat(),
         "overdue": overdue_now,
         "open_gaps": open_gaps,
-        "top_topics": [{"topic": topic, "count": count} for topic, count in
-                       sorted(topics_now.items(), key=lambda item: (-item[1], item[0]))[:TOP]],
-        "rising_topics": [{"topic": topic, "change": change, "count": topics_now[topic]}
-                          for topic, change in rising[:TOP]],
-        "falling_topics": [{"topic": topic, "change": -change, "count": topics_now.get(topic, 0)}
-                           for topic, change in falling[:TOP]],
+        **trends(sessions, start=period.start, end=period.end, department=department),
         "previous": {key: previous[key] for key in ("period", *COMPARED)},
         "change": {key: _change(current[key], previous[key]) for key in COMPARED},
     }

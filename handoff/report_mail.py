@@ -70,7 +70,10 @@ def report_body(report: dict[str, Any], *, title: str, desk_url: str, why: str) 
                      f"{_value(change[key])})")
     lines.append(f"overdue now: {report['overdue']}")
     if report["top_topics"]:
-        lines += ["", "Top topics: " + ", ".join(f"{t['topic']} ({t['count']})" for t in report["top_topics"][:5])]
+        lines += ["", "Top topics: " + ", ".join(f"{t['label']} ({t['count']})" for t in report["top_topics"][:5])]
+    if report["rising_topics"]:
+        lines.append("Hot topics: " + ", ".join(f"{t['label']} ({t['count']}, {t['previous']} before)"
+                                                for t in report["rising_topics"][:5]))
     query = f"from={report['period']['from'][:10]}&to={report['period']['to'][:10]}"
     lines += ["", f"The report, its charts and the cases behind each figure: {desk_url}/reports?{query}", "",
               f"-- CityDesk. {why}"]

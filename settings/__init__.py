@@ -164,6 +164,8 @@ class Settings(BaseSettings):
                                                             "(set it when the desk is served behind TLS).")
     escalation_interval_s: float = Field(default=60.0, gt=0,
                                          description="How often the desk escalates overdue cases.")
+    trends_interval_s: float = Field(default=300.0, gt=0, description="How often the desk assigns the new messages' "
+                                     "topics and keywords and checks every topic for a burst (README, Trends).")
     open311_api_keys: SecretStr = Field(
         default=SecretStr(""), description="Comma-separated keys that may file Open311 service requests "
                                            "(POST); none: filing is disabled.")

@@ -52,6 +52,9 @@ def report(
     output_format: Annotated[Format, typer.Option("--format", help="md, csv, json (one object on the last line) "
                                                   "or html.")] = Format.MD,
     out: Annotated[Path | None, typer.Option(help="Write the report to this file instead of printing it.")] = None,
+    update_topics: Annotated[bool, typer.Option(help="Assign the topics and keywords of messages the desk's job has "
+                                                     "not read yet (a desk that is not running) before reporting.")]
+    = False,
     now: Annotated[str | None, typer.Option(hidden=True, help="The report's 'now' (tests).")] = None,
     data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
@@ -66,7 +69,15 @@ def report(
     except ValueError as exc:
         errors.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
-    sessions = database.open(settings_for(data_dir, database_url))
+    settings = settings_for(data_dir, database_url)
+    sessions = database.open(settings)
+    if update_topics:
+        from handoff.topics import TopicJob
+        from knowledge_base.embedder import get_embedder
+        from privacy import build_redactor
+
+        TopicJob(sessions, embed=get_embedder(settings.embedding_model).embed,
+                 redact=build_redactor(settings).public_text).run(now=moment)
     figures = build_report(sessions, period=window, now=moment, department=department)
     text = {Format.JSON: render_json, Format.CSV: render_csv, Format.MD: render_markdown,
             Format.HTML: render_html}[output_format](figures)
@@ -95,9 +106,10 @@ def _rows(figures: dict[str, Any]) -> list[tuple[str, Any, Any, Any]]:
     for code, row in figures["by_department"].items():
         for key in ("received", "cases", "answered_in_time", "delay_rate", "first_response_p50_hours", "overdue"):
             rows.append((f"department {code} {key}", row[key], "", ""))
-    for kind in ("top_topics", "rising_topics", "falling_topics"):
+    for kind in ("top_topics", "rising_topics", "falling_topics", "top_keywords", "hot_keywords", "cold_keywords"):
         for item in figures[kind]:
-            rows.append((f"{kind} {item['topic']}", item["count"], "", item.get("change", "")))
+            name = item["topic"] if item["label"] == item["topic"] else f"{item['topic']} {item['label']}"
+            rows.append((f"{kind} {name}", item["count"], item["previous"], item["count"] - item["previous"]))
     return rows
 
 

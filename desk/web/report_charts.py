@@ -71,11 +71,15 @@ def delay_chart(departments: dict[str, dict[str, Any]]) -> bytes:
     return _svg(figure)
 
 
+def _short(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def topics_chart(topics: Sequence[dict[str, Any]]) -> bytes:
-    """The most frequent topics: knowledge base entries answered, service categories of cases."""
+    """The most frequent topics: service categories, knowledge base topics, clusters of unanswered messages."""
     figure = Figure(figsize=SIZE)
     axes = figure.subplots()
-    names = [topic["topic"] for topic in reversed(topics)]
+    names = [_short(topic.get("label") or topic["topic"]) for topic in reversed(topics)]
     axes.barh(names, [topic["count"] for topic in reversed(topics)], color="#2b5c8a")
     axes.set_title("Top topics")
     return _svg(figure)

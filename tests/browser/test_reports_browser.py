@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -14,6 +15,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.wait import WebDriverWait
 
 from desk.app import create_app
+from handoff.models import MessageDecision
 from settings import Settings
 from tests.browser.conftest import ServedApp
 from tests.browser.test_inbox_browser import PAGE_LOAD_TIMEOUT_S, submit
@@ -35,7 +37,28 @@ def desk_url(tmp_path_factory):
                                        department=department)
         served.app.state.cases.set_clock(lambda: traffic.NOW)
         traffic.seed(served.app.state.sessions)
+        seed_topics(served.app.state.sessions)
+        served.app.state.trend_job()  # the desk's scheduled job: the messages' topics and keywords, stored
         yield served.url
+
+
+TOPIC_WEEK = "from=2026-11-09&to=2026-11-16"  # a week before the hand-counted ones
+
+
+def seed_topics(sessions) -> None:
+    """The week of 9 November: eight questions about sandbags and six reports of a water main (no category, no
+    answer: a cluster), where the four weeks before had none; leaf pickup, asked ten times a week before, not at all."""
+    week = datetime(2026, 11, 9, 12, 0, tzinfo=UTC)
+    rows = [(week + timedelta(hours=6 * n), "answer", "sandbags", "Where can I get sandbags?") for n in range(8)]
+    rows += [(week + timedelta(days=2, minutes=10 * n), "out_of_scope", None,
+              "The water main on Elm Street burst, the road is flooded") for n in range(6)]
+    rows += [(week - timedelta(days=7 * w + 1, hours=n), "answer", "leaf-pickup", "When is leaf pickup this fall?")
+             for w in range(4) for n in range(10)]
+    with sessions.begin() as session:
+        session.add_all(MessageDecision(at=at, channel="web", conversation_id=f"topic-{number}", text=text,
+                                        intent=None, route=route, reason="test", entry_id=entry, confidence=None,
+                                        case_id=None)
+                        for number, (at, route, entry, text) in enumerate(rows))
 
 
 def log_in(browser: WebDriver, url: str, username: str) -> None:
@@ -115,3 +138,28 @@ def test_staff_are_refused(driver, desk_url):
     log_in(driver, desk_url, "wes")
     with with_cookies(driver, desk_url) as client:
         assert client.get("/reports").status_code == 403
+
+
+def test_hot_and_cold_topics_and_keywords_of_a_week(driver, desk_url):
+    log_in(driver, desk_url, "chief")
+    driver.get(f"{desk_url}/reports?{TOPIC_WEEK}")
+
+    def rows(table: str) -> dict[str, list[str]]:
+        return {row.get_attribute("data-topic"): [cell.text for cell in row.find_elements(By.TAG_NAME, "td")]
+                for row in driver.find_elements(By.CSS_SELECTOR, f"#{table} tbody tr[data-topic]")}
+
+    top = rows("topics")
+    assert top["entry:sandbags"] == ["sandbags", "8", "0"]
+    [cluster] = [topic for topic in top if topic.startswith("cluster:")]
+    assert top[cluster] == ["\N{LEFT DOUBLE QUOTATION MARK}The water main on Elm Street burst, the road is flooded"
+                            "\N{RIGHT DOUBLE QUOTATION MARK}", "6", "0"]
+    hot = rows("hot-topics")
+    assert set(hot) == {"entry:sandbags", cluster}
+    assert hot["entry:sandbags"][:4] == ["sandbags", "8", "0", "0.0"]
+    assert rows("cold-topics")["entry:leaf-pickup"][:4] == ["leaf-pickup", "0", "10", "10.0"]
+    assert {"sandbags", "water", "elm"} <= set(rows("hot-keywords"))
+    assert {"leaf", "pickup"} <= set(rows("cold-keywords"))
+    image = driver.find_element(By.ID, "chart-topics")
+    WebDriverWait(driver, PAGE_LOAD_TIMEOUT_S).until(
+        lambda _: driver.execute_script("return arguments[0].complete", image))
+    assert driver.execute_script("return arguments[0].naturalWidth", image) > 0

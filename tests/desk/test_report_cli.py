@@ -21,7 +21,8 @@ from tests.handoff import report_traffic as traffic
 NOW = traffic.NOW.isoformat()
 KEYS = ("period", "received", *OUTCOMES.values(), "handled_without_staff_rate", "delay_rate",
         "first_response_p50_hours", "first_response_p90_hours", "resolution_p50_hours", "overdue", "by_channel",
-        "by_department", "top_topics", "rising_topics", "falling_topics")
+        "by_department", "top_topics", "rising_topics", "falling_topics", "top_keywords", "hot_keywords",
+        "cold_keywords")
 
 
 @pytest.fixture
@@ -86,3 +87,11 @@ def test_a_bad_date_is_refused_with_the_option_named(data_dir):
     result = CliRunner().invoke(app, ["report", "--from", "last tuesday", "--data-dir", str(data_dir)])
     assert result.exit_code == 2
     assert "--from" in result.output
+
+
+def test_update_topics_assigns_what_the_desk_has_not_and_markdown_lists_them(data_dir):
+    assert json.loads(run("--format", "json", "--now", NOW, "--data-dir", str(data_dir)).output.splitlines()[-1])[
+        "top_topics"] == []  # nothing stored yet: no desk ran the topic job
+    markdown = run("--format", "md", "--update-topics", "--now", NOW, "--data-dir", str(data_dir)).output
+    assert "| top_topics entry:bins bins | 3 | 0 | 3 |" in markdown
+    assert "| top_topics service:pothole pothole | 2 | 1 | 1 |" in markdown

@@ -179,3 +179,29 @@ def test_login_throttling_and_the_audit_log_on_postgresql(sessions):
     assert [e.action for e in log.page(AuditFilter(action="account", subject="pg.user")).entries] == [
         "account.disabled"]
     assert log.export_csv(AuditFilter(subject="pg.user")).splitlines()[1].endswith("'=cmd|' /C calc'!A0")
+
+
+def test_topics_trends_and_a_burst_on_postgresql(sessions, embedder):
+    """The topic job, the hot topics' GROUP BY and the burst check's spans run in PostgreSQL too."""
+    from datetime import UTC, datetime, timedelta
+
+    from handoff.burst_alerts import BurstAlerts
+    from handoff.models import MessageDecision
+    from handoff.report import build_report, period_for
+    from handoff.topics import TopicJob
+
+    now = datetime(2026, 12, 7, 15, 0, tzinfo=UTC)
+    with sessions.begin() as session:
+        session.add_all(MessageDecision(at=now - timedelta(minutes=40) + timedelta(minutes=2 * n), channel="web",
+                                        conversation_id=f"pg-burst-{n}", text="The water main on Elm Street burst",
+                                        intent=None, route="out_of_scope", reason="test", entry_id=None,
+                                        confidence=None, case_id=None) for n in range(20))
+    assert TopicJob(sessions, embed=embedder.embed, redact=str).run(now=now) >= 20
+    report = build_report(sessions, period=period_for(now=now, period="week"), now=now)
+    [hot] = [t for t in report["rising_topics"] if t["topic"].startswith("cluster:")]
+    assert hot["count"] == 20 and hot["label"] == "\N{LEFT DOUBLE QUOTATION MARK}The water main on Elm Street burst" \
+        "\N{RIGHT DOUBLE QUOTATION MARK}"
+    notices = BurstAlerts(sessions, redact=str, timezone="UTC", desk_url="http://desk").check(
+        now=now, duty_officer="duty@city.example", supervisors=["chief@city.example"])
+    assert sorted(n.to for n in notices) == ["chief@city.example", "duty@city.example"]
+    assert "20 in the last hour" in notices[0].body
