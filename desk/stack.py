@@ -65,6 +65,7 @@ def child_environment(settings: Settings) -> dict[str, str]:
            if settings.answer_threshold is not None else {}),
         "CITYDESK_EMBEDDING_MODEL": settings.embedding_model,
         **({"CITYDESK_SEED_KB_FILE": str(settings.seed_kb_file.resolve())} if settings.seed_kb_file else {}),
+        **({"CITYDESK_ACCOUNTS_FILE": str(settings.accounts_file.resolve())} if settings.accounts_file else {}),
         # read by the action server and by endpoints.yml
         "CITYDESK_DESK_URL": settings.desk_url,
         # the desk checks it; the CLI and connectors send it (not the action server: ACTION_SERVER_WITHHELD)

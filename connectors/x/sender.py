@@ -15,6 +15,7 @@ import tweepy
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
+from accounts import platform_conversation_of
 from connectors.x.poller import rate_limit_wait
 from connectors.x.privacy import public_post_of_case, reason_to_answer_privately
 from connectors.x.state import XState
@@ -127,6 +128,6 @@ class XSender:
         return str(response.data["id"])
 
     async def _dm(self, conversation_id: str, text: str) -> str:
-        participant = conversation_id.removeprefix("x-")
+        participant = platform_conversation_of(conversation_id, "x")
         response = await asyncio.to_thread(self.client.create_direct_message, participant_id=participant, text=text)
         return str(response.data["dm_event_id"])
