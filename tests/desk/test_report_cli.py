@@ -86,3 +86,16 @@ def test_a_bad_date_is_refused_with_the_option_named(data_dir):
     result = CliRunner().invoke(app, ["report", "--from", "last tuesday", "--data-dir", str(data_dir)])
     assert result.exit_code == 2
     assert "--from" in result.output
+
+
+def test_account_keeps_one_accounts_figures_and_an_unknown_account_is_refused(data_dir, monkeypatch):
+    (data_dir / "accounts.yml").write_text("accounts:\n  - {name: transport, channel: telegram}\n"
+                                           "  - {name: web, channel: web}\n", encoding="utf-8")
+    monkeypatch.setenv("CITYDESK_ACCOUNTS_FILE", str(data_dir / "accounts.yml"))
+    report = json.loads(run("--account", "web", "--format", "json", "--now", NOW, "--data-dir",
+                            str(data_dir)).output.splitlines()[-1])
+    assert report["account"] == "web"
+    assert report["cases_opened"] == 4  # the week's cases, all on the web chat from before accounts
+    assert "account web" in run("--account", "web", "--now", NOW, "--data-dir", str(data_dir)).output
+    refused = CliRunner().invoke(app, ["report", "--account", "parks", "--data-dir", str(data_dir)])
+    assert refused.exit_code == 2 and "no account 'parks'" in refused.output
