@@ -7,7 +7,9 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from connectors.models import InboundRecord
 from desk.app import create_app
 from handoff.directory import SLA
 from handoff.routing import route_case
@@ -15,6 +17,7 @@ from handoff.service import CaseDesk
 from settings import Settings
 from tests.desk.inbox_support import add_users, element, logged_in
 from tests.support import free_port
+from transcripts.models import TranscriptRecord
 
 ROWS = re.compile(r'<tr class="case[^"]*" data-case="([^"]+)"')
 ACCOUNTS = """
@@ -57,3 +60,14 @@ def test_a_supervisor_filters_the_inbox_by_account(desk):
     unknown = sam.get("/inbox?account=parks")
     assert unknown.status_code == 400 and "There is no account &#39;parks&#39;" in unknown.text
     assert len(ROWS.findall(unknown.text)) == 4
+
+
+def test_the_web_chat_records_its_account(desk):
+    client = TestClient(desk["app"])
+    assert client.post("/api/chat", json={"sender": "web-acc-1", "message": "hello", "message_id": "m1"}).status_code \
+        == 200  # the assistant is not running: kept, answered later
+    with desk["app"].state.sessions() as session:
+        record = session.scalars(select(InboundRecord).where(InboundRecord.conversation_id == "web-acc-1")).one()
+        [citizen] = session.scalars(select(TranscriptRecord).where(
+            TranscriptRecord.conversation_id == "web-acc-1")).all()
+    assert (record.account, citizen.account) == ("web", "web")
