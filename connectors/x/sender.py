@@ -12,7 +12,7 @@ import asyncio
 import logging
 
 import tweepy
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import sessionmaker
 
 from accounts import platform_conversation_of
@@ -119,6 +119,9 @@ class XSender:
         with self.sessions() as session:
             earlier = session.scalar(select(OutboxMessage.platform_message_id).where(
                 OutboxMessage.channel == "x", OutboxMessage.reply_to == public_post, OutboxMessage.id < message.id,
+                # a post that mentions two of the city's accounts gets a thread from each (rows from before accounts
+                # have none)
+                or_(OutboxMessage.account.is_(None), OutboxMessage.account == message.account),
                 OutboxMessage.delivered_at.is_not(None), OutboxMessage.public.is_(True))
                 .order_by(OutboxMessage.id.desc()).limit(1))
         return earlier or public_post
