@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -65,6 +65,7 @@ def child_environment(settings: Settings) -> dict[str, str]:
            if settings.answer_threshold is not None else {}),
         "CITYDESK_EMBEDDING_MODEL": settings.embedding_model,
         **({"CITYDESK_SEED_KB_FILE": str(settings.seed_kb_file.resolve())} if settings.seed_kb_file else {}),
+        **({"CITYDESK_ACCOUNTS_FILE": str(settings.accounts_file.resolve())} if settings.accounts_file else {}),
         # read by the action server and by endpoints.yml
         "CITYDESK_DESK_URL": settings.desk_url,
         # the desk checks it; the CLI and connectors send it (not the action server: ACTION_SERVER_WITHHELD)
@@ -95,11 +96,19 @@ ACTION_SERVER_WITHHELD = ("CITYDESK_INTERNAL_TOKEN", "CITYDESK_SECRET_KEY", "CIT
                           "X_API_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET")
 
 
-def environment_of(process: Process, env: dict[str, str]) -> dict[str, str]:
-    """The child environment as one process gets it: the action server without the secrets it does not need."""
+def environment_of(process: Process, env: dict[str, str], withheld: Collection[str] = ()) -> dict[str, str]:
+    """The child environment as one process gets it: the action server without the secrets it does not need
+    (ACTION_SERVER_WITHHELD and `withheld`: the variables the accounts file names for its credentials)."""
     if process.name != "actions":
         return env
-    return {k: v for k, v in env.items() if k not in ACTION_SERVER_WITHHELD}
+    return {k: v for k, v in env.items() if k not in ACTION_SERVER_WITHHELD and k not in withheld}
+
+
+def account_secrets(settings: Settings) -> set[str]:
+    """The environment variables holding the accounts' credentials (the accounts file names them)."""
+    from accounts import load_accounts
+
+    return {env for account in load_accounts(settings) for env in account.credential_env.values()}
 
 
 def _channel_secrets(settings: Settings) -> dict[str, str]:
@@ -148,6 +157,7 @@ class Stack:
         started, self.skipped = plan_connectors(settings) if connectors is None else (list(connectors), {})
         self.processes = plan(settings, components, started)
         self._env: dict[str, str] = {}
+        self._withheld = account_secrets(settings)  # from the action server, with ACTION_SERVER_WITHHELD
 
     def __enter__(self) -> Stack:
         self.start()
@@ -177,7 +187,8 @@ class Stack:
             process.log_file.close()
         process.log_path.parent.mkdir(parents=True, exist_ok=True)
         process.log_file = process.log_path.open("ab")
-        process.popen = subprocess.Popen(process.command, cwd=PROJECT_ROOT, env=environment_of(process, self._env),
+        process.popen = subprocess.Popen(process.command, cwd=PROJECT_ROOT,
+                                         env=environment_of(process, self._env, self._withheld),
                                          stdout=process.log_file, stderr=subprocess.STDOUT,
                                          start_new_session=True)
         process.started_at = time.time()

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import sessionmaker
 
 from handoff.clock import DeadlineState, deadline_state
@@ -46,10 +46,12 @@ class DelayRate:
 
 
 def delay_rate(sessions: sessionmaker, *, now: datetime, start: datetime | None = None, end: datetime | None = None,
-               departments: Sequence[str] = ()) -> dict[str, DelayRate]:
+               departments: Sequence[str] = (),
+               where: Sequence[ColumnElement[bool]] = ()) -> dict[str, DelayRate]:
     """The delay rate per department (code) of the cases requested in [start, end), as it stands at `now`.
 
-    `departments`: only these (an empty list: every department with a case in the period).
+    `departments`: only these (an empty list: every department with a case in the period); `where`: only the cases
+    that meet these conditions too (an account's, handoff/account_scope.py).
     """
     query = select(Case.agency_responsible, Case.expected_datetime, Case.answered_at, Case.closed_at, Case.paused_at)
     if start is not None:
@@ -58,6 +60,8 @@ def delay_rate(sessions: sessionmaker, *, now: datetime, start: datetime | None 
         query = query.where(Case.requested_datetime < end)
     if departments:
         query = query.where(Case.agency_responsible.in_(departments))
+    if where:
+        query = query.where(*where)
     counts: dict[str, dict[DeadlineState, int]] = {}
     with sessions() as session:
         for department, expected, answered_at, closed_at, paused_at in session.execute(query):

@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, Index, Integer, Select, and_, case, column, func, literal_column, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from handoff.account_scope import AccountScope
 from handoff.models import Case, CaseState, CaseStatus, Role
 from handoff.service import Actor
 
@@ -54,6 +55,7 @@ class InboxQuery:
     overdue: bool = False
     mine: bool = False
     sla: str | None = None  # deadline class
+    account: AccountScope | None = None  # the cases written to one of the city's accounts
     view: str = "open"
     page: int = 1
     size: int = PAGE_SIZE
@@ -119,6 +121,8 @@ def _scope(session: Session, actor: Actor, query: InboxQuery, *, many: bool = Fa
         conditions.append(Case.agency_responsible == actor.department)
     elif query.department:
         conditions.append(Case.agency_responsible == query.department)
+    if query.account is not None:
+        conditions.append(query.account.cases())
     matched = search_condition(session, query.words(), many=many)
     if matched is not None:
         conditions.append(matched)

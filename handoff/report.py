@@ -7,8 +7,9 @@ loop over rows in Python; revision 0016r adds the indexes they need. The delay r
 The seven outcomes of a message are its decision's route (handoff/decide.py): answer -> auto_answered, clarify ->
 clarified, case -> handed_off, emergency -> emergencies, out_of_scope, smalltalk, status -> status_questions; they
 add up to `received`. A message belongs to a department when its decision opened (or named) a case of that
-department; `--department` keeps those only. Topics and keywords, top, rising (hot) and falling (cold), are
-handoff/trends.py's, read from what the desk's topic job stored.
+department; `--department` keeps those only. `--account` keeps the messages of the account's conversations and the
+cases written to it (handoff/account_scope.py). Topics and keywords, top, rising (hot) and falling (cold), are
+handoff/trends.py's, read from what the desk's topic job stored (not narrowed to an account).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from handoff.account_scope import AccountScope
 from handoff.delay_rate import delay_rate
 from handoff.models import Case, CaseEvent, MessageDecision
 from handoff.trends import trends
@@ -91,18 +93,23 @@ def _percentiles(session: Session, values: Select[Any], shares: Sequence[float])
     return found
 
 
-def _messages(period: Period, department: str | None) -> Select[str, str, int]:
+def _messages(period: Period, department: str | None, account: AccountScope | None) -> Select[str, str, int]:
     query = select(MessageDecision.route, MessageDecision.channel, func.count()).where(
         MessageDecision.at >= period.start, MessageDecision.at < period.end)
+    if account is not None:
+        query = query.where(account.conversations(MessageDecision.conversation_id))
     if department:
         query = query.join(Case, Case.id == MessageDecision.case_id).where(Case.agency_responsible == department)
     return query.group_by(MessageDecision.route, MessageDecision.channel)
 
 
-def _cases_in(period: Period, department: str | None, column: Any = Case.requested_datetime) -> list[Any]:
+def _cases_in(period: Period, department: str | None, column: Any = Case.requested_datetime,
+              account: AccountScope | None = None) -> list[Any]:
     where: list[Any] = [column >= period.start, column < period.end]
     if department:
         where.append(Case.agency_responsible == department)
+    if account is not None:
+        where.append(account.cases())
     return where
 
 
@@ -113,11 +120,11 @@ def _overdue_now(now: datetime) -> ColumnElement[bool]:
 
 
 def _figures(sessions: sessionmaker, session: Session, period: Period, *, now: datetime,
-             department: str | None) -> dict[str, Any]:
+             department: str | None, account: AccountScope | None = None) -> dict[str, Any]:
     """The figures of one period."""
     figures: dict[str, Any] = {"period": period.label(), "received": 0, **dict.fromkeys(OUTCOMES.values(), 0)}
     by_channel: dict[str, dict[str, int]] = {}
-    for route, channel, count in session.execute(_messages(period, department)):
+    for route, channel, count in session.execute(_messages(period, department, account)):
         outcome = OUTCOMES.get(route)
         if outcome is None:  # a route this report does not know yet: still received, counted as out of scope
             outcome = "out_of_scope"
@@ -132,7 +139,7 @@ def _figures(sessions: sessionmaker, session: Session, period: Period, *, now: d
         round(sum(figures[key] for key in WITHOUT_STAFF) / received, 4) if received else None)
 
     # cases: opened in the period, by deadline class and service category; answered, closed, reopened in it
-    opened = _cases_in(period, department)
+    opened = _cases_in(period, department, account=account)
     figures["cases_opened"] = session.scalar(select(func.count()).select_from(Case).where(*opened)) or 0
     figures["cases_by_sla"] = {sla: count for sla, count in session.execute(
         select(Case.sla, func.count()).where(*opened).group_by(Case.sla).order_by(Case.sla))}
@@ -140,13 +147,15 @@ def _figures(sessions: sessionmaker, session: Session, period: Period, *, now: d
         select(Case.service_code, func.count()).where(*opened).group_by(Case.service_code)
         .order_by(func.count().desc(), Case.service_code))}
     figures["cases_answered"] = session.scalar(select(func.count()).select_from(Case).where(
-        *_cases_in(period, department, Case.answered_at))) or 0
+        *_cases_in(period, department, Case.answered_at, account))) or 0
     figures["cases_closed"] = session.scalar(select(func.count()).select_from(Case).where(
-        *_cases_in(period, department, Case.closed_at))) or 0
+        *_cases_in(period, department, Case.closed_at, account))) or 0
     reopened = select(func.count()).select_from(CaseEvent).where(
         CaseEvent.kind == "reopened", CaseEvent.at >= period.start, CaseEvent.at < period.end)
     if department:
         reopened = reopened.join(Case, Case.id == CaseEvent.case_id).where(Case.agency_responsible == department)
+    if account is not None:
+        reopened = reopened.where(CaseEvent.case_id.in_(select(Case.id).where(account.cases())))
     figures["cases_reopened"] = session.scalar(reopened) or 0
 
     # response times of the cases opened in the period (wall clock, hours)
@@ -159,7 +168,8 @@ def _figures(sessions: sessionmaker, session: Session, period: Period, *, now: d
 
     # the delay rate, as handoff/delay_rate.py counts it, of the cases opened in the period
     rates = delay_rate(sessions, now=now, start=period.start, end=period.end,
-                       departments=[department] if department else ())
+                       departments=[department] if department else (),
+                       where=[account.cases()] if account is not None else ())
     counted = sum(rate.counted for rate in rates.values())
     figures["answered_in_time"] = sum(rate.answered_in_time for rate in rates.values())
     figures["delay_rate"] = round(sum(rate.delayed for rate in rates.values()) / counted, 4) if counted else None
@@ -170,6 +180,8 @@ def _figures(sessions: sessionmaker, session: Session, period: Period, *, now: d
     if department:
         votes = votes.where(FeedbackRow.conversation_id.in_(
             select(Case.conversation_id).where(Case.agency_responsible == department)))
+    if account is not None:
+        votes = votes.where(account.conversations(FeedbackRow.conversation_id))
     tally = {bool(helpful): count for helpful, count in session.execute(votes.group_by(FeedbackRow.helpful))}
     figures["helpful_votes"], figures["unhelpful_votes"] = tally.get(True, 0), tally.get(False, 0)
     voted = figures["helpful_votes"] + figures["unhelpful_votes"]
@@ -187,6 +199,8 @@ def _figures(sessions: sessionmaker, session: Session, period: Period, *, now: d
                     .group_by(Case.agency_responsible))
     if department:
         received_per = received_per.where(Case.agency_responsible == department)
+    if account is not None:
+        received_per = received_per.where(account.conversations(MessageDecision.conversation_id))
     for code, count in session.execute(received_per):
         departments.setdefault(code, {"received": 0, "cases": 0, "cases_answered": 0})["received"] = count
     for code, figures_of in departments.items():
@@ -195,7 +209,7 @@ def _figures(sessions: sessionmaker, session: Session, period: Period, *, now: d
         figures_of["counted"] = rate.counted if rate else 0  # the delay rate's denominator
         figures_of["delay_rate"] = round(rate.rate, 4) if rate and rate.rate is not None else None
         figures_of["first_response_p50_hours"], = _percentiles(session, select(first).where(
-            *_cases_in(period, code), Case.answered_at.is_not(None)), (0.5,))
+            *_cases_in(period, code, account=account), Case.answered_at.is_not(None)), (0.5,))
     figures["by_department"] = dict(sorted(departments.items()))
     return figures
 
@@ -207,24 +221,29 @@ def _change(now: Any, before: Any) -> Any:
 
 
 def build_report(sessions: sessionmaker, *, period: Period, now: datetime,
-                 department: str | None = None) -> dict[str, Any]:
-    """The report of `period` (and `department`, else every one), each figure beside the previous period's."""
+                 department: str | None = None, account: AccountScope | None = None) -> dict[str, Any]:
+    """The report of `period` (and `department`, else every one; and `account`, else every one), each figure beside
+    the previous period's."""
     now = now.astimezone(UTC)
     with sessions() as session:
-        current = _figures(sessions, session, period, now=now, department=department)
-        previous = _figures(sessions, session, period.previous, now=now, department=department)
+        current = _figures(sessions, session, period, now=now, department=department, account=account)
+        previous = _figures(sessions, session, period.previous, now=now, department=department, account=account)
         overdue = select(func.count()).select_from(Case).where(_overdue_now(now))
         overdue_per = select(Case.agency_responsible, func.count()).where(_overdue_now(now))
         if department:
             overdue = overdue.where(Case.agency_responsible == department)
             overdue_per = overdue_per.where(Case.agency_responsible == department)
+        if account is not None:
+            overdue = overdue.where(account.cases())
+            overdue_per = overdue_per.where(account.cases())
         overdue_now = session.scalar(overdue) or 0
         overdue_by_department: dict[str, int] = {code: count for code, count in session.execute(
             overdue_per.group_by(Case.agency_responsible))}
         open_gaps = session.scalar(select(func.count()).select_from(MessageDecision).where(
             MessageDecision.route == "case", MessageDecision.entry_id.is_(None),
             MessageDecision.case_id.in_(select(Case.id).where(Case.closed_at.is_(None), *(
-                [Case.agency_responsible == department] if department else []))))) or 0
+                [Case.agency_responsible == department] if department else []), *(
+                [account.cases()] if account is not None else []))))) or 0
     for code, row in current["by_department"].items():
         row["overdue"] = overdue_by_department.get(code, 0)
     for code, count in overdue_by_department.items():
@@ -237,6 +256,7 @@ def build_report(sessions: sessionmaker, *, period: Period, now: datetime,
     report: dict[str, Any] = {
         **current,
         "department": department,
+        "account": account.name if account is not None else None,
         "generated_at": now.isoformat(),
         "overdue": overdue_now,
         "open_gaps": open_gaps,

@@ -8,6 +8,7 @@ import requests
 import tweepy
 from pydantic import SecretStr
 
+from accounts import Account
 from settings import Settings
 
 # tweepy builds every URL from one of these hosts; X_BASE_URL replaces it (a local fake in tests)
@@ -38,18 +39,28 @@ def missing_credentials(settings: Settings) -> list[str]:
             if getattr(settings, attr) is None or not getattr(settings, attr).get_secret_value()]
 
 
-def build_client(settings: Settings) -> tweepy.Client:
-    """The city account's client; rate limits raise `tweepy.TooManyRequests` (the poller decides how to wait)."""
-    if missing := missing_credentials(settings):
-        raise ValueError(f"X credentials not set: {', '.join(missing)}")
+def build_client(settings: Settings, account: Account | None = None) -> tweepy.Client:
+    """The client of one city account (default: the one of today's X_* settings); rate limits raise
+    `tweepy.TooManyRequests` (the poller decides how to wait)."""
+    if account is None:
+        if missing := missing_credentials(settings):
+            raise ValueError(f"X credentials not set: {', '.join(missing)}")
 
-    def secret(value: SecretStr | None) -> str | None:
-        return value.get_secret_value() if value is not None else None
+        def secret(value: SecretStr | None) -> str | None:
+            return value.get_secret_value() if value is not None else None
 
-    client = tweepy.Client(bearer_token=secret(settings.x_bearer_token), consumer_key=secret(settings.x_api_key),
-                           consumer_secret=secret(settings.x_api_secret),
-                           access_token=secret(settings.x_access_token),
-                           access_token_secret=secret(settings.x_access_token_secret), wait_on_rate_limit=False)
+        client = tweepy.Client(bearer_token=secret(settings.x_bearer_token), consumer_key=secret(settings.x_api_key),
+                               consumer_secret=secret(settings.x_api_secret),
+                               access_token=secret(settings.x_access_token),
+                               access_token_secret=secret(settings.x_access_token_secret), wait_on_rate_limit=False)
+    else:
+        if missing := account.missing_credentials:
+            raise ValueError(f"X credentials of account {account.name!r} not set: {', '.join(missing)}")
+        client = tweepy.Client(bearer_token=account.credential("bearer_token"),
+                               consumer_key=account.credential("api_key"),
+                               consumer_secret=account.credential("api_secret"),
+                               access_token=account.credential("access_token"),
+                               access_token_secret=account.credential("access_token_secret"), wait_on_rate_limit=False)
     if settings.x_base_url.rstrip("/") not in TWEEPY_HOSTS:
         client.session = RebasedSession(settings.x_base_url)
     return client

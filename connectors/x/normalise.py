@@ -11,7 +11,7 @@ import re
 
 import tweepy
 
-from connectors.message import InboundMessage, conversation_id_for
+from connectors.message import InboundMessage, conversation_id_for, platform_id_for
 
 CHANNEL = "x"
 TWEET_FIELDS = ["conversation_id", "referenced_tweets", "author_id", "created_at"]
@@ -40,7 +40,7 @@ def _referenced(tweet: tweepy.Tweet, kind: str) -> list[str]:
     return [str(ref.id) for ref in (tweet.referenced_tweets or []) if ref.type == kind]
 
 
-def mention_to_message(tweet: tweepy.Tweet, *, account_id: str) -> InboundMessage | None:
+def mention_to_message(tweet: tweepy.Tweet, *, account_id: str, account: str | None = None) -> InboundMessage | None:
     """The message of a mention, or None when the desk leaves it alone (own post, retweet, quote without a question)."""
     author = str(tweet.author_id)
     if author == str(account_id):
@@ -50,20 +50,21 @@ def mention_to_message(tweet: tweepy.Tweet, *, account_id: str) -> InboundMessag
     text = " ".join(_LEADING_HANDLES.sub("", tweet.text.strip()).split())
     if _referenced(tweet, "quoted") and not asks_a_question(own_words(text)):
         return None
-    return InboundMessage(channel=CHANNEL, platform_message_id=str(tweet.id),
-                          conversation_id=conversation_id_for(CHANNEL, author), sender_id=author, text=text,
-                          reply_to=str(tweet.id), public=True,
+    return InboundMessage(channel=CHANNEL, platform_message_id=platform_id_for(tweet.id, account, CHANNEL),
+                          conversation_id=conversation_id_for(CHANNEL, author, account), sender_id=author, text=text,
+                          reply_to=str(tweet.id), public=True, account=account,
                           raw={"kind": "mention", "conversation_id": str(tweet.conversation_id or tweet.id)},
                           **({"received_at": tweet.created_at} if tweet.created_at else {}))
 
 
-def dm_to_message(event: tweepy.DirectMessageEvent, *, account_id: str) -> InboundMessage | None:
+def dm_to_message(event: tweepy.DirectMessageEvent, *, account_id: str,
+                  account: str | None = None) -> InboundMessage | None:
     """The message of a direct message to the city, or None for the city's own DMs and non-message events."""
     if event.event_type != "MessageCreate" or event.sender_id is None or str(event.sender_id) == str(account_id):
         return None
     sender = str(event.sender_id)
-    return InboundMessage(channel=CHANNEL, platform_message_id=str(event.id),
-                          conversation_id=conversation_id_for(CHANNEL, sender), sender_id=sender,
-                          text=(event.text or "").strip(), public=False,
+    return InboundMessage(channel=CHANNEL, platform_message_id=platform_id_for(event.id, account, CHANNEL),
+                          conversation_id=conversation_id_for(CHANNEL, sender, account), sender_id=sender,
+                          text=(event.text or "").strip(), public=False, account=account,
                           raw={"kind": "dm", "dm_conversation_id": event.dm_conversation_id},
                           **({"received_at": event.created_at} if event.created_at else {}))

@@ -60,8 +60,10 @@ class XPoller:
     """Fetches what is new since the last poll and hands each message to `handle` (the pipeline)."""
 
     def __init__(self, client: tweepy.Client, state: XState, handle: Handle, *, account_id: str,
-                 app_auth_reads: bool = False, concurrency: int = 8, sleep: Sleep = asyncio.sleep) -> None:
+                 app_auth_reads: bool = False, concurrency: int = 8, sleep: Sleep = asyncio.sleep,
+                 account: str | None = None) -> None:
         self.client = client
+        self.account = account  # the city's account (accounts file) whose mentions and DMs these are
         self.state = state
         self.handle = handle
         self.account_id = str(account_id)
@@ -91,7 +93,8 @@ class XPoller:
                 break
         else:
             log.warning("more than %d mentions since %s: the oldest were skipped", len(tweets), since)
-        messages = [mention_to_message(t, account_id=self.account_id) for t in sorted(tweets, key=lambda t: t.id)]
+        messages = [mention_to_message(t, account_id=self.account_id, account=self.account)
+                    for t in sorted(tweets, key=lambda t: t.id)]
         handled = await self._hand_over([m for m in messages if m is not None])
         if tweets:
             self.state.advance("mentions_since_id", str(max(t.id for t in tweets)))
@@ -112,7 +115,8 @@ class XPoller:
             # newest first: a page that reaches what was handled before is the last one needed
             if len(fresh) < len(page) or not (token := response.meta.get("next_token")):
                 break
-        messages = [dm_to_message(e, account_id=self.account_id) for e in sorted(events, key=lambda e: e.id)]
+        messages = [dm_to_message(e, account_id=self.account_id, account=self.account)
+                    for e in sorted(events, key=lambda e: e.id)]
         handled = await self._hand_over([m for m in messages if m is not None])
         if events:
             self.state.advance("dm_last_event_id", str(max(e.id for e in events)))
@@ -155,7 +159,7 @@ class XPoller:
                 failures = 0
             except (tweepy.TweepyException, requests.RequestException) as error:
                 failures += 1
-                log.error("X poll failed (%s); retrying with backoff", error)
+                log.error("X poll of %s failed (%s); retrying with backoff", self.account or "x", error)
             delay = interval_s if not failures else min(BACKOFF_CAP_S, interval_s * 2 ** failures)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=delay)

@@ -12,9 +12,10 @@ import asyncio
 import logging
 
 import tweepy
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import sessionmaker
 
+from accounts import platform_conversation_of
 from connectors.x.poller import rate_limit_wait
 from connectors.x.privacy import public_post_of_case, reason_to_answer_privately
 from connectors.x.state import XState
@@ -118,6 +119,9 @@ class XSender:
         with self.sessions() as session:
             earlier = session.scalar(select(OutboxMessage.platform_message_id).where(
                 OutboxMessage.channel == "x", OutboxMessage.reply_to == public_post, OutboxMessage.id < message.id,
+                # a post that mentions two of the city's accounts gets a thread from each (rows from before accounts
+                # have none)
+                or_(OutboxMessage.account.is_(None), OutboxMessage.account == message.account),
                 OutboxMessage.delivered_at.is_not(None), OutboxMessage.public.is_(True))
                 .order_by(OutboxMessage.id.desc()).limit(1))
         return earlier or public_post
@@ -127,6 +131,6 @@ class XSender:
         return str(response.data["id"])
 
     async def _dm(self, conversation_id: str, text: str) -> str:
-        participant = conversation_id.removeprefix("x-")
+        participant = platform_conversation_of(conversation_id, "x")
         response = await asyncio.to_thread(self.client.create_direct_message, participant_id=participant, text=text)
         return str(response.data["dm_event_id"])

@@ -12,17 +12,24 @@ CONNECTOR = "x"
 
 
 class XState:
-    """Keys and values in the connectors' `connector_state` table, under the connector name "x"."""
+    """Keys and values in the connectors' `connector_state` table, under the connector name "x". Each account keeps
+    its own (`scope`: "<account>:" before every key; the default account's keys have none, as before accounts)."""
 
-    def __init__(self, sessions: sessionmaker) -> None:
+    def __init__(self, sessions: sessionmaker, *, scope: str = "") -> None:
         self.sessions = sessions
+        self.scope = scope
+
+    def for_account(self, account: str | None) -> XState:
+        """The values of one account: the default account ("x" or None) keeps the unscoped keys."""
+        return XState(self.sessions, scope="" if account in (None, CONNECTOR) else f"{account}:")
 
     def get(self, key: str) -> str | None:
         with self.sessions() as session:
-            row = session.get(ConnectorState, (CONNECTOR, key))
+            row = session.get(ConnectorState, (CONNECTOR, self.scope + key))
             return row.value if row else None
 
     def set(self, key: str, value: str) -> None:
+        key = self.scope + key
         with self.sessions.begin() as session:
             row = session.get(ConnectorState, (CONNECTOR, key))
             if row is None:

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import sessionmaker
 
+from accounts import default_account
 from connectors import replies
 from connectors.message import InboundMessage
 from connectors.pipeline import MAX_TEXT_CHARS, Pipeline
@@ -58,6 +59,12 @@ def get_chat_pipeline(request: Request) -> Pipeline:
     return request.app.state.chat_pipeline
 
 
+def get_web_account(request: Request) -> str | None:
+    """The web chat's account (the web channel's default), recorded with every message of the chat."""
+    account = default_account(request.app.state.accounts, "web")
+    return account.name if account else None
+
+
 def web_conversation(sender: str) -> str:
     """The page's sender id as a conversation id with the web channel's prefix."""
     return sender if sender.startswith("web-") else f"web-{sender}"
@@ -65,7 +72,8 @@ def web_conversation(sender: str) -> str:
 
 @router.post("", response_model=list[Reply])
 async def send(message: ChatMessage, pipeline: Pipeline = Depends(get_chat_pipeline),
-               sessions: sessionmaker = Depends(get_sessions)) -> list[Reply]:
+               sessions: sessionmaker = Depends(get_sessions),
+               account: str | None = Depends(get_web_account)) -> list[Reply]:
     """Send a message to the assistant and return its replies (the same ones again for a repeated message).
 
     Always 2xx once the message is kept: while the assistant is down the reply is one note (`pending`: true) and
@@ -76,7 +84,7 @@ async def send(message: ChatMessage, pipeline: Pipeline = Depends(get_chat_pipel
     message_id = message.message_id or f"srv-{uuid.uuid4().hex}"
     inbound = InboundMessage(channel="web", platform_message_id=message_id,
                              conversation_id=conversation, sender_id=conversation, text=message.message,
-                             is_button=message.message.startswith("/"))
+                             is_button=message.message.startswith("/"), account=account)
     result = await pipeline.handle(inbound, deliver_inline=True)
     own = (result.replies if result.outcome == "answered"
            else pipeline.replies_to(result.inbound_id) if result.outcome == "duplicate" else [])

@@ -49,6 +49,8 @@ def report(
     = None,
     end: Annotated[str | None, typer.Option("--to", help="End (excluded): a date or ISO date-time.")] = None,
     department: Annotated[str | None, typer.Option(help="A department's code (default: all).")] = None,
+    account: Annotated[str | None, typer.Option(help="One of the city's accounts, by name (the accounts file; "
+                                                "default: all).")] = None,
     output_format: Annotated[Format, typer.Option("--format", help="md, csv, json (one object on the last line) "
                                                   "or html.")] = Format.MD,
     out: Annotated[Path | None, typer.Option(help="Write the report to this file instead of printing it.")] = None,
@@ -70,6 +72,16 @@ def report(
         errors.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
     settings = settings_for(data_dir, database_url)
+    scope = None
+    if account is not None:
+        from accounts import load_accounts
+        from handoff.account_scope import AccountScope
+
+        try:
+            scope = AccountScope.of(load_accounts(settings), account)
+        except KeyError as exc:
+            errors.print(f"[red]{exc.args[0]}[/red]")
+            raise typer.Exit(2) from exc
     sessions = database.open(settings)
     if update_topics:
         from handoff.topics import TopicJob
@@ -78,7 +90,7 @@ def report(
 
         TopicJob(sessions, embed=get_embedder(settings.embedding_model).embed,
                  redact=build_redactor(settings).public_text).run(now=moment)
-    figures = build_report(sessions, period=window, now=moment, department=department)
+    figures = build_report(sessions, period=window, now=moment, department=department, account=scope)
     text = {Format.JSON: render_json, Format.CSV: render_csv, Format.MD: render_markdown,
             Format.HTML: render_html}[output_format](figures)
     if out is not None:
@@ -133,6 +145,8 @@ def render_csv(figures: dict[str, Any]) -> str:
 
 def _title(figures: dict[str, Any]) -> str:
     scope = f"department {figures['department']}" if figures["department"] else "all departments"
+    if figures.get("account"):
+        scope += f", account {figures['account']}"
     return f"CityDesk report, {scope}: {figures['period']['from']} to {figures['period']['to']}"
 
 

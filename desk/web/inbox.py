@@ -26,6 +26,7 @@ from desk.web.auth import (
 from desk.web.formatting import deadline_status, duration, local_time
 from desk.web.mail_status import mail_banner, mail_lines
 from desk.web.templates import templates
+from handoff.account_scope import AccountScope
 from handoff.clock import DeadlineState
 from handoff.directory import SLA
 from handoff.inbox_search import VIEWS, InboxQuery, search_inbox
@@ -79,7 +80,7 @@ def _row(case: Case, cases: CaseDesk) -> dict[str, Any]:
 
 @router.get("", response_class=HTMLResponse)
 def inbox(request: Request, department: str | None = None, q: str = "", state: str = "", sla: str = "",
-          overdue: bool = False, mine: bool = False, view: str = "open", page: int = 1,
+          overdue: bool = False, mine: bool = False, view: str = "open", page: int = 1, account: str = "",
           user: StaffUser = Depends(current_user), cases: CaseDesk = Depends(get_cases)) -> HTMLResponse:
     """Staff: their department's cases. Supervisors: every department's, or one department's. The views of the
     open cases (all, mine, unassigned, awaiting review: `inbox_views`) are filters of the one search, with its
@@ -90,11 +91,19 @@ def inbox(request: Request, department: str | None = None, q: str = "", state: s
         department = None
     elif department is not None and department not in {d.code for d in cases.directory.departments}:
         error, status_code, department = f"There is no department {department!r}; showing all departments.", 400, None
+    accounts = request.app.state.accounts
+    scope = None
+    if account:
+        try:
+            scope = AccountScope.of(accounts, account)
+        except KeyError:
+            error, status_code = f"There is no account {account!r}; showing every account.", 400
     views = inbox_views(cases, user, department=department, view=view)
     focus = views["view"]
     search = _search(cases, user, InboxQuery(text=q, department=department, state=state or VIEW_STATES.get(focus),
                                               sla=sla or None, overdue=overdue, mine=mine or focus == InboxView.MINE,
-                                              view="closed" if view == "closed" else "open", page=page))
+                                              view="closed" if view == "closed" else "open", page=page,
+                                              account=scope))
     rows = [_row(c, cases) for c in search["found"].cases]
     own = cases.directory.department(user.department).name if user.department else None
     # departments only the knowledge base names: their head is the fallback department's until the file has them
@@ -104,7 +113,8 @@ def inbox(request: Request, department: str | None = None, q: str = "", state: s
     return templates.TemplateResponse(request, "inbox.html", page_context(
         request, user, rows=rows, department=department, own_department=own, error=error,
         departments=cases.directory.departments, from_entries=from_entries, fallback_head=fallback_head,
-        views=views, search=search, mail_banner=mail_banner(request.app.state.settings)), status_code=status_code)
+        views=views, search=search, mail_banner=mail_banner(request.app.state.settings),
+        accounts=accounts if len(accounts) > len({a.channel for a in accounts}) else []), status_code=status_code)
 
 
 def inbox_views(cases: CaseDesk, user: StaffUser, *, department: str | None, view: str | None) -> dict[str, Any]:
@@ -137,7 +147,8 @@ def _search(cases: CaseDesk, user: StaffUser, query: InboxQuery) -> dict[str, An
     found = search_inbox(cases.sessions, actor_of(user), query, cases.now())
     params = {"department": query.department or "", "q": query.text, "state": query.state or "",
               "sla": query.sla or "", "overdue": "1" if query.overdue else "", "mine": "1" if query.mine else "",
-              "view": query.view if query.view != "open" else ""}
+              "view": query.view if query.view != "open" else "",
+              "account": query.account.name if query.account else ""}
 
     def link(page: int = 1, **changes: str) -> str:
         values = {**params, **changes, "page": str(page) if page > 1 else ""}
@@ -147,7 +158,7 @@ def _search(cases: CaseDesk, user: StaffUser, query: InboxQuery) -> dict[str, An
     states = [s for s in STATE_LABELS if s != CaseState.CLOSED] if query.view == "open" else [CaseState.CLOSED]
     return {
         "found": found, "query": found.query, "filtered": bool(query.words() or query.state or query.sla
-                                                               or query.overdue or query.mine),
+                                                               or query.overdue or query.mine or query.account),
         "views": [{"key": v, "label": f"{v.title()} cases", "count": getattr(counts, v), "link": link(view=v,
                    state="", overdue="")} for v in VIEWS],
         "states": [{"key": s.value, "label": STATE_LABELS[s], "count": counts.states.get(s, 0),
@@ -156,7 +167,7 @@ def _search(cases: CaseDesk, user: StaffUser, query: InboxQuery) -> dict[str, An
                  for c in SLA],
         "overdue": {"count": counts.overdue, "link": link(overdue="1")},
         "mine": {"count": counts.mine, "link": link(mine="1")},
-        "clear": link(q="", state="", sla="", overdue="", mine=""),
+        "clear": link(q="", state="", sla="", overdue="", mine="", account=""),
         "previous": link(found.page - 1) if found.page > 1 else None,
         "next": link(found.page + 1) if found.page < found.pages else None,
         "first_row": (found.page - 1) * found.query.size + 1 if found.total else 0,

@@ -7,7 +7,7 @@ import sqlite3
 import httpx
 import pytest
 
-from desk.stack import ACTION_SERVER_WITHHELD, Stack, child_environment, environment_of, plan
+from desk.stack import ACTION_SERVER_WITHHELD, Stack, account_secrets, child_environment, environment_of, plan
 from settings import DEMO_KB_FILE, Settings
 from settings.secrets import conversation_of_token, conversation_token
 from tests.support import free_port
@@ -120,3 +120,18 @@ def test_the_desks_access_log_keeps_no_query_strings(desk):
     log = (desk.settings.data_dir / "logs" / "desk.log").read_text()
     assert "GET /api/cases/status?… HTTP/1.1" in log
     assert "secret" not in log and "conversation_id=" not in log
+
+
+def test_the_action_server_gets_none_of_the_accounts_credentials(tmp_path, monkeypatch):
+    (tmp_path / "accounts.yml").write_text(
+        "accounts:\n  - {name: transport, channel: telegram, credentials: {token: TG_TRANSPORT_TOKEN}}\n",
+        encoding="utf-8")
+    monkeypatch.setenv("TG_TRANSPORT_TOKEN", "222:secret")
+    settings = Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path}/x.db",
+                        accounts_file=tmp_path / "accounts.yml")
+    stack = Stack(settings, components=("actions", "desk"), connectors=())
+    [actions, desk] = stack.processes
+    env = child_environment(settings)
+    assert env["TG_TRANSPORT_TOKEN"] == "222:secret" and env["CITYDESK_ACCOUNTS_FILE"].endswith("accounts.yml")
+    assert "TG_TRANSPORT_TOKEN" not in environment_of(actions, env, account_secrets(settings))
+    assert environment_of(desk, env, account_secrets(settings))["TG_TRANSPORT_TOKEN"] == "222:secret"

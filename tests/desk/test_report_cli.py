@@ -95,3 +95,16 @@ def test_update_topics_assigns_what_the_desk_has_not_and_markdown_lists_them(dat
     markdown = run("--format", "md", "--update-topics", "--now", NOW, "--data-dir", str(data_dir)).output
     assert "| top_topics entry:bins bins | 3 | 0 | 3 |" in markdown
     assert "| top_topics service:pothole pothole | 2 | 1 | 1 |" in markdown
+
+
+def test_account_keeps_one_accounts_figures_and_an_unknown_account_is_refused(data_dir, monkeypatch):
+    (data_dir / "accounts.yml").write_text("accounts:\n  - {name: transport, channel: telegram}\n"
+                                           "  - {name: web, channel: web}\n", encoding="utf-8")
+    monkeypatch.setenv("CITYDESK_ACCOUNTS_FILE", str(data_dir / "accounts.yml"))
+    report = json.loads(run("--account", "web", "--format", "json", "--now", NOW, "--data-dir",
+                            str(data_dir)).output.splitlines()[-1])
+    assert report["account"] == "web"
+    assert report["cases_opened"] == 4  # the week's cases, all on the web chat from before accounts
+    assert "account web" in run("--account", "web", "--now", NOW, "--data-dir", str(data_dir)).output
+    refused = CliRunner().invoke(app, ["report", "--account", "parks", "--data-dir", str(data_dir)])
+    assert refused.exit_code == 2 and "no account 'parks'" in refused.output

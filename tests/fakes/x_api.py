@@ -1,7 +1,8 @@
 """A local X API v2 server for tests: the endpoints tweepy 4's `Client` calls, and a record of what was sent.
 
 It speaks the wire protocol (paths, query parameters, JSON bodies, status codes, rate-limit headers) so the
-real tweepy library runs unchanged against it; point the client's session at `FakeXApi.base_url`.
+real tweepy library runs unchanged against it; point the client's session at `FakeXApi.base_url`. Several city
+accounts (`add_account`) are told apart by the OAuth 1.0a access token their requests are signed with.
 Only the fields a request asks for (`tweet.fields`, `dm_event.fields`) come back, as on the real API.
 """
 
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 TWEET_LIMIT = 280
 URL_WEIGHT = 23  # X counts every link as 23 characters (t.co)
@@ -58,8 +59,11 @@ class FakeXApi:
     posted_tweets: list[dict] = field(default_factory=list)
     sent_dms: list[dict] = field(default_factory=list)
 
+    access_token: str = "token"  # the city account's OAuth access token; a request signed with another's is theirs
+
     def __post_init__(self) -> None:
         self.users.setdefault(self.account_id, self.username)
+        self.accounts: dict[str, str] = {self.access_token: self.account_id}  # access token -> account id
         self._ids = itertools.count(1_700_000_000_000_000_000, 1_000)
         self._lock = threading.Lock()
         self._rate_limits: list[_RateLimit] = []
@@ -70,6 +74,12 @@ class FakeXApi:
     def next_id(self) -> str:
         with self._lock:
             return str(next(self._ids))
+
+    def add_account(self, account_id: str, username: str, *, access_token: str) -> str:
+        """Another city account on this X: requests signed with `access_token` act as it."""
+        self.users[account_id] = username
+        self.accounts[access_token] = account_id
+        return account_id
 
     def add_user(self, user_id: str, username: str) -> str:
         self.users[user_id] = username
@@ -103,13 +113,13 @@ class FakeXApi:
             self.tweets[tweet_id] = tweet
         return tweet_id
 
-    def mention(self, author_id: str, text: str, **kwargs: Any) -> str:
-        """A tweet by a citizen that mentions the city account."""
-        return self.post(author_id, f"@{self.username} {text}", **kwargs)
+    def mention(self, author_id: str, text: str, *, account_id: str | None = None, **kwargs: Any) -> str:
+        """A tweet by a citizen that mentions the city account (or another of the city's accounts)."""
+        return self.post(author_id, f"@{self.users[account_id or self.account_id]} {text}", **kwargs)
 
-    def send_dm(self, sender_id: str, text: str) -> str:
-        """A direct message from a citizen to the city account. Returns the DM event id."""
-        return self._add_dm(sender_id, self.account_id, text)
+    def send_dm(self, sender_id: str, text: str, *, account_id: str | None = None) -> str:
+        """A direct message from a citizen to the city account (or another). Returns the DM event id."""
+        return self._add_dm(sender_id, account_id or self.account_id, text)
 
     def rate_limit(self, method: str, path_prefix: str, *, times: int = 1, reset_after_s: float = 1.0) -> None:
         """Answer the next `times` matching requests with 429 and an x-rate-limit-reset `reset_after_s` ahead."""
@@ -121,6 +131,10 @@ class FakeXApi:
             self._rate_limits.clear()
 
     # --- what the city account did ---
+
+    def posted_by(self, account_id: str) -> list[dict]:
+        """The tweets one of the city's accounts posted, oldest first."""
+        return [t for t in self.posted_tweets if t["author_id"] == account_id]
 
     def replies_to(self, tweet_id: str) -> list[dict]:
         """The city's tweets that reply to `tweet_id`, oldest first."""
@@ -135,8 +149,10 @@ class FakeXApi:
             parent = replies[0]["id"]
         return chain
 
-    def dms_to(self, user_id: str) -> list[str]:
-        return [dm["text"] for dm in self.sent_dms if dm["participant_id"] == user_id]
+    def dms_to(self, user_id: str, *, sender_id: str | None = None) -> list[str]:
+        """The DMs the city's accounts (or one of them) sent to `user_id`."""
+        return [dm["text"] for dm in self.sent_dms
+                if dm["participant_id"] == user_id and (sender_id is None or dm["sender_id"] == sender_id)]
 
     # --- server ---
 
@@ -213,6 +229,7 @@ def _page(items: list[dict], params: dict[str, str]) -> tuple[list[dict], str | 
 
 class _Handler(BaseHTTPRequestHandler):
     api: FakeXApi
+    caller: str  # the city account the request acts as (its OAuth access token)
     protocol_version = "HTTP/1.1"
 
     def log_message(self, *_args: object) -> None:  # keep test output quiet
@@ -243,6 +260,8 @@ class _Handler(BaseHTTPRequestHandler):
                               {"x-rate-limit-limit": "15", "x-rate-limit-remaining": "0",
                                "x-rate-limit-reset": str(reset)})
         user_context = auth.startswith("OAuth ")
+        token = re.search(r'oauth_token="([^"]*)"', auth)
+        self.caller = self.api.accounts.get(unquote(token.group(1)) if token else "", self.api.account_id)
         route = self._route(method, url.path)
         if route is None:
             return self._send(404, {"title": "Not Found Error", "detail": f"no route {method} {url.path}"})
@@ -268,8 +287,8 @@ class _Handler(BaseHTTPRequestHandler):
         return None
 
     def _me(self, params: dict, _body: Any) -> None:
-        self._send(200, {"data": {"id": self.api.account_id, "name": "City of Alderbrook",
-                                  "username": self.api.username}})
+        self._send(200, {"data": {"id": self.caller, "name": "City of Alderbrook",
+                                  "username": self.api.users[self.caller]}})
 
     def _mentions(self, params: dict, _body: Any, user_id: str) -> None:
         if user_id not in self.api.users:
@@ -312,13 +331,14 @@ class _Handler(BaseHTTPRequestHandler):
         parent = ((body or {}).get("reply") or {}).get("in_reply_to_tweet_id")
         if parent is not None and str(parent) not in self.api.tweets:
             return self._send(400, {"title": "Invalid Request", "detail": f"no tweet {parent} to reply to"})
-        tweet_id = self.api.post(self.api.account_id, text, in_reply_to=str(parent) if parent else None)
+        tweet_id = self.api.post(self.caller, text, in_reply_to=str(parent) if parent else None)
         tweet = self.api.tweets[tweet_id]
         self.api.posted_tweets.append(tweet)
         self._send(201, {"data": {"id": tweet_id, "text": text, "edit_history_tweet_ids": [tweet_id]}})
 
     def _dm_events(self, params: dict, _body: Any, participant_id: str | None) -> None:
-        items = sorted(self.api.dm_events, key=lambda e: int(e["id"]), reverse=True)
+        items = sorted((e for e in self.api.dm_events if self.caller in e["participant_ids"]),
+                       key=lambda e: int(e["id"]), reverse=True)
         if participant_id:
             items = [e for e in items if participant_id in e["participant_ids"]]
         if (types := params.get("event_types")) and "MessageCreate" not in types.split(","):
@@ -337,8 +357,9 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(400, {"title": "Invalid Request", "detail": "text is required"})
         if participant_id not in self.api.users:
             return self._send(400, {"title": "Invalid Request", "detail": f"no user {participant_id}"})
-        event_id = self.api._add_dm(self.api.account_id, participant_id, text)
-        self.api.sent_dms.append({"participant_id": participant_id, "text": text, "dm_event_id": event_id})
+        event_id = self.api._add_dm(self.caller, participant_id, text)
+        self.api.sent_dms.append({"participant_id": participant_id, "text": text, "dm_event_id": event_id,
+                                  "sender_id": self.caller})
         conversation = self.api.dm_events[-1]["dm_conversation_id"]
         self._send(201, {"data": {"dm_conversation_id": conversation, "dm_event_id": event_id}})
 
