@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 import uuid
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -54,14 +56,20 @@ class LoadResult:
     answered_twice: int  # messages whose replies arrived more than once
     errors: int  # responses other than 200
     lag_p95_ms: float  # how late messages were sent against the schedule (a conversation waiting for its reply)
+    # processor time the stack's processes spent per message while it was offered: a figure that a machine shared
+    # with other work inflates far less than latencies (None: not on Linux, or no processes given)
+    cpu_ms_per_message: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
 async def offer(desk_url: str, *, conversations: int, rate: float, duration_s: float,
-                texts: list[str] | None = None, timeout_s: float = 60.0) -> LoadResult:
-    """Offer round(rate * duration) messages to the desk's web chat and wait for every response."""
+                texts: list[str] | None = None, timeout_s: float = 60.0,
+                process_groups: Collection[int] = ()) -> LoadResult:
+    """Offer round(rate * duration) messages to the desk's web chat and wait for every response.
+
+    process_groups: the stack's process groups, whose processor time is counted while the messages are offered."""
     texts = texts or questions()
     total = max(1, round(rate * duration_s))
     run = uuid.uuid4().hex[:8]
@@ -74,6 +82,7 @@ async def offer(desk_url: str, *, conversations: int, rate: float, duration_s: f
     limits = httpx.Limits(max_connections=conversations + 2, max_keepalive_connections=conversations + 2)
     async with httpx.AsyncClient(base_url=desk_url, timeout=timeout_s, limits=limits) as client:
         await _warm_up(client, texts)
+        cpu_before = cpu_seconds(process_groups)
         start = time.perf_counter() + 0.2
 
         async def converse(conversation: int) -> None:
@@ -103,6 +112,7 @@ async def offer(desk_url: str, *, conversations: int, rate: float, duration_s: f
 
         await asyncio.gather(*(converse(c) for c in range(min(conversations, total))))
         elapsed = finished_at - start
+        cpu_after = cpu_seconds(process_groups)
         for conversation in range(min(conversations, total)):  # anything answered later, or again
             response = await client.get("/api/chat/updates", params={"sender": f"web-load-{run}-{conversation}"})
             if response.status_code == 200:
@@ -115,7 +125,29 @@ async def offer(desk_url: str, *, conversations: int, rate: float, duration_s: f
         p50_ms=_percentile(latencies, 50), p95_ms=_percentile(latencies, 95), p99_ms=_percentile(latencies, 99),
         replies_per_message=round(sum(ours) / len(ours), 3) if ours else 0.0,
         unanswered=sum(1 for n in ours if n == 0), answered_twice=sum(1 for n in ours if n > 1), errors=errors,
-        lag_p95_ms=_percentile(lags, 95))
+        lag_p95_ms=_percentile(lags, 95),
+        cpu_ms_per_message=(round((cpu_after - cpu_before) * 1000 / len(sent), 1)
+                            if cpu_before is not None and cpu_after is not None and sent else None))
+
+
+def cpu_seconds(process_groups: Collection[int]) -> float | None:
+    """User and system time of every live process in these process groups (Linux /proc; None elsewhere)."""
+    if not process_groups or not os.path.isdir("/proc/self"):
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as stat:
+                fields = stat.read().rpartition(")")[2].split()
+        except OSError:
+            continue  # gone meanwhile
+        # after the command's ")": state ppid pgrp ...; utime and stime are the 12th and 13th
+        if int(fields[2]) in process_groups:
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
 
 
 async def _warm_up(client: httpx.AsyncClient, texts: list[str]) -> None:

@@ -81,9 +81,10 @@ def bench_load(
                             desk_port=ports[0], action_port=ports[1], rasa_port=ports[2], desk_workers=desk_workers,
                             database_url=database_url, redis_url=SecretStr(redis_url) if redis_url else None)
         ensure_trained(settings)
-        with Stack(settings, connectors=()):
+        with Stack(settings, connectors=()) as stack:
+            groups = [p.started.pid for p in stack.processes]  # each process leads its own group
             result = asyncio.run(offer(settings.desk_url, conversations=conversations, rate=rate,
-                                       duration_s=duration))
+                                       duration_s=duration, process_groups=groups))
     if json_output:
         print(json.dumps(result.as_dict()))
         return
@@ -91,5 +92,6 @@ def bench_load(
         f"Offered {result.offered_per_s} messages/s, achieved {result.messages_per_s}/s ({result.messages} messages, "
         f"{result.conversations} conversations); message to reply p50 {result.p50_ms} ms, p95 {result.p95_ms} ms, "
         f"p99 {result.p99_ms} ms; {result.replies_per_message} replies per message ({result.unanswered} unanswered, "
-        f"{result.answered_twice} answered twice, {result.errors} errors); sent late by p95 {result.lag_p95_ms} ms.",
+        f"{result.answered_twice} answered twice, {result.errors} errors); sent late by p95 {result.lag_p95_ms} ms; "
+        f"the stack's processes used {result.cpu_ms_per_message} ms of processor time per message.",
         markup=False)
