@@ -255,6 +255,7 @@ class Pipeline:
 
     def _claim_and_record(self, message: InboundMessage) -> dedupe.Claim:
         message = self._resolve_numbered_choice(message)
+        self.writer.public_text(message.text or "")  # redacted before the transaction takes the write lock
         with self.sessions.begin() as session:  # claimed and recorded in one transaction
             claim = dedupe.claim(session, message, window_s=self.duplicate_window_s, now=self.clock())
             if claim.outcome != "duplicate":
@@ -381,6 +382,8 @@ class Pipeline:
                           deliver_inline: bool) -> list[OutboundMessage]:
         """Record every reply and queue it in the outbox, in the transaction that marks the message answered."""
         now = self.clock()
+        for answer in answers:  # redacted before the transaction takes the write lock
+            self.writer.public_text(answer.text)
         with self.sessions.begin() as session:
             record = session.get(InboundRecord, inbound_id)
             if record.state not in ("received", "recorded"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, update
@@ -14,6 +15,9 @@ from transcripts.chain import hashed_fields, record_hash, sha256_text
 from transcripts.models import AUTHOR_ROLES, GENESIS_HASH, TranscriptHead, TranscriptOriginal, TranscriptRecord
 
 Redact = Callable[[str], str]
+# The assistant's answers repeat (an entry's answer, the same notes), and the named-entity model takes milliseconds
+# per text: each text is redacted once while it stays among the recent ones.
+REDACTED_TEXTS_CACHED = 4096
 
 
 class TranscriptError(ValueError):
@@ -33,8 +37,13 @@ class TranscriptWriter:
     def __init__(self, sessions: sessionmaker, *, redact: Redact,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self._sessions = sessions
-        self._redact = redact
+        self._redact = lru_cache(maxsize=REDACTED_TEXTS_CACHED)(redact)
         self._clock = clock
+
+    def public_text(self, text: str) -> str:
+        """`text` as the transcript will show it to the public. Callers that write inside a transaction holding the
+        database's write lock call this first, so that the redaction (named-entity model) runs before the lock."""
+        return self._redact(text) if text else text
 
     def append(self, *, channel: str, conversation_id: str, author_role: str, text: str,
                author: str | None = None, platform_message_id: str | None = None, entry_id: str | None = None,
@@ -57,7 +66,7 @@ class TranscriptWriter:
             raise TranscriptError(f"unknown author role {author_role!r}; one of: {', '.join(AUTHOR_ROLES)}")
         if not conversation_id:
             raise TranscriptError("a transcript record needs a conversation id")
-        public_text = self._redact(text) if text else text
+        public_text = self.public_text(text)
         head = self._lock_head(session)
         record = TranscriptRecord(id=head.last_id + 1, at=self._clock().astimezone(UTC), channel=channel,
                                   conversation_id=conversation_id, author_role=author_role, author=author,

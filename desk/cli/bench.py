@@ -77,3 +77,54 @@ def bench_bursts(
                   f"{total['missed']} missed, delay median {total['delay_min_median']} min, max "
                   f"{total['delay_min_max']} min; false alerts per week {total['false_alerts_per_week']} "
                   f"(worst week-average of a seed: {total['worst_false_alerts_per_week']})", markup=False)
+
+
+@bench_app.command("load")
+def bench_load(
+    conversations: Annotated[int, typer.Option(min=1, help="Conversations the messages are spread over.")] = 30,
+    rate: Annotated[float, typer.Option(min=0.1, help="Messages offered per second (open loop).")] = 40.0,
+    duration: Annotated[float, typer.Option(min=1.0, help="Seconds of offered messages.")] = 60.0,
+    database_url: Annotated[str | None, typer.Option(
+        "--database-url", help="The stack's database (default: SQLite in a temporary folder); an empty one.")] = None,
+    redis_url: Annotated[str | None, typer.Option(
+        "--redis-url", help="Rasa's lock store (default: Rasa's in-memory one).")] = None,
+    desk_workers: Annotated[int, typer.Option(min=1, help="Desk worker processes (PostgreSQL only).")] = 1,
+    first_port: Annotated[int | None, typer.Option(
+        help="Desk on this port, the action server and Rasa on the next two (default: free ports).")] = None,
+    json_output: JsonFlag = False,
+) -> None:
+    """Start a stack on the demo knowledge base and offer it web-chat messages at RATE per second for DURATION
+    seconds over CONVERSATIONS conversations; print the offered and achieved rate, message-to-reply percentiles and
+    replies per message."""
+    import asyncio
+    import tempfile
+    from pathlib import Path
+
+    from pydantic import SecretStr
+
+    from desk.bot_model import ensure_trained
+    from desk.load_bench import offer
+    from desk.stack import Stack, free_port
+    from settings import DEMO_KB_FILE, Settings
+
+    ports = ([first_port, first_port + 1, first_port + 2] if first_port is not None
+             else [free_port(), free_port(), free_port()])
+    with tempfile.TemporaryDirectory(prefix="citydesk-load-") as folder:
+        settings = Settings(data_dir=Path(folder), seed_kb_file=DEMO_KB_FILE, internal_token=None,
+                            desk_port=ports[0], action_port=ports[1], rasa_port=ports[2], desk_workers=desk_workers,
+                            database_url=database_url, redis_url=SecretStr(redis_url) if redis_url else None)
+        ensure_trained(settings)
+        with Stack(settings, connectors=()) as stack:
+            groups = [p.started.pid for p in stack.processes]  # each process leads its own group
+            result = asyncio.run(offer(settings.desk_url, conversations=conversations, rate=rate,
+                                       duration_s=duration, process_groups=groups))
+    if json_output:
+        print(json.dumps(result.as_dict()))
+        return
+    console.print(
+        f"Offered {result.offered_per_s} messages/s, achieved {result.messages_per_s}/s ({result.messages} messages, "
+        f"{result.conversations} conversations); message to reply p50 {result.p50_ms} ms, p95 {result.p95_ms} ms, "
+        f"p99 {result.p99_ms} ms; {result.replies_per_message} replies per message ({result.unanswered} unanswered, "
+        f"{result.answered_twice} answered twice, {result.errors} errors); sent late by p95 {result.lag_p95_ms} ms; "
+        f"the stack's processes used {result.cpu_ms_per_message} ms of processor time per message.",
+        markup=False)
