@@ -334,8 +334,10 @@ class CaseDesk:
                 raise CaseError("say what the officer should change (the comment)")
             case.state = CaseState.ASSIGNED
             case.draft_event_id = None  # the text stays, for the officer to edit
-            self._event(session, case, actor, "draft_returned", self._staff_text(comment),
-                        {"drafted_by": case.draft_by})
+            event = self._event(session, case, actor, "draft_returned", self._staff_text(comment),
+                                {"drafted_by": case.draft_by})
+            self.mail.returned(session, case, self.directory, comment, by=actor.username, key=f"event-{event.id}",
+                               now=self.now())
         return self.get(service_request_id, actor)
 
     def add_note(self, *, service_request_id: str, actor: Actor, text: str) -> Case:
