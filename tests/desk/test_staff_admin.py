@@ -240,8 +240,9 @@ def test_assignments_and_views_of_originals_are_audited_and_the_log_filters_and_
     assert rosa.get("/inbox/conversations/web-audit-1").status_code == 200
     sam = logged_in(app, "sam")
     # a case someone else holds is taken over with a reason, never by a plain claim
-    sam.post(f"/inbox/cases/{number}/take-over", data={"csrf_token": token(sam.get(f"/inbox/cases/{number}")),
-                                                        "reason": "Rosa is on leave", "seen_assignee": "rosa"})
+    sam.post(f"/inbox/cases/{number}/assign", data={"csrf_token": token(sam.get(f"/inbox/cases/{number}")),
+                                                     "move": "take_over", "reason": "Rosa is on leave",
+                                                     "seen_assignee": "rosa"})
     assert audit(app, subject=number) == [("rosa", "case.assigned", number, "to rosa"),
                                           ("sam", "case.taken_over", number, "from rosa to sam: Rosa is on leave")]
     assert audit(app, subject="web-audit-1") == [("rosa", "transcript.originals_viewed", "web-audit-1",
