@@ -234,16 +234,21 @@ def clock_grid(sessions, now: datetime) -> None:
 
 
 def test_the_delay_rates_sql_counts_each_case_as_the_clock_reads_it(cases):
-    now = cases.now()
-    clock_grid(cases.sessions, now)
+    assert_delay_rate_reads_the_clock(cases.sessions, cases.now())
+
+
+def assert_delay_rate_reads_the_clock(sessions, now: datetime) -> None:
+    """On `clock_grid`'s cases, the delay rate's query counts each case as deadline_state reads it (tests/postgresql
+    runs it on PostgreSQL)."""
+    clock_grid(sessions, now)
     expected: dict[str, dict[DeadlineState, int]] = {}
-    with cases.sessions() as session:
+    with sessions() as session:
         for case in session.scalars(select(Case).where(Case.service_request_id.like("CD-GRID-%"))):
             state = deadline_state(expected=case.expected_datetime, now=now, answered_at=case.answered_at,
                                    closed_at=case.closed_at, paused_at=case.paused_at).state
             tally = expected.setdefault(case.agency_responsible, dict.fromkeys(DeadlineState, 0))
             tally[state] += 1
-    rates = delay_rate(cases.sessions, now=now, departments=["past", "future"])
+    rates = delay_rate(sessions, now=now, departments=["past", "future"])
     assert {code: (r.answered_in_time, r.answered_late, r.overdue_unanswered) for code, r in rates.items()} == {
         code: (t[DeadlineState.MET], t[DeadlineState.MISSED], t[DeadlineState.OVERDUE])
         for code, t in expected.items()}
