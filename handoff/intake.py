@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from handoff.categories import CategoryClassifier
 from handoff.decide import Decision, Route, decide
 from handoff.directory import SLA, Category
-from handoff.message_kind import deadline_class, is_follow_up
+from handoff.message_kind import deadline_class, is_follow_up, refers_back
 from handoff.models import Case, CaseStatus
 from handoff.places import find_address
 from handoff.routing import route_case
@@ -155,9 +155,12 @@ class Intake:
 
     def _new_information(self, message: IncomingMessage, decision: Decision, answer: Answer) -> Outcome | None:
         """A report in a conversation with an open case that is about the same matter ("it is getting bigger, a car
-        hit it"): into that case's thread, its officer told, no second case. None when the message brings a matter
-        of its own (`same_matter`) or the conversation has no open case."""
-        if message.service_code is not None or message.declined or decision.route != Route.CASE:
+        hit it"): into that case's thread, its officer told, no second case. So is a message that seems out of
+        scope on its own but points back at the case ("it is much deeper now"). None when the message brings a
+        matter of its own (`same_matter`) or the conversation has no open case."""
+        if message.service_code is not None or message.declined:
+            return None
+        if decision.route != Route.CASE and not (decision.route == Route.OUT_OF_SCOPE and refers_back(message.text)):
             return None
         case = next((c for c in self._cases.for_conversation(message.conversation_id)
                      if c.status == CaseStatus.OPEN), None)

@@ -85,6 +85,19 @@ def test_more_about_the_open_case_goes_into_its_thread_and_its_officer_is_told(i
     assert len(mails) == 2
 
 
+@pytest.mark.parametrize("intent", ["out_of_scope", "nlu_fallback", None])
+def test_a_message_that_points_back_at_the_open_case_is_added_to_it_whatever_the_classifier_made_of_it(intake, desk,
+                                                                                                   intent):
+    case = say(intake, "There is a huge pothole outside 14 Elm Street", intent="report_problem").case
+    outcome = say(intake, "it's got bigger since yesterday, please hurry", intent=intent)
+    assert (outcome.decision.reason, outcome.case.service_request_id) == (ADDED_REASON, case.service_request_id)
+    # out of scope without a case to point at, or without pointing back, as before
+    assert say(intake, "I love pizza", intent="out_of_scope").decision.route == Route.OUT_OF_SCOPE
+    elsewhere = intake.handle(IncomingMessage(text="it's got bigger since yesterday, please hurry",
+                                              conversation_id="web-no-case", intent=intent))
+    assert elsewhere.decision.route == Route.OUT_OF_SCOPE and elsewhere.case is None
+
+
 @pytest.mark.parametrize(("text", "intent"), [
     ("The street light at 3 Oak St is out", "report_problem"),  # another category
     ("There is another pothole outside 90 Maple Avenue", "report_problem"),  # another address
