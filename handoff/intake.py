@@ -9,7 +9,7 @@ from accounts import Account, account_suffix_of, default_account
 from handoff.categories import CategoryClassifier
 from handoff.decide import Decision, Route, decide
 from handoff.directory import SLA, Category
-from handoff.message_kind import is_follow_up
+from handoff.message_kind import deadline_class, is_follow_up, refers_back
 from handoff.models import Case, CaseStatus
 from handoff.places import find_address
 from handoff.routing import route_case
@@ -22,6 +22,7 @@ from knowledge_base.service import Answer, KnowledgeBase
 CHANNEL_PREFIXES = {"web": "web", "tg": "telegram", "x": "x"}
 CHOSEN_REASON = "chosen from clarification"
 FOLLOW_UP_REASON = "the citizen's reply to a case waiting for them"
+ADDED_REASON = "new information on the conversation's open case"
 # How deep a chosen entry is looked for among the entries found for the message: deeper than the options offered,
 # so that a choice survives a small change to the knowledge base between the question and the click.
 CHOICE_DEPTH = 10
@@ -87,10 +88,12 @@ class Intake:
         if message.declined and self._learner is not None and answer.proposed is not None:
             # "No" to the answer the message got: the text is not a phrasing of that entry
             self._learner.record_rejection(message.text, answer.proposed.id, conversation_id=message.conversation_id)
-        follow_up = self._follow_up(message, decision, answer)
+        follow_up = self._follow_up(message, decision, answer) or self._new_information(message, decision, answer)
         if follow_up is not None:
             return follow_up
         case = followed_up if decision.route == Route.STATUS else None
+        if case is not None:
+            case = self._cases.status_asked(service_request_id=case.service_request_id, text=message.text)
         if decision.route in (Route.CASE, Route.EMERGENCY):
             case = self._open_case(message, decision, answer)
         self._cases.record_decision(channel=message.channel, conversation_id=message.conversation_id,
@@ -163,6 +166,26 @@ class Intake:
             return default_account(self._accounts, message.channel)
         return next((a for a in self._accounts if a.name == name), None)
 
+    def _new_information(self, message: IncomingMessage, decision: Decision, answer: Answer) -> Outcome | None:
+        """A report in a conversation with an open case that is about the same matter ("it is getting bigger, a car
+        hit it"): into that case's thread, its officer told, no second case. So is a message that seems out of
+        scope on its own but points back at the case ("it is much deeper now"). None when the message brings a
+        matter of its own (`same_matter`) or the conversation has no open case."""
+        if message.service_code is not None or message.declined:
+            return None
+        if decision.route != Route.CASE and not (decision.route == Route.OUT_OF_SCOPE and refers_back(message.text)):
+            return None
+        case = next((c for c in self._cases.for_conversation(message.conversation_id)
+                     if c.status == CaseStatus.OPEN), None)
+        if case is None or not same_matter(case, message.text, decision.category):
+            return None
+        case = self._cases.follow_up(service_request_id=case.service_request_id, text=message.text)
+        added = Decision(Route.CASE, ADDED_REASON, sla=SLA(case.sla))
+        self._cases.record_decision(channel=message.channel, conversation_id=message.conversation_id,
+                                    text=message.text, intent=message.intent, route=added.route.value,
+                                    reason=added.reason, entry_id=None, confidence=None, case=case)
+        return Outcome(decision=added, answer=answer, case=case)
+
     def _open_case(self, message: IncomingMessage, decision: Decision, answer: Answer) -> Case:
         account = self.account_of(message)
         assignment = route_case(directory=self._cases.directory, category=decision.category,
@@ -174,3 +197,25 @@ class Intake:
                                      assignment=assignment, category=decision.category,
                                      address=message.address or find_address(message.text),
                                      lat=message.lat, long=message.long, contact=message.contact)
+
+
+def same_matter(case: Case, text: str, category: Category | None) -> bool:
+    """Whether a report is more about an open case rather than a matter of its own: the case's category (or none,
+    said as a statement: a question or a suggestion is its own matter), and no other address than the case's."""
+    if category is not None:
+        if category.code != case.service_code:
+            return False
+    elif deadline_class(None, text) != SLA.REVIEW:
+        return False
+    address = find_address(text)
+    return address is None or case.address is None or _place(address) == _place(case.address)
+
+
+_STREET_WORDS = {"street": "st", "avenue": "ave", "road": "rd", "boulevard": "blvd", "drive": "dr", "lane": "ln",
+                 "place": "pl", "court": "ct"}
+
+
+def _place(address: str) -> str:
+    """An address to compare: "14 Elm Street" and "14 elm st." are one place."""
+    words = address.casefold().replace(".", " ").replace(",", " ").split()
+    return " ".join(_STREET_WORDS.get(w, w) for w in words)

@@ -178,3 +178,14 @@ def is_follow_up(text: str) -> bool:
     """
     sentences = [s for s in _sentences(text) if without_smalltalk(s)]
     return bool(sentences) and all(_FOLLOW_UP.search(s) for s in sentences)
+
+
+# Words by which a message points back at what the conversation was about ("it is deeper now", "that one is still
+# there"): out of context a classifier finds no matter in it, in a conversation with an open case it is about that.
+_REFERS_BACK = re.compile(r"\b(it|it'?s|its|this|that|they|them|there|still|again|also|anymore|worse|bigger|deeper|"
+                          r"wider|larger|now)\b", re.IGNORECASE)
+
+
+def refers_back(text: str) -> bool:
+    """Whether a message points back at something said before ("it is much deeper now")."""
+    return bool(_REFERS_BACK.search(without_smalltalk(text)))

@@ -143,6 +143,7 @@ class StaffUser(Base):
     role: Mapped[str] = mapped_column(String(20))  # staff | head | supervisor | editor | admin
     department: Mapped[str | None] = mapped_column(String(100))
     reviewer: Mapped[bool] = mapped_column(Boolean, default=False)  # may approve answers of their department
+    email: Mapped[str | None] = mapped_column(String(300))  # the officer's own notices go here (revision 0017d)
     # staff administration (revision 0015s): a disabled account cannot log in and its sessions end; a temporary
     # password (an administrator's reset) must be changed at the first login and expires unused
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -2,13 +2,17 @@
 
 Who gets what:
 - a new case (or one passed to another department): the department's head, and its officer if it has one;
-- a case given to an officer by someone else (`assigned`, for the assignment step): that officer;
+- a case given to an officer by someone else (a head assigning it): that officer;
 - an emergency: the duty officer, at once;
 - a reminder, once `reminder_at` of a case's time is used and it is still unanswered: its officer, else the head;
 - an overdue case: the department's head and the duty officer;
-- a citizen's follow-up on an open case: its officer, else the head (`CaseDesk.follow_up`, for the hook that
-  attaches follow-ups to cases);
+- a citizen's follow-up on an open case (new information, or the reply to the officer's question): its officer,
+  else the head;
+- a draft answer returned by the reviewer: the officer who drafted it;
 - the public answer to an Open311 filer who left an e-mail address.
+An officer's notices go to the address of their staff account (`citydesk staff edit --email`), else to their
+username when it is an address; without either, the head's. Department and duty-officer addresses are the
+directory's (handoff/departments.yml).
 Each names the case number, quotes the citizen's message redacted (the one redactor, passed in) and links the case's
 inbox page; each is queued once (its idempotency key), in the transaction of the change that caused it.
 """
@@ -23,7 +27,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from handoff.directory import Department, Directory, Person
-from handoff.models import Case
+from handoff.models import Case, StaffUser
 from outbox import store as outbox
 from outbox.mail import CHANNEL, compose_text
 
@@ -52,13 +56,17 @@ class CaseMail:
     """Writes the notices of cases into the outbox; `redact` is the one redactor's public_text."""
 
     def __init__(self, *, redact: Callable[[str], str] | None = None, desk_url: str = "http://127.0.0.1:8000",
-                 timezone: str = "UTC", city_name: str = "the city",
-                 officer_email: Callable[[str], str | None] = address_in_username) -> None:
+                 timezone: str = "UTC", city_name: str = "the city") -> None:
         self.redact = redact
         self.desk_url = desk_url.rstrip("/")
         self.timezone = timezone
         self.city_name = city_name
-        self.officer_email = officer_email
+
+    @staticmethod
+    def officer_email(session: Session, username: str) -> str | None:
+        """Where an officer's notices go: their account's address, else their username if it is an address."""
+        account = session.get(StaffUser, username)
+        return (account.email if account is not None else None) or address_in_username(username)
 
     # --- what the procedure calls, inside its own transaction ---------------------------------------------------
     def new_case(self, session: Session, case: Case, directory: Directory, now: datetime) -> list[Notice]:
@@ -74,7 +82,7 @@ class CaseMail:
                 why="You get this e-mail as the duty officer."))
         kind = "EMERGENCY case" if case.is_emergency else "New case"
         recipients = [(department.head.email, "head of " + department.name)]
-        if case.assignee and (officer := self.officer_email(case.assignee)):
+        if case.assignee and (officer := self.officer_email(session, case.assignee)):
             recipients.append((officer, "the officer of the case"))
         for address, role in recipients:
             who = "head" if role.startswith("head") else "officer"
@@ -88,9 +96,9 @@ class CaseMail:
 
     def assigned(self, session: Session, case: Case, directory: Directory, now: datetime, *,
                  by: str) -> list[Notice]:
-        """Someone else gave the case to its officer (a head assigning, a take-over): the officer, once per officer.
-        For the assignment step to call in its transaction; an officer taking a case themselves needs no e-mail."""
-        if not case.assignee or case.assignee == by or not (officer := self.officer_email(case.assignee)):
+        """Someone else gave the case to its officer (a head assigning it): the officer, once per officer; an officer
+        taking a case themselves needs no e-mail."""
+        if not case.assignee or case.assignee == by or not (officer := self.officer_email(session, case.assignee)):
             return []
         department = _department(directory, case.agency_responsible)
         notice = self._notice(
@@ -117,7 +125,7 @@ class CaseMail:
     def reminder(self, session: Session, case: Case, directory: Directory, now: datetime) -> list[Notice]:
         """Its deadline is near and it is unanswered: its officer, else its department's head."""
         department = _department(directory, case.agency_responsible)
-        to, why = self._officer_or_head(case, department.head, department.name)
+        to, why = self._officer_or_head(session, case, department.head, department.name)
         due = self._local(case.expected_datetime)
         notice = self._notice(
             f"mail-reminder-{case.id}-{_stamp(case.expected_datetime)}", to,
@@ -130,12 +138,28 @@ class CaseMail:
                   now: datetime) -> list[Notice]:
         """The citizen wrote again about an open case: its officer, else its department's head."""
         department = _department(directory, case.agency_responsible)
-        to, why = self._officer_or_head(case, department.head, department.name)
+        to, why = self._officer_or_head(session, case, department.head, department.name)
         notice = self._notice(
             f"mail-followup-{key}", to,
             self._titled(f"Follow-up on {case.service_request_id} ({department.name})", text),
             f"The citizen wrote again about case {case.service_request_id} of {department.name}:\n\n"
             f"{self._quote(text)}", case, directory, why=why, quote_description=False)
+        return self._queue(session, case, [notice], now)
+
+    def returned(self, session: Session, case: Case, directory: Directory, comment: str, *, by: str, key: str,
+                 now: datetime) -> list[Notice]:
+        """A reviewer returned a draft answer with a comment: the officer who drafted it (else the head)."""
+        department = _department(directory, case.agency_responsible)
+        drafted_by = case.draft_by or case.assignee
+        officer = self.officer_email(session, drafted_by) if drafted_by else None
+        to, why = ((officer, "You get this e-mail as the officer who drafted the answer.") if officer else
+                   (department.head.email, f"You get this e-mail as head of {department.name} (the draft's officer "
+                                           "has no address)."))
+        notice = self._notice(
+            f"mail-returned-{key}", to, f"Draft returned: {case.service_request_id} ({department.name})",
+            f"{by} returned your draft answer to case {case.service_request_id} of {department.name}; the citizen "
+            f"has received nothing yet. The reviewer's comment:\n\n{_quoted(comment)}\n\nYour draft:\n\n"
+            f"{_quoted(case.draft_text or '')}", case, directory, why=why, quote_description=False)
         return self._queue(session, case, [notice], now)
 
     def answer_to_filer(self, session: Session, case: Case, text: str, *, key: str, now: datetime) -> list[Notice]:
@@ -167,8 +191,8 @@ class CaseMail:
                   f"-- CityDesk, {self.city_name}'s social-media desk. {why}"]
         return Notice(key=key, to=to, subject=f"{BRAND} {subject}", body="\n".join(lines))
 
-    def _officer_or_head(self, case: Case, head: Person, department: str) -> tuple[str, str]:
-        officer = self.officer_email(case.assignee) if case.assignee else None
+    def _officer_or_head(self, session: Session, case: Case, head: Person, department: str) -> tuple[str, str]:
+        officer = self.officer_email(session, case.assignee) if case.assignee else None
         if officer:
             return officer, "You get this e-mail as the officer of the case."
         return head.email, f"You get this e-mail as head of {department} (the case has no officer with an address)."
@@ -220,6 +244,11 @@ def _department(directory: Directory, code: str) -> Department:
 def _aware(moment: datetime) -> datetime:
     """SQLite gives back the stored UTC times without their zone."""
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def _quoted(text: str) -> str:
+    """Staff's own words (no citizen's data to redact), quoted."""
+    return "\n".join(f"> {line}".rstrip() for line in text.strip().splitlines() or [""])
 
 
 def _stamp(moment: datetime) -> str:

@@ -204,6 +204,16 @@ class CaseDesk:
                                                           department)) or 0
                     for view in InboxView}
 
+    def closed_count(self, actor: Actor, *, department: str | None = None) -> int:
+        """How many closed cases the actor may see (the inbox's closed view)."""
+        query = select(func.count()).select_from(Case).where(Case.status == CaseStatus.CLOSED)
+        if actor.role not in (Role.SYSTEM, Role.SUPERVISOR):  # the same rule as Actor.can_see
+            query = query.where(Case.agency_responsible == actor.department)
+        if department is not None:
+            query = query.where(Case.agency_responsible == department)
+        with self._sessions() as session:
+            return session.scalar(query) or 0
+
     @staticmethod
     def _view_query(query: Select, actor: Actor, view: InboxView, department: str | None) -> Select:
         query = query.where(Case.status == CaseStatus.OPEN)
@@ -334,8 +344,10 @@ class CaseDesk:
                 raise CaseError("say what the officer should change (the comment)")
             case.state = CaseState.ASSIGNED
             case.draft_event_id = None  # the text stays, for the officer to edit
-            self._event(session, case, actor, "draft_returned", self._staff_text(comment),
-                        {"drafted_by": case.draft_by})
+            event = self._event(session, case, actor, "draft_returned", self._staff_text(comment),
+                                {"drafted_by": case.draft_by})
+            self.mail.returned(session, case, self.directory, comment, by=actor.username, key=f"event-{event.id}",
+                               now=self.now())
         return self.get(service_request_id, actor)
 
     def add_note(self, *, service_request_id: str, actor: Actor, text: str) -> Case:
@@ -456,16 +468,21 @@ class CaseDesk:
                     reminded += self.mail.reminder(session, case, self.directory, now)
         return reminded
 
-    def follow_up(self, *, service_request_id: str, text: str, key: str) -> list[Notice]:
-        """The citizen wrote again about an open case: tell its officer (else its head) by e-mail, once per `key`
-        (the follow-up's message id). For whatever attaches follow-ups to their case."""
-        with self._sessions.begin() as session:
-            case = session.scalar(select(Case).where(Case.service_request_id == service_request_id.upper()))
-            if case is None:
-                raise LookupError(f"no case {service_request_id}")
-            if case.status == CaseStatus.CLOSED:
-                raise CaseError(f"case {case.service_request_id} is closed")
-            return self.mail.follow_up(session, case, self.directory, text, key=key, now=self.now())
+    def follow_up(self, *, service_request_id: str, text: str, key: str | None = None) -> Case:
+        """The citizen wrote again about an open case with something new (not the reply the department waits for:
+        `citizen_replied`): into the case's thread, and its officer (else its head) is told by e-mail, once per
+        `key` (default: the thread's new event). The clock is not touched: nothing was asked."""
+        with self._change(service_request_id, SYSTEM) as (session, case):
+            event = self._event(session, case, Actor(CITIZEN), "citizen_follow_up", text.strip() or None, {})
+            self.mail.follow_up(session, case, self.directory, text, key=key or f"event-{event.id}", now=self.now())
+        return self.get(service_request_id)
+
+    def status_asked(self, *, service_request_id: str, text: str) -> Case:
+        """The citizen asked after an open case ("is it fixed yet?"); the assistant answers with its status. Noted in
+        the case's thread, so that the officer sees the citizen is waiting; no e-mail."""
+        with self._change(service_request_id, SYSTEM) as (session, case):
+            self._event(session, case, Actor(CITIZEN), "status_asked", text.strip() or None, {})
+        return self.get(service_request_id)
 
     def record_decision(self, *, channel: str, conversation_id: str, text: str, intent: str | None, route: str,
                         reason: str, entry_id: str | None, confidence: float | None,

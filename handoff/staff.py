@@ -26,6 +26,19 @@ MIN_PASSWORD_CHARS = 10
 MAX_PASSWORD_CHARS = 1_000
 DEMO_DEPARTMENTS = ("public-works", "waste")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+# One address, as an SMTP server takes it: no display name, no spaces, a dotted domain.
+EMAIL = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\".]+$")
+MAX_EMAIL_CHARS = 300
+
+
+def checked_email(email: str | None) -> str | None:
+    """An account's e-mail address, stripped; None for an empty one; StaffError for one that is not an address."""
+    email = (email or "").strip()
+    if not email:
+        return None
+    if len(email) > MAX_EMAIL_CHARS or not EMAIL.match(email):
+        raise StaffError(f"{email!r} is not an e-mail address (name@example.org)")
+    return email
 
 
 class StaffError(ValueError):
@@ -84,8 +97,9 @@ class StaffAccounts:
 
     def add(self, *, username: str, display_name: str, password: str, role: str,
             department: str | None = None, actor: str = SYSTEM_ACTOR, temporary: bool = False,
-            reviewer: bool = False) -> StaffUser:
-        """A new account; `temporary`: the password must be changed at the first login (and expires unused)."""
+            reviewer: bool = False, email: str | None = None) -> StaffUser:
+        """A new account; `temporary`: the password must be changed at the first login (and expires unused);
+        `email`: where the officer's own notices go (assigned to them, follow-ups, reminders, returned drafts)."""
         username = username.strip().lower()
         if not USERNAME.match(username):
             raise StaffError("a username is 2 to 64 characters: lowercase letters, digits, '.', '_' or '-', "
@@ -95,13 +109,15 @@ class StaffAccounts:
         department = department or None
         self._check_role(role, department)
         self._check_password(password)
+        email = checked_email(email)
         now = self.clock()
         with self._sessions.begin() as session:
             if session.get(StaffUser, username) is not None:
                 raise StaffError(f"there is already a user {username!r}")
             user = StaffUser(username=username, display_name=display_name.strip(),
                              password_hash=hash_password(password), role=role, department=department,
-                             reviewer=reviewer, must_change_password=temporary, password_changed_at=now,
+                             reviewer=reviewer, email=email, must_change_password=temporary,
+                             password_changed_at=now,
                              password_expires_at=now + TEMPORARY_PASSWORD_VALID if temporary else None)
             session.add(user)
             audit.record(actor, audit.ACCOUNT_CREATED, username,
@@ -161,6 +177,24 @@ class StaffAccounts:
                 audit.record(actor, audit.ACCOUNT_DEPARTMENT_CHANGED, user.username,
                              f"{user.department or '—'} → {department or '—'}", session=session, at=now)
             user.role, user.department = role, department
+        return user
+
+    def edit(self, username: str, *, email: str | None = None, display_name: str | None = None,
+             actor: str = SYSTEM_ACTOR) -> StaffUser:
+        """A new e-mail address ("" removes it) and/or name; None leaves each as it is."""
+        new_email = checked_email(email) if email is not None else None
+        if display_name is not None and not display_name.strip():
+            raise StaffError("a name cannot be empty")
+        with self._change(username) as (session, user):
+            now = self.clock()
+            if email is not None and new_email != user.email:
+                audit.record(actor, audit.ACCOUNT_EMAIL_CHANGED, user.username,
+                             f"{user.email or '—'} → {new_email or '—'}", session=session, at=now)
+                user.email = new_email
+            if display_name is not None and display_name.strip() != user.display_name:
+                audit.record(actor, audit.ACCOUNT_NAME_CHANGED, user.username,
+                             f"{user.display_name} → {display_name.strip()}", session=session, at=now)
+                user.display_name = display_name.strip()
         return user
 
     def reset_password(self, username: str, *, actor: str = SYSTEM_ACTOR) -> str:

@@ -40,7 +40,8 @@ def say_decision(dispatcher: CollectingDispatcher, decision: dict[str, Any], *, 
         say_metadata(dispatcher, case_id=case["service_request_id"])
         return [SlotSet("kb_entry_id", None), SlotSet("case_id", case["service_request_id"]), *NO_CHOICE_PENDING]
     if route == "case":
-        follow_up = decision.get("reason") == messages.FOLLOW_UP_REASON  # the reply to the officer's question
+        # the reply to the officer's question, or more about the open case: added to it, no new case
+        follow_up = decision.get("reason") in (messages.FOLLOW_UP_REASON, messages.ADDED_REASON)
         dispatcher.utter_message(text=messages.FOLLOW_UP_ADDED.format(
             number=case["service_request_id"], department=case["department_name"], expected=case["expected_text"])
             if follow_up else format_case(case))

@@ -11,8 +11,10 @@ EMERGENCY_RECORDED = "I have also alerted the city's duty officer (case {number}
 # true on every channel: on X a case is answered by direct message even when the citizen posted in public
 CASE_OPENED = ("I've passed this to {department} as case {number}. You can expect an answer {expected}, "
                "through the same service you used to reach us.")
-# the desk's reason for a citizen's reply to a case that waits for them (handoff/intake.py: FOLLOW_UP_REASON)
+# the desk's reasons for a message added to an open case (handoff/intake.py): the reply to a case that waits for the
+# citizen (FOLLOW_UP_REASON), and new information on the conversation's open case (ADDED_REASON)
 FOLLOW_UP_REASON = "the citizen's reply to a case waiting for them"
+ADDED_REASON = "new information on the conversation's open case"
 FOLLOW_UP_ADDED = ("Thank you, I've added this to case {number}. {department} will answer {expected}, through the "
                    "same service you used to reach us.")
 POLICY_RECEIVED = ("Thank you for the suggestion. I've passed it to {department} as case {number}; they review "

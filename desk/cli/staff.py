@@ -16,9 +16,11 @@ from handoff.models import StaffUser
 from handoff.staff import ROLES, SYSTEM_ACTOR, StaffAccounts, StaffError
 from settings import Settings
 
-staff_app = typer.Typer(help="Staff accounts of the inbox: add, list, disable, enable, role, reset-password, password; "
-                             "the audit log.", no_args_is_help=True)
+staff_app = typer.Typer(help="Staff accounts of the inbox: add, list, edit, disable, enable, role, reset-password, "
+                             "password; the audit log.", no_args_is_help=True)
 Admin = Annotated[str, typer.Option("--by", help="Who makes the change, for the audit log (default: system).")]
+EMAIL_HELP = ("The person's own e-mail address: the notices meant for them as an officer go there (a case assigned "
+              "to them, a citizen's follow-up, a reminder, a draft returned by review).")
 
 
 def staff_accounts(settings: Settings) -> StaffAccounts:
@@ -42,6 +44,7 @@ def add(
                                    ] = None,
     reviewer: Annotated[bool, typer.Option("--reviewer", help="May approve the department's answers where it "
                                            "wants them reviewed (heads and supervisors always may).")] = False,
+    email: Annotated[str | None, typer.Option("--email", help=EMAIL_HELP)] = None,
     password_env: Annotated[str | None, typer.Option("--password-env", help="Read the password from this "
                                                      "environment variable (for scripts) instead of asking.")] = None,
     data_dir: DataDir = None,
@@ -58,7 +61,7 @@ def add(
     try:
         user = staff_accounts(settings_for(data_dir, database_url)).add(
             username=username, display_name=name, password=password, role=role, department=department,
-            reviewer=reviewer)
+            reviewer=reviewer, email=email)
     except StaffError as error:
         errors.print(f"[red]No account added:[/red] {error}.")
         raise typer.Exit(2) from None
@@ -78,11 +81,12 @@ def list_accounts(data_dir: DataDir = None, database_url: DatabaseUrl = None, js
     users = staff_accounts(settings_for(data_dir, database_url)).all()
     if json_output:
         print(json.dumps([{"username": u.username, "name": u.display_name, "role": u.role,
-                           "department": u.department, "state": _state(u)} for u in users]))
+                           "department": u.department, "email": u.email, "state": _state(u)} for u in users]))
         return
-    table = Table("username", "name", "role", "department", "state")
+    table = Table("username", "name", "role", "department", "e-mail", "state")
     for user in users:
-        table.add_row(user.username, user.display_name, user.role, user.department or "—", _state(user))
+        table.add_row(user.username, user.display_name, user.role, user.department or "—", user.email or "—",
+                      _state(user))
     console.print(table if users else "No staff accounts yet: add one with `citydesk staff add`.")
 
 
@@ -95,6 +99,20 @@ def _change(what: str, change: object) -> None:
         errors.print(f"[red]Nothing changed:[/red] {error}.")
         raise typer.Exit(2) from None
     console.print(what)
+
+
+@staff_app.command("edit")
+def edit(username: str,
+         email: Annotated[str | None, typer.Option("--email", help=EMAIL_HELP + " An empty value removes it.")]
+         = None,
+         name: Annotated[str | None, typer.Option("--name", help="The person's name, as shown in the inbox.")] = None,
+         by: Admin = SYSTEM_ACTOR, data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
+    """Change an account's e-mail address or name (role and department: `citydesk staff role`)."""
+    if email is None and name is None:
+        errors.print("[red]Nothing changed:[/red] say what to change (--email, --name).")
+        raise typer.Exit(2)
+    accounts = staff_accounts(settings_for(data_dir, database_url))
+    _change(f"{username} is saved.", lambda: accounts.edit(username, email=email, display_name=name, actor=by))
 
 
 @staff_app.command("disable")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from enum import StrEnum
 from types import EllipsisType
 from typing import Any
 from urllib.parse import urlencode
@@ -52,7 +53,9 @@ EVENT_LABELS = {"opened": "Opened", "claimed": "Claimed", "replied": "Replied to
                 "closed": "Closed", "escalated": "Escalated (overdue)", "assigned": "Assigned",
                 "taken_over": "Taken over", "draft_submitted": "Draft answer submitted for review",
                 "draft_returned": "Draft returned", "approved": "Approved and sent to the citizen",
-                "note": "Internal note", "citizen_replied": "The citizen replied (clock running again)"}
+                "note": "Internal note", "citizen_replied": "The citizen replied (clock running again)",
+                "citizen_follow_up": "The citizen added information", "status_asked": "The citizen asked about the "
+                "status (the assistant answered with it)"}
 VIEW_LABELS = {InboxView.ALL: "All open", InboxView.MINE: "My cases", InboxView.UNASSIGNED: "Unassigned",
                InboxView.REVIEW: "Awaiting review"}
 CLOCK_LABELS = {DeadlineState.DUE: "due", DeadlineState.PAUSED: "paused: waiting for the citizen",
@@ -102,7 +105,7 @@ def inbox(request: Request, department: str | None = None, q: str = "", state: s
     focus = views["view"]
     search = _search(cases, user, InboxQuery(text=q, department=department, state=state or VIEW_STATES.get(focus),
                                               sla=sla or None, overdue=overdue, mine=mine or focus == InboxView.MINE,
-                                              view="closed" if view == "closed" else "open", page=page,
+                                              view=CLOSED_VIEW if view == CLOSED_VIEW else "open", page=page,
                                               account=scope))
     rows = [_row(c, cases) for c in search["found"].cases]
     own = cases.directory.department(user.department).name if user.department else None
@@ -117,14 +120,21 @@ def inbox(request: Request, department: str | None = None, q: str = "", state: s
         accounts=accounts if len(accounts) > len({a.channel for a in accounts}) else []), status_code=status_code)
 
 
+CLOSED_VIEW = "closed"
+
+
 def inbox_views(cases: CaseDesk, user: StaffUser, *, department: str | None, view: str | None) -> dict[str, Any]:
-    """The inbox's views (all open, mine, unassigned, awaiting review) with their counts, and the one shown
-    (an unknown view: all open)."""
+    """The inbox's one bar of views, each with its count: the open cases (all, mine, unassigned, awaiting review)
+    and the closed ones; and the one shown (an unknown view: all open)."""
     chosen = InboxView(view) if view in set(InboxView) else InboxView.ALL
-    counts = cases.view_counts(actor_of(user), department=department)
-    return {"view": chosen, "label": VIEW_LABELS[chosen],
-            "tabs": [{"view": v, "label": VIEW_LABELS[v], "count": counts[v],
-                      "current": v == chosen and view != "closed"} for v in InboxView]}
+    actor = actor_of(user)
+    counts = cases.view_counts(actor, department=department)
+    closed = view == CLOSED_VIEW
+    tabs = [{"view": v.value, "label": VIEW_LABELS[v], "count": counts[v], "current": v == chosen and not closed}
+            for v in InboxView]
+    tabs.append({"view": CLOSED_VIEW, "label": "Closed", "count": cases.closed_count(actor, department=department),
+                 "current": closed})
+    return {"view": chosen, "label": VIEW_LABELS[chosen], "tabs": tabs}
 
 
 # the views that are a state of the search (mine is its own filter)
@@ -159,12 +169,12 @@ def _search(cases: CaseDesk, user: StaffUser, query: InboxQuery) -> dict[str, An
     return {
         "found": found, "query": found.query, "filtered": bool(query.words() or query.state or query.sla
                                                                or query.overdue or query.mine or query.account),
-        "views": [{"key": v, "label": f"{v.title()} cases", "count": getattr(counts, v), "link": link(view=v,
-                   state="", overdue="")} for v in VIEWS],
         "states": [{"key": s.value, "label": STATE_LABELS[s], "count": counts.states.get(s, 0),
                     "link": link(state=s.value)} for s in states],
         "slas": [{"key": c.value, "label": c.value, "count": counts.slas.get(c, 0), "link": link(sla=c.value)}
                  for c in SLA],
+        # the search words match cases of the other view too: say so, with the link (the bar's counts have no words)
+        "other": _other_view(query, counts.open if query.view == CLOSED_VIEW else counts.closed, link),
         "overdue": {"count": counts.overdue, "link": link(overdue="1")},
         "mine": {"count": counts.mine, "link": link(mine="1")},
         "clear": link(q="", state="", sla="", overdue="", mine="", account=""),
@@ -174,6 +184,14 @@ def _search(cases: CaseDesk, user: StaffUser, query: InboxQuery) -> dict[str, An
         "last_row": (found.page - 1) * found.query.size + len(found.cases),
         "state_labels": STATE_LABELS,
     }
+
+
+def _other_view(query: InboxQuery, count: int, link: Callable[..., str]) -> dict[str, Any] | None:
+    if not query.words() or not count:
+        return None
+    other = "open" if query.view == CLOSED_VIEW else CLOSED_VIEW
+    label = f"{count} {other} case{'' if count == 1 else 's'} match{'es' if count == 1 else ''} too"
+    return {"label": label, "link": link(view=other if other == CLOSED_VIEW else "", state="", overdue="")}
 
 
 def _case_page(request: Request, user: StaffUser, cases: CaseDesk, case: Case, *,
@@ -273,26 +291,30 @@ def claim(request: Request, service_request_id: str, seen_assignee: str | None =
                 "You have claimed this case.")
 
 
+class HandOver(StrEnum):
+    """Who the case goes to, on its page's assignment card: a named officer (the head's or a supervisor's choice), or
+    the person acting, taking it over from the officer who holds it (with a reason)."""
+
+    ASSIGN = "assign"
+    TAKE_OVER = "take_over"
+
+
 @post_router.post("/cases/{service_request_id}/assign")
-def assign(request: Request, service_request_id: str, officer: str = Form(""), reason: str = Form(""),
-           seen_assignee: str | None = Form(None), user: StaffUser = Depends(current_user),
+def assign(request: Request, service_request_id: str, move: HandOver = Form(HandOver.ASSIGN), officer: str = Form(""),
+           reason: str = Form(""), seen_assignee: str | None = Form(None), user: StaffUser = Depends(current_user),
            cases: CaseDesk = Depends(get_cases)) -> Response:
-    """The head (or a supervisor) assigns the case to a named officer of the department."""
+    """The case changes hands: assigned to a named officer of the department, or taken over (a reason is required);
+    both are recorded in the history and the audit log, and refused if it changed hands since the page was read."""
+    actor, seen = actor_of(user), _seen(seen_assignee)
+    if move == HandOver.TAKE_OVER:
+        return _act(request, user, cases, service_request_id, "take_over", {"take_over": reason},
+                    lambda: cases.take_over(service_request_id=service_request_id, actor=actor, reason=reason,
+                                            seen_assignee=seen),
+                    "You have taken over this case.")
     return _act(request, user, cases, service_request_id, "assign", {"officer": officer, "assign_reason": reason},
-                lambda: cases.assign(service_request_id=service_request_id, actor=actor_of(user), officer=officer,
-                                     reason=reason, seen_assignee=_seen(seen_assignee)),
+                lambda: cases.assign(service_request_id=service_request_id, actor=actor, officer=officer,
+                                     reason=reason, seen_assignee=seen),
                 lambda case: _done(request, case, f"The case is assigned to {case.assignee}."))
-
-
-@post_router.post("/cases/{service_request_id}/take-over")
-def take_over(request: Request, service_request_id: str, reason: str = Form(""),
-              seen_assignee: str | None = Form(None), user: StaffUser = Depends(current_user),
-              cases: CaseDesk = Depends(get_cases)) -> Response:
-    """Take a case another officer holds, saying why (recorded in the history)."""
-    return _act(request, user, cases, service_request_id, "take_over", {"take_over": reason},
-                lambda: cases.take_over(service_request_id=service_request_id, actor=actor_of(user), reason=reason,
-                                        seen_assignee=_seen(seen_assignee)),
-                "You have taken over this case.")
 
 
 @post_router.post("/cases/{service_request_id}/approve")

@@ -96,17 +96,17 @@ def accounts_page(request: Request, admin: StaffUser = Depends(current_admin),
 
 @post_router.post("/admin/staff")
 def create_account(request: Request, username: str = Form(""), display_name: str = Form(""), role: str = Form(""),
-                   department: str = Form(""), admin: StaffUser = Depends(current_admin),
+                   department: str = Form(""), email: str = Form(""), admin: StaffUser = Depends(current_admin),
                    accounts: StaffAccounts = Depends(get_staff_accounts)) -> Response:
     """A new account with a temporary password, shown once on the page that answers (never stored in clear)."""
     password = temporary_password()
     try:
         user = accounts.add(username=username, display_name=display_name, password=password, role=role,
-                            department=department or None, actor=admin.username, temporary=True)
+                            department=department or None, actor=admin.username, temporary=True, email=email)
     except StaffError as error:
         return _accounts_page(request, admin, accounts, error=sentence(error), status_code=400,
                               typed={"username": username, "display_name": display_name, "role": role,
-                                     "department": department})
+                                     "department": department, "email": email})
     return _accounts_page(request, admin, accounts, created=(user.username, password))
 
 
@@ -155,6 +155,17 @@ def change_role(request: Request, username: str, role: str = Form(""), departmen
                            lambda: accounts.change_role(username, role=role, department=department or None,
                                                         actor=admin.username),
                            f"{username}'s role and department are saved.")
+
+
+@post_router.post("/admin/staff/{username}/details")
+def change_details(request: Request, username: str, display_name: str = Form(""), email: str = Form(""),
+                   admin: StaffUser = Depends(current_admin),
+                   accounts: StaffAccounts = Depends(get_staff_accounts)) -> Response:
+    """The name and the e-mail address the officer's own notices go to (empty: none)."""
+    return _account_change(request, admin, accounts, username,
+                           lambda: accounts.edit(username, email=email, display_name=display_name,
+                                                 actor=admin.username),
+                           f"{username}'s name and e-mail address are saved.")
 
 
 @post_router.post("/admin/staff/{username}/disable")

@@ -127,13 +127,14 @@ def test_a_certain_answer_still_asks_was_this_helpful_and_keeps_nothing(monkeypa
     get_settings.cache_clear()
 
 
-def test_the_citizens_reply_to_an_officers_question_is_added_to_the_case_not_a_new_one(monkeypatch):
+@pytest.mark.parametrize("reason", [messages.FOLLOW_UP_REASON, messages.ADDED_REASON])
+def test_the_citizens_reply_or_new_information_is_added_to_the_case_not_a_new_one(monkeypatch, reason):
     monkeypatch.setenv("CITYDESK_INTERNAL_TOKEN", "unused")
     get_settings.cache_clear()
     dispatcher = CollectingDispatcher()
     case = {"service_request_id": "CD-2026-000007", "department_name": "Permits & Licensing", "sla": "simple",
             "expected_text": "by 11:00 AM tomorrow"}
-    events = say_decision(dispatcher, {"route": "case", "reason": messages.FOLLOW_UP_REASON, "case": case,
+    events = say_decision(dispatcher, {"route": "case", "reason": reason, "case": case,
                                        "answer": None, "options": []}, text="About 8 square metres",
                           settings=get_settings())
     assert [text for text, _ in shown(dispatcher)] == [

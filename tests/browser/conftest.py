@@ -1,4 +1,5 @@
-"""A real headless Chromium (Debian's chromium + chromedriver, driven by Selenium) and a desk served on a free port."""
+"""A real headless Chromium (Debian's chromium + chromedriver, driven by Selenium) and a desk served on a free port;
+the desk whose Rasa is a local stand-in is tests/desk/conftest.py's (`desk_without_rasa`, `rasa`)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 
 from settings import PROJECT_ROOT
+from tests.desk.conftest import desk_without_rasa, rasa  # noqa: F401  (a desk whose Rasa is a local stand-in)
 
 SETUP_SCRIPT = PROJECT_ROOT / "scripts" / "setup-browser.sh"
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -11,26 +11,14 @@ from selenium.webdriver.support.wait import WebDriverWait
 
 from connectors import replies
 from desk.app import create_app
-from settings import DEMO_KB_FILE, Settings
 from tests.browser.conftest import ServedApp
-from tests.fakes.rasa_rest import FakeRasa
-from tests.support import free_port
 
 WAIT_S = 20
 
 
 @pytest.fixture(scope="module")
-def rasa():
-    fake = FakeRasa().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture(scope="module")
-def desk(tmp_path_factory, rasa):
-    settings = Settings(data_dir=tmp_path_factory.mktemp("chat"), seed_kb_file=DEMO_KB_FILE,
-                        rasa_port=int(rasa.url.rsplit(":", 1)[1]), desk_port=free_port())
-    with ServedApp(create_app(settings), settings.host, settings.desk_port) as served:
+def desk(desk_without_rasa):
+    with ServedApp(create_app(desk_without_rasa), desk_without_rasa.host, desk_without_rasa.desk_port) as served:
         yield served
 
 

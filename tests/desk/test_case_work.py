@@ -103,10 +103,10 @@ def test_an_officer_takes_an_unassigned_case_and_a_stale_form_gets_a_conflict_no
     assert element(response, "assignment-holder") == "Assigned to pat."
     assert cases.get(case.service_request_id).assignee == "pat"
     # take-over: a reason is required, then it is recorded with who and why
-    response = post(pia, case, "take-over", reason="  ", seen_assignee="pat")
+    response = post(pia, case, "assign", move="take_over", reason="  ", seen_assignee="pat")
     assert response.status_code == 400
     assert element(response, "take_over-error") == "Say why you take the case over from pat."
-    response = post(pia, case, "take-over", reason="Pat is on leave this week", seen_assignee="pat")
+    response = post(pia, case, "assign", move="take_over", reason="Pat is on leave this week", seen_assignee="pat")
     assert response.status_code == 303
     response = page(pia, case)
     assert element(response, "flash") == "You have taken over this case."

@@ -1,7 +1,7 @@
 """The web chat while the assistant is down: every message kept, answered once, later, through /updates, in order.
 
-A desk app in-process on a local stand-in of Rasa's REST channel (tests/fakes/rasa_rest.py); its resume worker runs
-in the app's lifespan as in production.
+A desk app in-process on a local stand-in of Rasa's REST channel (tests/desk/conftest.py: desk_without_rasa); its
+resume worker runs in the app's lifespan as in production.
 """
 
 from __future__ import annotations
@@ -12,22 +12,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from desk.app import create_app
-from settings import DEMO_KB_FILE, Settings
-from tests.fakes.rasa_rest import FakeRasa
 
 
 @pytest.fixture(scope="module")
-def rasa():
-    fake = FakeRasa().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture(scope="module")
-def client(tmp_path_factory, rasa):
-    port = int(rasa.url.rsplit(":", 1)[1])
-    settings = Settings(data_dir=tmp_path_factory.mktemp("desk"), seed_kb_file=DEMO_KB_FILE, rasa_port=port)
-    with TestClient(create_app(settings)) as test_client:
+def client(desk_without_rasa):
+    with TestClient(create_app(desk_without_rasa)) as test_client:
         yield test_client
 
 

@@ -89,7 +89,8 @@ def test_pages_of_fifty_oldest_deadline_first_with_the_count_and_links(desk, ros
 
 def test_search_by_words_case_number_channel_and_handle_only_in_ones_own_department(desk, rosa):
     assert len(shown(rosa.get("/inbox", params={"q": "maple"}))) == 50
-    assert element(rosa.get("/inbox", params={"q": "maple"}), "matches") == "55 cases match; showing 1 to 50. Clear"
+    assert element(rosa.get("/inbox", params={"q": "maple"}), "matches") == (
+        "55 cases match; showing 1 to 50. 1 closed case matches too. Clear")  # the graffiti on the Maple Avenue bridge
     assert shown(rosa.get("/inbox", params={"q": "Maple avenue 7"})) == [desk["lights"][7].service_request_id]
     assert shown(rosa.get("/inbox", params={"q": "potho"})) == [c.service_request_id for c in desk["overdue"]]
     number = desk["lights"][42].service_request_id
@@ -110,7 +111,10 @@ def test_filters_and_their_counts(desk, rosa):
                                                              "sla-simple", "sla-policy")}
     assert counts == {"overdue": "Overdue 3", "mine": "Mine 1", "state-new": "New 58",
                       "state-assigned": "Assigned 1", "sla-simple": "simple 58", "sla-policy": "policy 1"}
-    assert element(page, "view-open") == "Open cases 59" and element(page, "view-closed") == "Closed cases 1"
+    # one bar of views, open and closed, each with its count
+    assert [element(page, f"tab-{view}") for view in ("all", "mine", "unassigned", "review", "closed")] == [
+        "All open 59", "My cases 1", "Unassigned 58", "Awaiting review 0", "Closed 1"]
+    assert "view-open" not in page.text and "view-closed" not in page.text
     assert shown(rosa.get("/inbox?overdue=1")) == [c.service_request_id for c in desk["overdue"]]
     assert shown(rosa.get("/inbox?mine=1")) == [desk["lights"][10].service_request_id]
     assert shown(rosa.get("/inbox?state=assigned")) == [desk["lights"][10].service_request_id]
@@ -132,7 +136,8 @@ def test_the_closed_cases_view(desk, rosa):
     assert "Closed cases · " in closed.text
     assert shown(rosa.get("/inbox?view=closed&q=graffiti")) == [desk["closed"].service_request_id]
     assert shown(rosa.get("/inbox?view=open&q=graffiti")) == []
-    assert element(rosa.get("/inbox?view=open&q=graffiti"), "view-closed") == "Closed cases 1"
+    assert element(rosa.get("/inbox?view=open&q=graffiti"), "other-view") == "1 closed case matches too"
+    assert element(closed, "tab-closed") == "Closed 1" and 'aria-current="page">Closed' in closed.text
 
 
 def test_a_supervisor_searches_every_department_or_one(desk):

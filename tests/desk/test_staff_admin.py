@@ -204,6 +204,29 @@ def test_role_and_department_changes_and_a_password_reset_end_the_old_sessions(a
         "account.created", "account.department_changed", "account.password_reset"]
 
 
+def test_an_administrator_gives_and_changes_an_officers_own_e_mail_address(app, clock):
+    ada = logged_in(app, ADMIN)
+    created = form(ada, "/inbox/admin/staff", "/inbox/admin/staff", username="noor", display_name="Noor Haddad",
+                   role="staff", department="waste", email="noor.h@alderbrook.example")
+    assert created.status_code == 200 and element(created, "temporary-password")
+    assert element(ada.get("/inbox/admin/staff/noor"), "account-email") == "noor.h@alderbrook.example"
+    bad = form(ada, "/inbox/admin/staff", "/inbox/admin/staff", username="omar", display_name="Omar",
+               role="staff", department="waste", email="omar at city")
+    assert bad.status_code == 400 and element(bad, "add-error") == (
+        "'omar at city' is not an e-mail address (name@example.org).")
+    assert app.state.staff.get("omar") is None
+    saved = form(ada, "/inbox/admin/staff/noor", "/inbox/admin/staff/noor/details", display_name="Noor Haddad",
+                 email="n.haddad@alderbrook.example")
+    assert saved.status_code == 303
+    assert element(ada.get("/inbox/admin/staff/noor"), "account-email") == "n.haddad@alderbrook.example"
+    refused = form(ada, "/inbox/admin/staff/noor", "/inbox/admin/staff/noor/details", display_name="Noor Haddad",
+                   email="n.haddad@")
+    assert refused.status_code == 400 and element(refused, "account-error").endswith("is not an e-mail address "
+                                                                                      "(name@example.org).")
+    assert audit(app, subject="noor", action="account.email_changed") == [
+        (ADMIN, "account.email_changed", "noor", "noor.h@alderbrook.example → n.haddad@alderbrook.example")]
+
+
 # --- the audit log ---------------------------------------------------------------------------------------
 
 def test_assignments_and_views_of_originals_are_audited_and_the_log_filters_and_exports(app, clock):
@@ -217,8 +240,9 @@ def test_assignments_and_views_of_originals_are_audited_and_the_log_filters_and_
     assert rosa.get("/inbox/conversations/web-audit-1").status_code == 200
     sam = logged_in(app, "sam")
     # a case someone else holds is taken over with a reason, never by a plain claim
-    sam.post(f"/inbox/cases/{number}/take-over", data={"csrf_token": token(sam.get(f"/inbox/cases/{number}")),
-                                                        "reason": "Rosa is on leave", "seen_assignee": "rosa"})
+    sam.post(f"/inbox/cases/{number}/assign", data={"csrf_token": token(sam.get(f"/inbox/cases/{number}")),
+                                                     "move": "take_over", "reason": "Rosa is on leave",
+                                                     "seen_assignee": "rosa"})
     assert audit(app, subject=number) == [("rosa", "case.assigned", number, "to rosa"),
                                           ("sam", "case.taken_over", number, "from rosa to sam: Rosa is on leave")]
     assert audit(app, subject="web-audit-1") == [("rosa", "transcript.originals_viewed", "web-audit-1",

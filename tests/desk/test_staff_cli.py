@@ -1,8 +1,9 @@
-"""`citydesk staff add|list|disable|enable|role|reset-password|password|audit` and the demo accounts of `serve`, on
+"""`citydesk staff add|list|edit|disable|enable|role|reset-password|password|audit` and the demo accounts of `serve`, on
 temporary data folders."""
 
 from __future__ import annotations
 
+import csv
 import json
 
 import pytest
@@ -36,11 +37,34 @@ def test_add_with_a_password_from_the_environment_then_list(runner):
     assert flat(result.output) == "Added staff rosa (Rosa Martinez) in public-works."
     assert PASSWORD not in result.output
     assert listed(runner) == [{"username": "rosa", "name": "Rosa Martinez", "role": "staff",
-                               "department": "public-works", "state": "active"}]
+                               "department": "public-works", "email": None, "state": "active"}]
     assert staff_accounts(Settings()).authenticate("rosa", PASSWORD).username == "rosa"
     table = runner.invoke(app, ["staff", "list"])
     assert table.exit_code == 0
     assert "rosa" in table.output and "Rosa Martinez" in table.output and PASSWORD not in table.output
+
+
+def test_an_officers_own_e_mail_address_is_given_changed_and_removed_with_the_audit_log(runner):
+    added = runner.invoke(app, ["staff", "add", "rosa", "--name", "Rosa", "--department", "waste",
+                                "--email", "rosa.m@alderbrook.example", "--password-env", "ROSA_PASSWORD"])
+    assert added.exit_code == 0, added.output
+    assert listed(runner)[0]["email"] == "rosa.m@alderbrook.example"
+    changed = runner.invoke(app, ["staff", "edit", "rosa", "--email", "r.martinez@alderbrook.example", "--by", "ada"])
+    assert (changed.exit_code, flat(changed.output)) == (0, "rosa is saved.")
+    assert listed(runner)[0]["email"] == "r.martinez@alderbrook.example"
+    refused = runner.invoke(app, ["staff", "edit", "rosa", "--email", "Rosa <rosa@example>"])
+    assert (refused.exit_code, flat(refused.output)) == (
+        2, "Nothing changed: 'Rosa <rosa@example>' is not an e-mail address (name@example.org).")
+    bad_add = runner.invoke(app, ["staff", "add", "pia", "--name", "Pia", "--department", "waste", "--email", "pia",
+                                  "--password-env", "ROSA_PASSWORD"])
+    assert bad_add.exit_code == 2 and listed(runner)[0]["username"] == "rosa" and len(listed(runner)) == 1
+    assert runner.invoke(app, ["staff", "edit", "rosa", "--email", ""]).exit_code == 0
+    assert listed(runner)[0]["email"] is None
+    audit_csv = csv.reader(runner.invoke(app, ["staff", "audit", "--subject", "rosa", "--csv"]).stdout.splitlines())
+    assert [row[2:6] for row in list(audit_csv)[1:]] == [
+        ["system", "account.created", "rosa", "role staff, department waste"],
+        ["ada", "account.email_changed", "rosa", "rosa.m@alderbrook.example → r.martinez@alderbrook.example"],
+        ["system", "account.email_changed", "rosa", "r.martinez@alderbrook.example → —"]]
 
 
 def test_add_asks_for_the_password_twice(runner):

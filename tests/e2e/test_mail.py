@@ -1,6 +1,7 @@
 """Issue 17's "Done when" for e-mail, on the whole stack as real processes (desk, action server, Rasa): with
 CITYDESK_SMTP_URL pointing at a running SMTP server (aiosmtpd), an emergency in the web chat puts an e-mail to the
-duty officer in that server's mailbox within 60 s, and a new case puts one to its department within 60 s."""
+duty officer in that server's mailbox within 60 s, and a new case puts one to its department within 60 s; the
+citizen's new information on their open case is added to it (no second case) and reaches the case's head."""
 
 from __future__ import annotations
 
@@ -37,9 +38,9 @@ def mailing_stack(tmp_path_factory):
             yield running, smtp
 
 
-def chat(stack: Stack, text: str) -> list[str]:
+def chat(stack: Stack, text: str, sender: str | None = None) -> list[str]:
     response = httpx.post(f"{stack.settings.desk_url}/api/chat",
-                          json={"sender": f"web-mail-{uuid.uuid4().hex[:8]}", "message": text}, timeout=60)
+                          json={"sender": sender or f"web-mail-{uuid.uuid4().hex[:8]}", "message": text}, timeout=60)
     assert response.status_code == 200
     return [m["text"] for m in response.json()]
 
@@ -71,3 +72,20 @@ def test_a_new_case_from_the_web_chat_reaches_its_departments_mailbox_within_60_
     assert notice.recipients == (PUBLIC_WORKS_HEAD,)
     assert notice.subject.startswith(f"[CityDesk] New case {number} for Public Works: There's a huge pothole on")
     assert f"{stack.settings.desk_url}/inbox/cases/{number}" in notice.text
+
+
+def test_new_information_on_the_open_case_is_added_to_it_and_e_mailed_to_whoever_has_it(mailing_stack):
+    """The whole pipeline (web chat, Rasa, the action, the desk's intake): no second case, the case's thread, the
+    e-mail (the case has no officer yet: its head)."""
+    stack, smtp = mailing_stack
+    sender = f"web-mail-{uuid.uuid4().hex[:8]}"
+    [opened] = chat(stack, "There's a huge pothole on Elm Street outside the school, a cyclist fell", sender)
+    number = opened.split("as case ")[1].split(".")[0]
+    [added] = chat(stack, "It is much deeper now and a car lost a hubcap in it", sender)
+    assert added.startswith(f"Thank you, I've added this to case {number}."), added
+    arrived = smtp.mailbox.wait_for(lambda mails: any(m.subject.startswith(f"[CityDesk] Follow-up on {number}")
+                                                      for m in mails), WITHIN_S)
+    [follow_up] = [m for m in arrived if m.subject.startswith(f"[CityDesk] Follow-up on {number}")]
+    assert follow_up.recipients == (PUBLIC_WORKS_HEAD,)
+    assert "> It is much deeper now and a car lost a hubcap in it" in follow_up.text
+    assert f"{stack.settings.desk_url}/inbox/cases/{number}" in follow_up.text

@@ -3,10 +3,12 @@ citizen, a deadline met by the answer whatever the case's later state, and the d
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 
 from handoff.clock import (
     DeadlineState,
@@ -21,7 +23,7 @@ from handoff.clock import (
 from handoff.deadlines import expected_datetime
 from handoff.delay_rate import delay_rate
 from handoff.directory import SLA, default_directory
-from handoff.models import Role
+from handoff.models import Case, Role
 from handoff.routing import Assignment
 from handoff.service import Actor, CaseDesk
 from tests.handoff.conftest import CITY_TIMEZONE, FakeClock
@@ -211,3 +213,43 @@ def test_delay_rate_counts_late_answers_and_overdue_unanswered_over_answered_or_
 def test_no_counted_case_has_no_rate(cases):
     open_case(cases, "public-works")
     assert delay_rate(cases.sessions, now=cases.now())["public-works"].rate is None
+
+
+def clock_grid(sessions, now: datetime) -> None:
+    """Stored cases with every combination of answer, closing and pause before or after their deadline, some of it
+    past `now` and some not: one department per deadline."""
+    moments = {"none": None, "early": timedelta(hours=-1), "late": timedelta(hours=1)}
+    number = 0
+    with sessions.begin() as session:
+        for department, expected in (("past", now - timedelta(hours=2)), ("future", now + timedelta(hours=2))):
+            for answered, closed, paused in itertools.product(moments.values(), repeat=3):
+                number += 1
+                session.add(Case(service_request_id=f"CD-GRID-{number}", description="grid", status="open",
+                                 state="new", agency_responsible=department, sla="simple", channel="web",
+                                 conversation_id=f"web-grid-{number}", requested_datetime=expected - timedelta(1),
+                                 updated_datetime=now, expected_datetime=expected,
+                                 answered_at=expected + answered if answered is not None else None,
+                                 closed_at=expected + closed if closed is not None else None,
+                                 paused_at=expected + paused if paused is not None else None))
+
+
+def test_the_delay_rates_sql_counts_each_case_as_the_clock_reads_it(cases):
+    assert_delay_rate_reads_the_clock(cases.sessions, cases.now())
+
+
+def assert_delay_rate_reads_the_clock(sessions, now: datetime) -> None:
+    """On `clock_grid`'s cases, the delay rate's query counts each case as deadline_state reads it (tests/postgresql
+    runs it on PostgreSQL)."""
+    clock_grid(sessions, now)
+    expected: dict[str, dict[DeadlineState, int]] = {}
+    with sessions() as session:
+        for case in session.scalars(select(Case).where(Case.service_request_id.like("CD-GRID-%"))):
+            state = deadline_state(expected=case.expected_datetime, now=now, answered_at=case.answered_at,
+                                   closed_at=case.closed_at, paused_at=case.paused_at).state
+            tally = expected.setdefault(case.agency_responsible, dict.fromkeys(DeadlineState, 0))
+            tally[state] += 1
+    rates = delay_rate(sessions, now=now, departments=["past", "future"])
+    assert {code: (r.answered_in_time, r.answered_late, r.overdue_unanswered) for code, r in rates.items()} == {
+        code: (t[DeadlineState.MET], t[DeadlineState.MISSED], t[DeadlineState.OVERDUE])
+        for code, t in expected.items()}
+    assert rates["past"].overdue_unanswered == 2  # neither answered nor closed; not paused, or paused late

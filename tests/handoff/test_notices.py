@@ -8,10 +8,11 @@ import asyncio
 import pytest
 
 from handoff.directory import SLA, default_directory
-from handoff.models import Case
+from handoff.models import Case, Role
 from handoff.notices import CaseMail
 from handoff.routing import route_case
 from handoff.service import Actor, CaseDesk, CaseError
+from handoff.staff import StaffAccounts
 from outbox.mail import SmtpServer, mail_sender
 from outbox.models import OutboxState
 from outbox.store import for_case
@@ -194,6 +195,41 @@ def test_an_officer_given_a_case_by_someone_else_is_told_once_and_not_when_takin
                             "Huge pothole outside [address], call me on [phone]")
     assert mail.text.startswith(f"marcus assigned case {case.service_request_id} of Public Works to you")
     assert_names_the_case(mail, case)
+
+
+def test_an_officers_notices_go_to_their_accounts_own_address(desk, smtp, clock):
+    """Assigned to you, a follow-up, a reminder and a returned draft reach the address of the officer's staff account;
+    the department's notices stay with the directory's addresses."""
+    accounts = StaffAccounts(desk.sessions, DIRECTORY)
+    accounts.add(username="pat", display_name="Pat Officer", password="a long enough password", role="staff",
+                 department="permits", email="pat.officer@alderbrook.example")
+    accounts.add(username="sam", display_name="Sam Head", password="a long enough password", role="head",
+                 department="permits")
+    pat, sam = Actor("pat", Role.STAFF, "permits"), Actor("sam", Role.HEAD, "permits")
+    case = open_pothole(desk, text="Do I need a permit for a shed?", category=None,
+                        assignment=route_case(directory=DIRECTORY, category=None,
+                                              entry_matches=[("Permits & Licensing", 0.9)]))
+    number = case.service_request_id
+    desk.assign(service_request_id=number, actor=sam, officer="pat")
+    desk.reply(service_request_id=number, actor=pat, text="No permit is needed.")  # permits reviews: a draft
+    desk.return_draft(service_request_id=number, actor=sam, comment="Cite bylaw 12.")
+    desk.follow_up(service_request_id=number, text="It is 8 square metres", key="inbound-7")
+    clock.advance(hours=2, minutes=30)
+    desk.remind_before_deadlines(0.8)
+    mailbox = deliver(desk, smtp, clock)
+    subjects = sorted(m.subject.split(":")[0] for m in mailbox.to("pat.officer@alderbrook.example"))
+    assert subjects == ["[CityDesk] Assigned to you", "[CityDesk] Draft returned", "[CityDesk] Follow-up on "
+                        f"{number} (Permits & Licensing)", "[CityDesk] Reminder"]
+    [returned] = [m for m in mailbox.to("pat.officer@alderbrook.example") if "Draft returned" in m.subject]
+    assert returned.text.startswith(f"sam returned your draft answer to case {number} of Permits & Licensing")
+    assert "> Cite bylaw 12." in returned.text and "> No permit is needed." in returned.text
+    assert_names_the_case(returned, case)
+    head = DIRECTORY.department("permits").head.email
+    assert [m.subject.split(" ")[1] for m in mailbox.to(head)] == ["New"]  # the new case only
+    accounts.edit("pat", email="")  # without an address of their own: the head, saying why
+    desk.follow_up(service_request_id=number, text="Hello?", key="inbound-8")
+    [fallback] = [m for m in deliver(desk, smtp, clock).to(head) if "Follow-up" in m.subject]
+    assert "(the case has no officer with an address)" in fallback.text
 
 
 def test_the_citizens_words_are_escaped_in_the_html_part(desk, smtp, clock):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+from datetime import UTC, datetime
 
 import pytest
 from alembic.runtime.migration import MigrationContext
@@ -20,6 +21,7 @@ from knowledge_base.entry import Entry
 from knowledge_base.factory import build_knowledge_base
 from knowledge_base.store import EmbeddingRow, EntryStore
 from outbox.store import waiting_for
+from tests.handoff.test_clock import assert_delay_rate_reads_the_clock
 from tests.knowledge_base.conftest import SMALL_ENTRIES
 from transcripts.chain import verify
 from transcripts.models import TranscriptRecord
@@ -85,6 +87,10 @@ def test_a_case_is_opened_answered_and_listed_with_aware_deadlines(sessions):
     assert [m.text for m in waiting_for(desk.sessions, channel="web", conversation_id="web-pg-case")] == \
         [f"{case.service_request_id}: Filled today."]
     assert desk.get(case.service_request_id).state == "answered"
+
+
+def test_the_delay_rate_query_reads_the_clock_on_postgresql(sessions):
+    assert_delay_rate_reads_the_clock(sessions, datetime(2026, 12, 1, 15, 0, tzinfo=UTC))
 
 
 def test_the_knowledge_base_stores_searches_and_reuses_its_embeddings(postgresql_url, sessions, embedder):
