@@ -112,3 +112,19 @@ def test_an_unreadable_or_foreign_index_file_is_replaced(corpus, tmp_path, conte
     loaded = PhrasingIndex.load(path, corpus[0].vectors.shape[1])
     assert loaded is not None and loaded.entry_ids() == {item.entry.id for item in corpus}
     assert len(backend.search("", corpus[0].vectors[0], limit=LIMIT)) == len(CORPUS)
+
+
+def test_the_settings_choose_when_the_index_is_used_and_where_it_is_saved(tmp_path):
+    from knowledge_base.factory import knowledge_base_for
+    from settings import Settings
+    from tests.knowledge_base.conftest import SMALL_ENTRIES
+
+    settings = Settings(data_dir=tmp_path, database_url=None, elasticsearch_url=None,
+                        search_approximate_from=len(SMALL_ENTRIES), answer_threshold=0.6)
+    kb = knowledge_base_for(settings)
+    kb.import_entries(SMALL_ENTRIES)
+    assert isinstance(kb.backend, EmbeddedBackend) and kb.backend.approximate
+    assert kb.search("how do I get a library card")[0].entry.id == "t-library"
+    kb.backend.save_index()
+    assert settings.search_index_file.is_file() and settings.search_index_file.parent == tmp_path / "search"
+    assert not Settings(search_approximate_from=0).search_approximate_from
