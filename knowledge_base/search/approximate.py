@@ -20,8 +20,8 @@ from typing import Any
 import faiss
 import numpy as np
 
-# Graph degree and search breadths, chosen by recall@3 against the exact search on 100,000 generated entries
-# (`citydesk bench search`): larger values find more of the exact results and cost more time per query.
+# Graph degree and search breadths. The search breadth is at least the number of rows asked for, which decides the
+# recall (knowledge_base/search/embedded.py, PHRASINGS_PER_ENTRY).
 HNSW_NEIGHBOURS = 32
 EF_CONSTRUCTION = 64
 EF_SEARCH = 96
