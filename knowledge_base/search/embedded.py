@@ -100,7 +100,9 @@ class EmbeddedBackend:
             for entry_id in entry_ids:
                 self._items.pop(entry_id, None)
             self._changed()
-            if self._ann is not None:
+            if self._ann is not None and not self.approximate:
+                self._ann = None
+            elif self._ann is not None:
                 self._ann.remove(entry_ids)
                 self._save_if_due()
 
@@ -166,6 +168,7 @@ class EmbeddedBackend:
     def _update_index(self, items: Sequence[IndexedEntry]) -> None:
         """Keep the approximate index in step with the entries once it is in use (from `approximate_from` on)."""
         if not self.approximate:
+            self._ann = None  # below the size again: once above, it is loaded or built anew with every entry
             return
         if self._ann is None:
             dimension = int(items[0].vectors.shape[1])

@@ -128,3 +128,18 @@ def test_the_settings_choose_when_the_index_is_used_and_where_it_is_saved(tmp_pa
     kb.backend.save_index()
     assert settings.search_index_file.is_file() and settings.search_index_file.parent == tmp_path / "search"
     assert not Settings(search_approximate_from=0).search_approximate_from
+
+
+def test_an_entry_changed_below_the_size_is_found_by_its_new_vectors_above_it_again(corpus):
+    backend = EmbeddedBackend(approximate_from=len(CORPUS), exact_below=0)
+    backend.upsert(corpus)
+    assert backend.approximate
+    backend.delete([corpus[-1].entry.id])
+    moved = _rows(corpus[0], 7)
+    backend.upsert([moved])  # changed while the search is exact
+    backend.upsert(corpus[-1:])
+    assert backend.approximate
+    assert ids(backend.search("", moved.vectors[0], limit=1)) == [moved.entry.id]
+    labels = backend._ann.labels(moved.entry.id) if backend._ann else None
+    assert labels is not None  # the index holds the new vectors, not those of before the change
+    assert np.allclose(backend._ann._index.reconstruct_batch(labels), moved.vectors)
