@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from database import create_db_engine, session_factory, upgrade
 from knowledge_base.calibration import DEFAULT_CONFIRM_PRECISION
 from knowledge_base.embedder import get_embedder
@@ -21,20 +23,23 @@ def build_knowledge_base(*, database_url: str, model_name: str, threshold: float
                          recalibration_interval_s: float = 0.0,
                          load_index: bool = True, show_progress: bool = False,
                          elasticsearch_url: str | None = None, elasticsearch_api_key: str | None = None,
-                         elasticsearch_index: str = DEFAULT_INDEX) -> KnowledgeBase:
+                         elasticsearch_index: str = DEFAULT_INDEX,
+                         approximate_from: int | None = None, index_file: Path | None = None) -> KnowledgeBase:
     """Migrate the database, load the embedding model (once per process) and index the stored entries.
 
     `threshold` None: the threshold calibrated on the entries for `target_precision` (recalibrated when they
     change); a number: that threshold, always. `confirm_threshold` likewise for the confirm band, calibrated for
     `confirm_precision` (knowledge_base/bands.py). `elasticsearch_url` set: search on that cluster's
-    `elasticsearch_index`; unset: the embedded search.
+    `elasticsearch_index`; unset: the embedded search, through an approximate index from `approximate_from`
+    entries on (None: always exact) saved in `index_file` (None: in memory only).
     """
     upgrade(database_url)
     sessions = session_factory(create_db_engine(database_url))
     kb = KnowledgeBase(store=EntryStore(sessions), cache=EmbeddingCache(sessions, model_name),
                        embedder=get_embedder(model_name),
                        backend=search_backend(elasticsearch_url, api_key=elasticsearch_api_key,
-                                              index=elasticsearch_index),
+                                              index=elasticsearch_index, approximate_from=approximate_from,
+                                              index_file=index_file),
                        calibrations=CalibrationStore(sessions, model_name), threshold=threshold,
                        target_precision=target_precision, unanswerable_share=unanswerable_share,
                        confirm_threshold=confirm_threshold, confirm_precision=confirm_precision,
@@ -56,12 +61,14 @@ def knowledge_base_for(settings: Settings, *, load_index: bool = True, show_prog
                                 recalibration_interval_s=recalibration_interval_s, load_index=load_index,
                                 show_progress=show_progress, elasticsearch_url=search["elasticsearch_url"],
                                 elasticsearch_api_key=search["elasticsearch_api_key"],
-                                elasticsearch_index=search["elasticsearch_index"])
+                                elasticsearch_index=search["elasticsearch_index"],
+                                approximate_from=settings.search_approximate_from or None,
+                                index_file=settings.search_index_file)
 
 
-def search_backend(elasticsearch_url: str | None, *, api_key: str | None = None,
-                   index: str = DEFAULT_INDEX) -> SearchBackend:
+def search_backend(elasticsearch_url: str | None, *, api_key: str | None = None, index: str = DEFAULT_INDEX,
+                   approximate_from: int | None = None, index_file: Path | None = None) -> SearchBackend:
     """Elasticsearch when its URL is set, else the embedded backend: the URL alone decides."""
     if not elasticsearch_url:
-        return EmbeddedBackend()
+        return EmbeddedBackend(approximate_from=approximate_from, index_file=index_file)
     return ElasticsearchBackend.connect(elasticsearch_url, api_key=api_key, index=index)

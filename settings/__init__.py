@@ -5,6 +5,7 @@ Values come from environment variables (prefix CITYDESK_, or the names a platfor
 
 from __future__ import annotations
 
+import re
 from functools import cached_property
 from pathlib import Path
 from typing import TypedDict
@@ -80,6 +81,11 @@ class Settings(BaseSettings):
                                                     description="API key for ELASTICSEARCH_URL, if it needs one.")
     elasticsearch_index: str = Field(default="citydesk-kb", min_length=1, pattern=r"^[a-z0-9][a-z0-9._-]*$",
                                      description="Elasticsearch index of the knowledge base.")
+    search_approximate_from: int = Field(
+        default=20_000, ge=0,
+        description="Entries from which the embedded search finds candidates through an approximate index (FAISS "
+                    "HNSW, saved under the data folder) instead of comparing the question with every phrasing; "
+                    "0: always exact.")
     redis_url: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("REDIS_URL", "CITYDESK_REDIS_URL"),
         description="redis://[:password@]host:port[/db] of Rasa's lock store (needed once several Rasa servers share "
@@ -277,6 +283,12 @@ class Settings(BaseSettings):
         key = self.elasticsearch_api_key.get_secret_value() if self.elasticsearch_api_key else None
         return ElasticsearchOptions(elasticsearch_url=self.elasticsearch_url, elasticsearch_api_key=key or None,
                                     elasticsearch_index=self.elasticsearch_index)
+
+    @property
+    def search_index_file(self) -> Path:
+        """Where the embedded search saves its approximate index, one file per embedding model."""
+        name = re.sub(r"[^A-Za-z0-9._-]+", "-", self.embedding_model).strip("-.") or "model"
+        return self.data_dir / "search" / f"{name}.npz"
 
     @property
     def internal_token_file(self) -> Path:
