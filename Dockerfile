@@ -27,5 +27,6 @@ RUN rasa train --domain bot/domain.yml --data bot/data --config config.yml --out
     && useradd --system citydesk
 USER citydesk
 EXPOSE 5005
+# `rasa run` through bot/rasa_server.py: a faster start and a faster message path (README, "Keeping it running", "Throughput")
 CMD ["python", "-m", "bot.rasa_server", "run", "--model", "models/rasa/citydesk.tar.gz", "--endpoints", "endpoints.yml", \
      "--credentials", "credentials.yml", "--interface", "127.0.0.1", "--port", "5005"]

@@ -59,6 +59,7 @@ RASA_RETRY_CAP_S = 10.0  # a message waiting for the assistant is tried again wi
 MAX_RASA_ATTEMPTS = 12  # and it is given up (the citizen told so) only after this many attempts
 GIVE_UP_AFTER_S = 15 * 60  # and this long: an outage of a few minutes loses nothing
 RESUME_INTERVAL_S = 3.0  # how often a process's resume worker looks for messages left unanswered
+RASA_PROBE_S = 0.5  # while Rasa is down, how often the resume worker looks whether it is back
 RESUME_CONCURRENCY = 4  # conversations resumed at once (each in order)
 # PostgreSQL: how long a process that took an unanswered message to answer holds it (well above the Rasa timeout)
 PENDING_LEASE_S = 300.0
@@ -98,6 +99,7 @@ class Pipeline:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._client: httpx.AsyncClient | None = None
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.assistant_down = False  # the last resume round found Rasa unreachable
 
     async def aclose(self) -> None:
         if self._client is not None:
@@ -172,17 +174,31 @@ class Pipeline:
                     finished += 1
 
         await asyncio.gather(*(resume(c, ids) for c, ids in queues.items()))
+        self.assistant_down = down.is_set()
         return finished
 
     async def resume_forever(self, interval_s: float = RESUME_INTERVAL_S) -> None:
-        """The resume worker: at once, then every `interval_s` until cancelled; a failed round is logged."""
+        """The resume worker: at once, then every `interval_s` until cancelled, and as soon as Rasa is back when it
+        was down; a failed round is logged."""
         while True:
             try:
                 if resumed := await self.resume_pending():
                     log.info("answered %d %s message(s) left waiting", resumed, self.channel)
             except Exception:
                 log.exception("resuming pending %s messages failed", self.channel)
+            await self.wait_for_next_round(interval_s)
+
+    async def wait_for_next_round(self, interval_s: float) -> None:
+        """`interval_s`, or less: while Rasa is down, until it answers again (looked at every RASA_PROBE_S)."""
+        if not self.assistant_down:
             await asyncio.sleep(interval_s)
+            return
+        self._bind_loop()
+        deadline = asyncio.get_running_loop().time() + interval_s
+        while asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(RASA_PROBE_S)
+            if await rasa.reachable(self._http, self.rasa_url):
+                return
 
     def _pending(self, now: datetime) -> dict[str, list[int]]:
         """Per conversation, its unanswered messages in order, from its oldest once that one is due (a conversation
@@ -305,7 +321,8 @@ class Pipeline:
                                          text=record.text or "", metadata=await asyncio.to_thread(
                                              self._rasa_metadata, record))
             except rasa.AssistantUnavailable as error:
-                gave_up = await asyncio.to_thread(self._postpone, record.id, str(error))
+                gave_up = await asyncio.to_thread(self._postpone, record.id, str(error),
+                                                  isinstance(error, rasa.AssistantDown))
                 if not gave_up:
                     log.warning("assistant unavailable for %s message %s: %s", self.channel,
                                 record.platform_message_id, error)
@@ -366,14 +383,16 @@ class Pipeline:
                 metadata["location"] = {"lat": located.lat, "long": located.long}
         return metadata
 
-    def _postpone(self, inbound_id: int, error: str) -> bool:
-        """Count a failed attempt and schedule the next; True when it was the last one allowed."""
+    def _postpone(self, inbound_id: int, error: str, down: bool = False) -> bool:
+        """Count a failed attempt and schedule the next; True when it was the last one allowed. Rasa unreachable
+        (`down`) is no fault of the message: it is due again at once, and the resume worker waits for Rasa's return
+        instead (wait_for_next_round), so that it is answered as soon as Rasa is back."""
         with self.sessions.begin() as session:
             record = session.get(InboundRecord, inbound_id)
             record.attempts += 1
             record.last_error = error[:2000]
             record.updated_at = self.clock()
-            delay = min(RASA_RETRY_CAP_S, RASA_RETRY_BASE_S * 2 ** (record.attempts - 1))
+            delay = 0.0 if down else min(RASA_RETRY_CAP_S, RASA_RETRY_BASE_S * 2 ** (record.attempts - 1))
             record.next_attempt_at = self.clock() + timedelta(seconds=delay)
             waited = (self.clock() - record.received_at).total_seconds()
             return record.attempts >= MAX_RASA_ATTEMPTS and waited >= GIVE_UP_AFTER_S

@@ -53,6 +53,14 @@ async def ask(client: httpx.AsyncClient, rasa_url: str, *, sender: str, text: st
     return replies
 
 
+async def reachable(client: httpx.AsyncClient, rasa_url: str) -> bool:
+    """Whether Rasa answers its REST channel's health route (it does once its model is loaded)."""
+    try:
+        return (await client.get(f"{rasa_url}/webhooks/rest/", timeout=1.0)).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
 def replies_of(elements: list[dict[str, Any]]) -> list[AssistantReply]:
     """The deliverable replies of a REST channel answer, each carrying the turn's citydesk metadata."""
     meta: dict[str, Any] = {}

@@ -27,15 +27,20 @@ class Child(Protocol):
 
 @dataclass(frozen=True)
 class Backoff:
-    """Wait base_s before the first restart, doubling up to cap_s; a process up for reset_after_s starts afresh."""
+    """Restart after first_s (at once) the first time, then wait base_s, doubling up to cap_s; a process up for
+    reset_after_s starts afresh. A one-off crash costs no wait (a kill, an out-of-memory): the backoff is for a
+    process that keeps failing."""
 
+    first_s: float = 0.0
     base_s: float = 1.0
     cap_s: float = 30.0
     reset_after_s: float = 60.0
 
     def delay(self, failures: int) -> float:
         """The wait before restarting a process that has now exited `failures` times in a row (1, 2, ...)."""
-        return min(self.cap_s, self.base_s * 2 ** max(0, failures - 1))
+        if failures <= 1:
+            return self.first_s
+        return min(self.cap_s, self.base_s * 2 ** (failures - 2))
 
 
 @dataclass

@@ -15,7 +15,7 @@ from privacy.pii.accounts import find_accounts
 from privacy.pii.addresses import find_addresses
 from privacy.pii.contact import PhoneFinder, find_emails
 from privacy.pii.ids import find_cards, find_rrns, find_ssns
-from privacy.pii.names import find_names, find_names_beside
+from privacy.pii.names import find_names, find_names_beside, find_names_coordinated
 from privacy.pii.ner import DEFAULT_MODEL, NameModel
 from privacy.pii.public_contacts import PublicContacts
 from settings import Settings
@@ -75,6 +75,8 @@ class Redactor:
             candidates = [f for f in candidates if not self.public_contacts.allows(f.kind, text[f.start:f.end])]
         contacts = [(f.start, f.end) for f in candidates if f.kind != "name"]
         candidates += [Finding("name", start, end) for start, end in find_names_beside(text, contacts)]
+        names = [(f.start, f.end) for f in candidates if f.kind == "name"]
+        candidates += [Finding("name", start, end) for start, end in find_names_coordinated(text, names)]
         return tuple(_merge(candidates))
 
     def redact(self, text: str, *, keep: Collection[str] = ()) -> Redaction:

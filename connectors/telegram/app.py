@@ -102,7 +102,7 @@ class TelegramConnector:
                 await self.pipeline.resume_pending()
             except Exception:  # keep resuming: the next pass may succeed
                 log.exception("resuming pending Telegram messages failed")
-            await asyncio.sleep(RESUME_INTERVAL_S)
+            await self.pipeline.wait_for_next_round(RESUME_INTERVAL_S)  # sooner once Rasa is back
 
     async def run(self, stop: asyncio.Event) -> None:
         """Run until `stop` is set: polling every account's bot, or the webhook server when TELEGRAM_WEBHOOK_URL is

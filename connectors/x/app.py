@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 
@@ -88,8 +87,11 @@ class XConnector:
                 await self.pipeline.resume_pending()
             except Exception:  # a database hiccup must not stop the connector
                 log.exception("resuming pending X messages failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=RESUME_INTERVAL_S)
+            stopped = asyncio.ensure_future(stop.wait())
+            next_round = asyncio.ensure_future(self.pipeline.wait_for_next_round(RESUME_INTERVAL_S))
+            await asyncio.wait((stopped, next_round), return_when=asyncio.FIRST_COMPLETED)  # sooner once Rasa is back
+            for waiting in (stopped, next_round):
+                waiting.cancel()
 
 
 async def build_connector(settings: Settings, *, sessions: sessionmaker | None = None) -> XConnector:

@@ -67,8 +67,26 @@ def is_first_name(word: str) -> bool:
     return word in names or ("-" in word and word.split("-")[0] in names and word.split("-")[0] not in _EVERYDAY)
 
 
+@lru_cache(maxsize=1)
+def _all_first_names() -> frozenset[str]:
+    lines = FIRST_NAMES_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(n.casefold() for n in lines if n and not n.startswith("#"))
+
+
+def in_name_lists(word: str) -> bool:
+    """In either list, everyday word or not ("An", "Park"): only for a word inside a name already begun."""
+    word = word.casefold().strip(".,")
+    return word in _all_first_names() or word in last_names()
+
+
+def is_last_name(word: str) -> bool:
+    """A known surname ("Park", "Nguyen"), everyday word or not: callers decide by context."""
+    return word.casefold().strip(".,") in last_names()
+
+
 def find_listed_names(text: str, *, not_in_name: frozenset[str]) -> Iterator[Span]:
-    """Two or three capitalised words, the first a known given name, the others not words that end a name."""
+    """Two or three capitalised words, the first a known given name, the others not words that end a name; a
+    surname that is also an everyday word ("Helen Park") counts, and the context rules decide about places."""
     tokens = list(_TOKEN.finditer(text))
     for i, first in enumerate(tokens):
         if not first.group()[0].isupper() or not is_first_name(first.group()):
@@ -78,7 +96,7 @@ def find_listed_names(text: str, *, not_in_name: frozenset[str]) -> Iterator[Spa
             nxt = tokens[end + 1]
             word = nxt.group().casefold().strip(".")
             if text[tokens[end].end():nxt.start()] not in (" ", "\t") or not nxt.group()[0].isupper() \
-                    or word in not_in_name or word in _EVERYDAY:
+                    or word in not_in_name or (word in _EVERYDAY and word not in last_names()):
                 break
             end += 1
         if end > i:

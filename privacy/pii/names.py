@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 
-from privacy.pii.name_list import is_first_name
+from privacy.pii.name_list import in_name_lists, is_first_name, is_last_name
 
 Span = tuple[int, int]
 
@@ -133,14 +134,79 @@ def _lowercase_listed(text: str, pos: int, max_tokens: int = 3) -> Span | None:
     return take_name(text, pos, lowercase=True, max_tokens=max_tokens)
 
 
+_INITIAL = re.compile(r"[A-Za-z]\.")
+
+
+@lru_cache(maxsize=1)
+def _stop_words() -> frozenset[str]:
+    """spaCy's English stop words, imported on first use: importing spaCy takes seconds."""
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    return frozenset(STOP_WORDS)
+
+
+def _listed_word(token: str, *, first: bool) -> bool:
+    """A word of the name lists in any case, an initial ("j."), a particle ("van") or a romanised Korean given name
+    ("ji-woo"); an everyday word of a sign-off ("thanks so much", "cheers all") only inside a name ("nguyen van an")."""
+    word = token.casefold()
+    if _INITIAL.fullmatch(token) or (word in _PARTICLES and not first):
+        return True
+    if word.rstrip(".") in _NOT_LOWER_NAMES or word in _stop_words():  # "thanks, see you soon"
+        return not first and in_name_lists(word)
+    parts = word.split("-")
+    return (is_first_name(word) or is_last_name(word)
+            or (len(parts) == 2 and all(re.fullmatch(_KOREAN_SYLLABLE, p) for p in parts)))
+
+
+def listed_run(text: str, pos: int, max_tokens: int = 4) -> Span | None:
+    """The words at `pos` that are all from the name lists, in any case ("nguyen van an", "J. Rodriguez"), with at
+    least one given name or surname that is not an initial or a particle."""
+    tokens: list[re.Match[str]] = []
+    i = pos
+    while len(tokens) < max_tokens:
+        m = re.compile(r"[ \t]*").match(text, i)
+        gap = m.end() - i if m else 0
+        if tokens and not gap and not tokens[-1].group().endswith("."):
+            break
+        t = _TOKEN.match(text, i + gap)
+        if t is None or not _listed_word(t.group().rstrip(".") if len(t.group()) > 2 else t.group(),
+                                         first=not tokens):
+            break
+        tokens.append(t)
+        i = t.end()
+    while tokens and tokens[-1].group().casefold() in _PARTICLES:
+        tokens.pop()
+    if not any(len(t.group().rstrip(".")) > 1 and t.group().casefold() not in _PARTICLES for t in tokens):
+        return None
+    last = tokens[-1]
+    end = last.end() - 1 if last.group().endswith(".") and len(last.group()) > 2 else last.end()
+    return tokens[0].start(), end
+
+
+# "j. rodriguez here", "D. Okafor speaking": an initial and a surname introducing the writer, in any case
+_INITIAL_SURNAME = re.compile(r"(?:^|[.!?\n]\s*|\b(?:hi|hello|hey|good\s+(?:morning|afternoon|evening))[,!.]?\s+)"
+                              r"([A-Za-z]\.[ \t]?[^\W\d_][\w'-]*)(?=\s+(?:here|speaking|writing|calling)\b)",
+                              re.IGNORECASE)
+
+
+def _initial_surnames(text: str) -> Iterator[Span]:
+    for m in _INITIAL_SURNAME.finditer(text):
+        surname = m.group(1)[2:].strip()
+        if surname[0].isupper() or is_last_name(surname):
+            yield m.span(1)
+
+
 _LOWER_HERE = re.compile(r"(?:^|[.!?\n]\s*)(?:(?:hi|hello|hey)[,!]?\s+)?(?=[a-z])", re.IGNORECASE)
+_LOWER_GREETING = re.compile(r"(?:^|[.!?\n]\s*)(?:hi|hello|hey|good\s+(?:morning|afternoon|evening))[,!]?\s+(?=[a-z])",
+                             re.IGNORECASE)
 _LOWER_THIS_IS = re.compile(r"\b(?:this\s+is|it'?s|it\u2019s)\s+(?=[a-z])", re.IGNORECASE)
 _LOWER_FROM = re.compile(r"(?:^|\n)\s*from\s+(?=[a-z])", re.IGNORECASE)
 
 
 def _lowercase_names(text: str) -> Iterator[Span]:
     """Lower-case names after a cue: "dana whitfield here", "hi its maria gonzalez again", "from jose hernandez:"."""
-    for pattern, follows in ((_LOWER_HERE, r"\s+here\b"), (_LOWER_THIS_IS, r"\s*(?:again|here|speaking|,|\.|!|$)"),
+    for pattern, follows in ((_LOWER_HERE, r"\s+here\b"), (_LOWER_GREETING, r"\s+(?:from|speaking|writing)\b"),
+                             (_LOWER_THIS_IS, r"\s*(?:again|here|speaking|,|\.|!|$)"),
                              (_LOWER_FROM, r"\s*:")):
         for m in pattern.finditer(text):
             span = _lowercase_listed(text, m.end())
@@ -185,7 +251,8 @@ def take_name(text: str, pos: int, *, lowercase: bool = False, max_tokens: int =
             tokens.append(m)
             i = m.end()
             continue
-        if _name_like(m.group(), first=not tokens) or (lowercase and word.isalpha() and word not in _NOT_NAMES):
+        if _name_like(m.group(), first=not tokens) or (lowercase and word.replace("-", "").isalpha()
+                                                              and word not in _NOT_NAMES):
             tokens.append(m)
             i = m.end()
             continue
@@ -233,6 +300,12 @@ def find_names(text: str) -> Iterator[Span]:
         yield m.span(1)
     yield from _romanised_korean(text)
     yield from _lowercase_names(text)
+    yield from _initial_surnames(text)
+    for m in _AND_I.finditer(text):
+        span = take_name(text, m.start(), max_tokens=3)
+        if span and span[1] == m.end(1) and is_first_name(m.group(1).split()[0]) \
+                and not _PLACE_IN_NAME.search(text[span[0]:span[1]]):
+            yield span
 
 
 def _signatures(text: str) -> Iterator[Span]:
@@ -240,6 +313,9 @@ def _signatures(text: str) -> Iterator[Span]:
     for pattern in (_SIGN_OFF, _DASH_SIGNATURE):
         for m in pattern.finditer(text):
             span = take_name(text, m.end(), max_tokens=3) or _lowercase_listed(text, m.end())
+            if not (span and _LINE_END.match(text, span[1])):
+                # "regards nguyen van an", "- j. patel": words of the name lists in any case, ending the line
+                span = listed_run(text, m.end())
             if span and _LINE_END.match(text, span[1]):
                 yield span
             elif pattern is _SIGN_OFF and text[m.start():m.end()].rstrip()[-1:] in (",", "\n", ""):
@@ -260,6 +336,28 @@ def _signatures(text: str) -> Iterator[Span]:
         span = take_name(text, start + len(line) - len(line.lstrip()), max_tokens=3)
         if span and not text[span[1]:start + len(line)].strip(" .!") and body[:start].strip():
             yield span
+
+
+# "Ahmed and I want to volunteer": a given name joined to the writer
+_AND_I = re.compile(r"\b([A-Z][\w'-]+(?:[ \t]+[A-Z][\w'-]+){0,2})(?=[ \t]+(?:and|&)[ \t]+(?:I|me|myself)(?![\w-]))")
+# "Lincoln Park and I went ..." is still a park
+_PLACE_IN_NAME = re.compile(r"\s(?:park|playground|square|gardens?|hill|lake|river|bridge|center|centre|library|school|"
+                            r"hall|field|pool|plaza|station|market|church|street|avenue|road)\b", re.IGNORECASE)
+_AND = re.compile(r"[ \t]+(?:and|&)[ \t]+")
+_CAPITALISED = re.compile(r"(?<![\w'-])[A-Z][a-z'-]+(?![\w'-])")
+
+
+def find_names_coordinated(text: str, names: list[Span]) -> Iterator[Span]:
+    """"Bill and Sandra Hughes", "Sandra Hughes and Bill": a capitalised word of the name lists joined by "and" to
+    a name found, even where the word is an everyday one ("Bill", "Mark")."""
+    starts, ends = {s for s, _ in names}, {e for _, e in names}
+    for m in _CAPITALISED.finditer(text):
+        word = m.group()
+        if word.casefold() in _NOT_NAMES or word.casefold() in _NOT_IN_NAME or not in_name_lists(word):
+            continue
+        after, before = _AND.match(text, m.end()), re.search(r"[ \t]+(?:and|&)[ \t]+$", text[:m.start()])
+        if (after and after.end() in starts) or (before and before.start() in ends):
+            yield m.span()
 
 
 _BESIDE = re.compile(r"[ \t]*(?:[,;/|]|\n)[ \t]*")

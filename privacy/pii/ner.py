@@ -22,7 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from privacy.pii.name_list import find_listed_names, known_name
+from privacy.pii.name_list import find_listed_names, is_first_name, is_last_name, known_name
 from privacy.pii.names import NOT_IN_NAME, name_like
 
 Span = tuple[int, int]
@@ -138,6 +138,21 @@ hola buenos buenas bonjour xin chào chao dzień dobry ciao salaam marhaba namas
 """)
 
 
+# what stands before a place's name, not a person's: "at Stanley Park", "in Lincoln Park", "the Kennedy Bridge"
+_BEFORE_PLACE = re.compile(r"\b(?:at|near|in|on|to|from|by|behind|across|around|into|inside|outside|past|towards?|"
+                           r"through|of|the|our|my|your|their|this|that|visit(?:ed|ing)?|opposite|beside|off)\s+$|"
+                           r"['\u2019]s\s+$", re.IGNORECASE)
+
+
+def _person_not_place(text: str, start: int, end: int) -> bool:
+    """"Yesterday Helen Park and I": a known given name and a known surname that is also a place word ("Park",
+    "Hill") read as a person where nothing before it says place and it does not start the sentence."""
+    words = text[start:end].split()
+    before = text[max(0, start - 30):start]
+    return (len(words) == 2 and is_first_name(words[0]) and is_last_name(words[1])
+            and not _BEFORE_PLACE.search(before) and not _SENTENCE_START.search(before))
+
+
 class NameModel:
     """Person names by a spaCy model and by the given-names list, with the context rules above; thread-safe."""
 
@@ -180,7 +195,7 @@ def plausible_name(text: str, start: int, end: int, *, city: str = "") -> bool:
     before = text[max(0, start - 30):start]
     if _OFFICE.search(before) or _OFFICE_FIRST.match(name) or re.search(r"\bthe\s+$", before, re.IGNORECASE):
         return False
-    if _PLACE_INSIDE.search(name) or _PLACE_AFTER.match(text, end):
+    if _PLACE_AFTER.match(text, end) or (_PLACE_INSIDE.search(name) and not _person_not_place(text, start, end)):
         return False
     # part of a longer Title Case name ("the Snow Buddy program", "the online Service Request page"): a
     # programme's, a place's or a form's, not a person's

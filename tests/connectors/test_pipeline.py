@@ -16,6 +16,7 @@ from handoff.models import Case
 from handoff.routing import route_case
 from handoff.service import CaseDesk
 from tests.connectors.pipeline_support import inbound, outbox, transcript
+from tests.support import free_port
 from tests.transcripts.conftest import writer_for
 
 T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -87,6 +88,25 @@ def test_the_window_is_a_setting(sessions, rasa):
     pipeline = make_pipeline(sessions, rasa, duplicate_window_s=0)
     assert run(pipeline.handle(message("Big pothole on Elm Street", "t1"))).outcome == "answered"
     assert run(pipeline.handle(message("Big pothole on Elm Street", "t2"))).outcome == "answered"
+
+
+def test_rasa_unreachable_the_message_is_due_at_once_and_the_worker_resumes_as_soon_as_rasa_answers(sessions, rasa):
+    """Connection refused is no fault of the message: no backoff for it; the resume worker looks for Rasa's return
+    (every RASA_PROBE_S) instead of sleeping its whole interval."""
+    pipeline = Pipeline(sessions, channel="x", rasa_url=f"http://127.0.0.1:{free_port()}", writer=writer_for(sessions),
+                        clock=lambda: T0)  # nothing listens there
+    assert run(pipeline.handle(message("is the pool open?", "t1"))).outcome == "pending"
+    [record] = inbound(sessions, "x-42")
+    assert record.attempts == 1 and record.next_attempt_at.replace(tzinfo=None) == T0.replace(tzinfo=None)
+    assert run(pipeline.resume_pending()) == 0 and pipeline.assistant_down
+    pipeline.rasa_url = rasa.url  # Rasa is back
+
+    async def once_back() -> int:
+        await asyncio.wait_for(pipeline.wait_for_next_round(3600), timeout=60)  # not the hour of its interval
+        return await pipeline.resume_pending()
+
+    assert run(once_back()) == 1 and not pipeline.assistant_down
+    assert [r.text for r in outbox(sessions, "x-42")] == [replies.RECEIVED, "You said: is the pool open?"]
 
 
 def test_assistant_down_the_message_is_recorded_and_answered_once_when_it_is_back(sessions, rasa):

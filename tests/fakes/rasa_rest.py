@@ -1,5 +1,6 @@
 """A local server speaking Rasa's REST channel, for the pipeline's fast tests (the e2e tests use real Rasa).
 
+GET /webhooks/rest/ → {"status": "ok"};
 POST /webhooks/rest/webhook {"sender", "message", "metadata"} → a list of {"recipient_id", "text"?,
 "buttons"?, "custom"?}. Replies are scripted per message text; unscripted messages get "You said: <text>".
 """
@@ -26,6 +27,16 @@ class FakeRasa:
 
             def log_message(self, *_args: object) -> None:
                 pass
+
+            def do_GET(self) -> None:
+                # Rasa's REST channel's health route, which answers once the model is loaded
+                ok = self.path.rstrip("/") == "/webhooks/rest"
+                data = json.dumps({"status": "ok"} if ok else {"error": "not found"}).encode()
+                self.send_response(200 if ok else 404)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
 
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
