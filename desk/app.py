@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 import database
+from broadcasts.service import Broadcasts
 from connectors.pipeline import Pipeline
 from desk.api import cases, chat, conversations, entries, errors, feedback, health, kb, messages, open311
 from desk.api import disclosure as disclosure_api
@@ -107,11 +108,13 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         app.state.response_templates = load_templates(directory=case_desk.directory)
         app.state.disclosure = build_disclosure(settings, sessions, case_desk.directory, redactor)
         app.state.transcripts = TranscriptDesk(sessions, redactor=redactor)
+        app.state.broadcasts = Broadcasts(sessions, settings)
         app.state.chat_pipeline = Pipeline(sessions, channel="web", rasa_url=settings.rasa_url, writer=writer,
                                            duplicate_window_s=settings.duplicate_window_s,
                                            rasa_timeout_s=settings.rasa_timeout_s,
                                            desk_token=settings.conversation_token,
-                                           acknowledge_pending=False)  # POST /api/chat says it itself
+                                           acknowledge_pending=False,  # POST /api/chat says it itself
+                                           subscription_topics=tuple(app.state.broadcasts.templates()))
 
         def use_directory(directory: Directory) -> None:
             """Everything that reads the departments sees the rebuilt directory from its next request on."""
