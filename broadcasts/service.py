@@ -359,7 +359,7 @@ class Broadcasts:
     # -- helpers ---------------------------------------------------------------------------------------------
 
     def _channels(self, channels: list[str] | None) -> list[str]:
-        chosen = [c.strip().lower() for c in (channels or list(CHANNELS)) if c.strip()]
+        chosen = [c.strip().lower() for c in (list(CHANNELS) if channels is None else channels) if c.strip()]
         unknown = [c for c in chosen if c not in CHANNELS]
         if unknown or not chosen:
             raise BroadcastError(f"unknown channel {', '.join(unknown) or '(none)'}; choose from {', '.join(CHANNELS)}")

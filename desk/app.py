@@ -24,6 +24,7 @@ from desk.kb_refresh import refreshing
 from desk.mail import sending_mail
 from desk.report_schedule import scheduling_reports
 from desk.web import auth, editor, editor_eval, editor_files, editor_insights, editor_suggestions, inbox, pages
+from desk.web import broadcasts as broadcast_pages
 from desk.web import dashboard as dashboard_pages
 from desk.web import disclosure as disclosure_pages
 from desk.web import reports as report_pages
@@ -163,6 +164,9 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     app.include_router(inbox.router)
     app.include_router(inbox.post_router)
     app.include_router(report_pages.router)
+    app.include_router(broadcast_pages.router)
+    app.include_router(broadcast_pages.post_router)
+    app.include_router(broadcast_pages.public_router)
     app.include_router(editor.router)
     app.include_router(editor.post_router)
     app.include_router(editor_insights.router)
