@@ -59,7 +59,7 @@ def subject_of(alert_id: int) -> str:
 
 
 def key_prefix(alert_id: int) -> str:
-    return f"bc{alert_id}:"
+    return f"{outbox.BULK_PREFIX}bc{alert_id}:"
 
 
 def key_of(alert_id: int, channel: str, address: str) -> str:
@@ -292,13 +292,15 @@ class Broadcasts:
             keys = [key_of(alert.id, c, a) for c, a in recipients]
             for start in range(0, len(keys), 500):
                 done |= outbox.queued_keys(session, keys[start:start + 500])
+            rows = []
             for channel, address in recipients:
                 key = key_of(alert.id, channel, address)
                 if key in done:
                     continue
-                outbox.enqueue(session, key=key, channel=channel, conversation_id=address, text=texts[channel],
-                               now=now, public=address == X_TIMELINE)
+                rows.append({"key": key, "channel": channel, "conversation_id": address, "text": texts[channel],
+                             "public": address == X_TIMELINE})
                 queued[channel] = queued.get(channel, 0) + 1
+            outbox.enqueue_many(session, rows, now=now)
             if alert.state != AlertState.RELEASED:
                 alert.state, alert.released_at = AlertState.RELEASED, now
                 if alert.msg_type == MsgType.CANCEL and original is not None:

@@ -44,7 +44,8 @@ class OutboxSender:
 
     def __init__(self, sessions: sessionmaker, *, channel: str, deliver: Deliver, max_attempts: int = 8,
                  base_delay_s: float = 2.0, max_delay_s: float = 600.0, poll_interval_s: float = 1.0,
-                 concurrency: int = 8, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 concurrency: int = 8, batch: int = 500,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.sessions = sessions
         self.channel = channel
         self.deliver = deliver
@@ -53,6 +54,7 @@ class OutboxSender:
         self.max_delay_s = max_delay_s
         self.poll_interval_s = poll_interval_s
         self.clock = clock
+        self.batch = batch  # rows claimed per pass: a smaller one lets newly queued answers in sooner
         self._semaphore = asyncio.Semaphore(concurrency)
         self._wake = asyncio.Event()
         self._stopping = False
@@ -88,7 +90,7 @@ class OutboxSender:
         return sum(results)
 
     def _due(self) -> list[OutboundMessage]:
-        return store.due(self.sessions, self.channel, self.clock())
+        return store.due(self.sessions, self.channel, self.clock(), limit=self.batch)
 
     async def _deliver_in_order(self, messages: list[OutboundMessage]) -> int:
         delivered = 0

@@ -253,8 +253,8 @@ class Settings(BaseSettings):
                             description="CAP 1.2 `sender` of the city's alerts (globally unique, e.g. an address).")
     public_url: str = Field(default="", description="The desk's public address for links in alerts (archive, "
                                                     "CAP); empty: the desk's local address.")
-    telegram_messages_per_s: float = Field(default=29.0, gt=0, le=30, description="Messages per second the "
-                                           "Telegram sender allows itself overall (Telegram's limit is about 30).")
+    telegram_messages_per_s: int = Field(default=28, gt=0, le=30, description="Messages the Telegram sender "
+                                         "sends in any one second, overall (Telegram allows about 30).")
     broadcast_telegram_chats: str = Field(default="", description="Comma-separated chat ids (or @channel names) of "
                                           "the Telegram account's public channels that alerts are posted to.")
 

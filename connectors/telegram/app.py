@@ -34,6 +34,7 @@ RESUME_INTERVAL_S = 5.0
 CONCURRENT_UPDATES = 64  # the pipeline keeps each conversation in order; different chats run side by side
 RATE_LIMIT_RETRIES = 2  # the rate limiter waits out this many 429s itself; then the outbox reschedules
 SENDER_CONCURRENCY = 16  # requests in flight; the flood limiter sets the pace (a broadcast's many chats at once)
+SENDER_BATCH = 64  # rows per pass, about two seconds of a broadcast: an answer queued meanwhile waits no longer
 
 
 def build_application(settings: Settings) -> Application:
@@ -162,7 +163,7 @@ def build_connector(settings: Settings, *, sessions: sessionmaker | None = None)
                         subscription_topics=tuple(load_templates(settings.broadcast_templates_file)))
     sender = OutboxSender(sessions, channel=CHANNEL, deliver=RemovingBlockedChats(TelegramSender(application.bot),
                                                                                   sessions),
-                          concurrency=SENDER_CONCURRENCY)
+                          concurrency=SENDER_CONCURRENCY, batch=SENDER_BATCH)
     pipeline.on_queued = sender.nudge
     connector = TelegramConnector(settings, application, sessions, pipeline, sender)
     application.bot_data["connector"] = connector
