@@ -62,7 +62,7 @@ def claim(session: Session, message: InboundMessage, *, window_s: float, now: da
         text_hash=fingerprint, is_button=message.is_button, lat=message.lat, long=message.long,
         reply_to=message.reply_to, public=message.public, received_at=message.received_at,
         state="duplicate" if earlier else "received", duplicate_of=earlier.id if earlier else None,
-        attempts=0, updated_at=now)
+        attempts=0, updated_at=now, account=message.account)
     try:
         with session.begin_nested():
             session.add(record)

@@ -6,14 +6,20 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from accounts import conversation_id_for
+from accounts.conversations import CHANNEL_PREFIXES, SEPARATOR
+
 Kind = Literal["text", "photo", "sticker", "voice", "location", "other"]
 KINDS: tuple[str, ...] = ("text", "photo", "sticker", "voice", "location", "other")
-CHANNEL_PREFIXES = {"web": "web", "telegram": "tg", "x": "x"}
+
+__all__ = ["CHANNEL_PREFIXES", "KINDS", "InboundMessage", "Kind", "conversation_id_for", "platform_id_for"]
 
 
-def conversation_id_for(channel: str, platform_conversation: str | int) -> str:
-    """The conversation id of a platform chat/user: prefixed by the channel (web-, tg-, x-)."""
-    return f"{CHANNEL_PREFIXES[channel]}-{platform_conversation}"
+def platform_id_for(platform_message_id: str | int, account: str | None, channel: str) -> str:
+    """A platform message id unique across the channel's accounts (two bots number their updates alike): the default
+    account's as before, another's with "@<account>"."""
+    return str(platform_message_id) if account is None or account == channel else \
+        f"{platform_message_id}{SEPARATOR}{account}"
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,7 @@ class InboundMessage:
     received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     is_button: bool = False  # the text is a button's payload (pressed, or a numbered choice)
     raw: dict[str, Any] = field(default_factory=dict)
+    account: str | None = None  # the city's account written to; None: the channel's default
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:

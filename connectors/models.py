@@ -46,6 +46,7 @@ class InboundRecord(Base):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    account: Mapped[str | None] = mapped_column(String(60))  # the account written to; None: the channel's default
 
 
 class ButtonChoice(Base):

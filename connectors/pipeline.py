@@ -276,7 +276,8 @@ class Pipeline:
             return
         ref = self.writer.append_in(
             session, channel=record.channel, conversation_id=record.conversation_id, author_role="citizen",
-            text=record.text or "", platform_message_id=record.platform_message_id, meta=_inbound_meta(record))
+            text=record.text or "", platform_message_id=record.platform_message_id, meta=_inbound_meta(record),
+            account=record.account)
         record.transcript_id, record.state, record.updated_at = ref.id, "recorded", self.clock()
         if record.kind == "location" and record.lat is not None and record.long is not None:
             locate_open_case(session, conversation_id=record.conversation_id, lat=record.lat, long=record.long,
@@ -335,11 +336,11 @@ class Pipeline:
             if outbox.has_key(session, key):
                 return False
             self.writer.append_in(session, channel=record.channel, conversation_id=record.conversation_id,
-                                  author_role="bot", text=replies.RECEIVED,
+                                  author_role="bot", text=replies.RECEIVED, account=record.account,
                                   meta={"in_reply_to": record.platform_message_id, "pending": True})
             outbox.enqueue(session, key=key, channel=record.channel, conversation_id=record.conversation_id,
                            text=replies.RECEIVED, now=self.clock(), reply_to=record.reply_to, public=record.public,
-                           inbound_id=record.id)
+                           inbound_id=record.id, account=record.account)
             return True
 
     def _canned_reply(self, record: InboundRecord) -> str | None:
@@ -363,7 +364,7 @@ class Pipeline:
 
     def _rasa_metadata(self, record: InboundRecord) -> dict[str, Any]:
         metadata: dict[str, Any] = {"channel": record.channel, "platform_message_id": record.platform_message_id,
-                                    "public": record.public}
+                                    "public": record.public, "account": record.account}
         if self.desk_token is not None:
             metadata["desk_token"] = self.desk_token(record.conversation_id)
         with self.sessions() as session:
@@ -403,14 +404,15 @@ class Pipeline:
                     session, channel=record.channel, conversation_id=record.conversation_id, author_role="bot",
                     text=answer.text, entry_id=_str_or_none(meta.get("entry_id")),
                     entry_version=_int_or_none(meta.get("entry_version")),
-                    case_id=_str_or_none(meta.get("case_id")),
+                    case_id=_str_or_none(meta.get("case_id")), account=record.account,
                     meta={"in_reply_to": record.platform_message_id, "reply_index": index,
                           **({"buttons": offered} if offered else {}),
                           **{k: v for k, v in meta.items() if k not in ("entry_id", "entry_version", "case_id")}})
                 buttons = self._offer_buttons(session, record.conversation_id, key, answer.buttons, now)
                 row = outbox.enqueue(session, key=key, channel=record.channel, conversation_id=record.conversation_id,
                                      text=answer.text, now=now, reply_to=record.reply_to, public=record.public,
-                                     buttons=buttons, inbound_id=record.id, handed_over=deliver_inline)
+                                     buttons=buttons, inbound_id=record.id, handed_over=deliver_inline,
+                                     account=record.account)
                 queued.append(outbound_of(row))
             case_number = next((a.meta["case_id"] for a in answers if a.meta.get("case_id")), None)
             if case_number:

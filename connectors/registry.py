@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from accounts import AccountsError, Channel, accounts_of, load_accounts
 from settings import Settings
 
 
@@ -23,20 +24,30 @@ def _unset(settings: Settings, *fields: str) -> list[str]:
     return names
 
 
+def _accounts_missing(settings: Settings, channel: Channel) -> str | None:
+    """Why no account of `channel` can run: none listed, or each lacks a credential; None when one can."""
+    try:
+        accounts = accounts_of(load_accounts(settings), channel)
+    except AccountsError as error:
+        return str(error)
+    if not accounts:
+        return f"the accounts file lists no {channel} account"
+    if any(not account.missing_credentials for account in accounts):
+        return None
+    return "; ".join(f"{', '.join(a.missing_credentials)} {'is' if len(a.missing_credentials) == 1 else 'are'} not set"
+                     + ("" if a.is_default and len(accounts) == 1 else f" (account {a.name})") for a in accounts)
+
+
 def telegram_missing(settings: Settings) -> str | None:
-    if _unset(settings, "telegram_bot_token"):
-        return "TELEGRAM_BOT_TOKEN is not set"
+    if missing := _accounts_missing(settings, Channel.TELEGRAM):
+        return missing
     if settings.telegram_webhook_url and _unset(settings, "telegram_webhook_secret"):
         return "TELEGRAM_WEBHOOK_URL is set without TELEGRAM_WEBHOOK_SECRET"
     return None
 
 
 def x_missing(settings: Settings) -> str | None:
-    from connectors.x.client import missing_credentials
-
-    if missing := missing_credentials(settings):
-        return f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set"
-    return None
+    return _accounts_missing(settings, Channel.X)
 
 
 CONNECTORS: list[ConnectorSpec] = [ConnectorSpec("telegram", telegram_missing), ConnectorSpec("x", x_missing)]

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 import database
+from accounts import load_accounts
 from broadcasts.service import Broadcasts
 from connectors.pipeline import Pipeline
 from desk.api import cases, chat, conversations, entries, errors, feedback, health, kb, messages, open311
@@ -21,6 +22,7 @@ from desk.escalation import escalating
 from desk.eval_jobs import Evaluations
 from desk.http_guards import BodyGuard, SecurityHeaders
 from desk.kb_refresh import refreshing
+from desk.leadership import while_leading
 from desk.mail import sending_mail
 from desk.report_schedule import scheduling_reports
 from desk.web import auth, editor, editor_eval, editor_files, editor_insights, editor_suggestions, inbox, pages
@@ -42,6 +44,7 @@ from handoff.intake import Intake
 from handoff.logins import LoginThrottle
 from handoff.notices import CaseMail
 from handoff.replies import load_templates
+from handoff.routing import check_account_departments
 from handoff.service import CaseDesk
 from handoff.staff import StaffAccounts
 from handoff.unanswered import UnansweredQuestions
@@ -89,6 +92,9 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
                              calendar=city_calendar(settings.city_timezone, settings.holidays_country,
                                                     settings.holidays_subdiv))
         app.state.cases = case_desk
+        accounts = load_accounts(settings)
+        check_account_departments(accounts, case_desk.directory)
+        app.state.accounts = accounts
         # approved phrasings are recalibrated by the periodic refresh (at most every recalibration_interval_s),
         # never on the request that approved them: a large knowledge base takes a minute
         learner = PhrasingLearner(knowledge_base, CandidateStore(sessions), redact=redactor.public_text,
@@ -96,7 +102,8 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         app.state.learner = learner
         app.state.intake = Intake(knowledge_base=knowledge_base, cases=case_desk,
                                   classifier=CategoryClassifier(case_desk.directory, knowledge_base.embedder),
-                                  out_of_scope_below=settings.out_of_scope_below, learner=learner)
+                                  out_of_scope_below=settings.out_of_scope_below, learner=learner,
+                                  accounts=accounts)
         app.state.staff = StaffAccounts(sessions, case_desk.directory)
         app.state.audit = AuditLog(sessions)  # staff administration (issue 17): logins, accounts, originals viewed
         app.state.login_throttle = LoginThrottle(sessions)
@@ -131,11 +138,19 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         # web chat messages kept while the assistant was down (or the desk was killed) are answered within seconds
         # of its return, in order per conversation; the answers wait for the page in /api/chat/updates
         resuming = asyncio.create_task(app.state.chat_pipeline.resume_forever(), name="resume web chat")
-        try:
+        app.state.report_scheduler = None  # set in the worker that runs the city-wide jobs
+
+        @asynccontextmanager
+        async def city_wide_jobs() -> AsyncIterator[None]:
             async with escalating(case_desk, settings.escalation_interval_s, settings.reminder_at), \
-                    refreshing(knowledge_base, settings.kb_refresh_interval_s, then=entries_changed), \
-                    sending_mail(settings, sessions) as app.state.mail_sender, \
                     scheduling_reports(settings, case_desk) as app.state.report_scheduler:
+                yield
+
+        try:
+            # every worker refreshes its own index and sends e-mail (claimed row by row); one runs the city-wide jobs
+            async with refreshing(knowledge_base, settings.kb_refresh_interval_s, then=entries_changed), \
+                    sending_mail(settings, sessions) as app.state.mail_sender, \
+                    while_leading(sessions.kw["bind"], city_wide_jobs):
                 yield
         finally:
             resuming.cancel()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from accounts import Account, account_suffix_of, default_account
 from handoff.categories import CategoryClassifier
 from handoff.decide import Decision, Route, decide
 from handoff.directory import SLA, Category
@@ -42,6 +44,7 @@ class IncomingMessage:
     service_code: str | None = None  # a filed request (Open311) names its category and wants a case, not an answer
     contact: dict[str, str] | None = None  # the filer's personal contact data, kept on the case
     declined: bool = False  # the citizen was offered entries for this message ("Did you mean …?") and chose none
+    account: str | None = None  # the city's account written to; None: the one the conversation id names
 
 
 @dataclass(frozen=True)
@@ -53,8 +56,10 @@ class Outcome:
 
 class Intake:
     def __init__(self, *, knowledge_base: KnowledgeBase, classifier: CategoryClassifier, cases: CaseDesk,
-                 out_of_scope_below: float, learner: PhrasingLearner | None = None) -> None:
+                 out_of_scope_below: float, learner: PhrasingLearner | None = None,
+                 accounts: Sequence[Account] = ()) -> None:
         self._kb = knowledge_base
+        self._accounts = list(accounts)  # the city's accounts: a case records its own, routed to its department
         self._learner = learner  # None: nothing is learned from resolved questions
         self._classifier = classifier
         self._cases = cases
@@ -150,10 +155,21 @@ class Intake:
                                     reason=follow_up.reason, entry_id=None, confidence=None, case=case)
         return Outcome(decision=follow_up, answer=answer, case=case)
 
+    def account_of(self, message: IncomingMessage) -> Account | None:
+        """The account the message was written to: named by the message, else by its conversation id, else the
+        channel's default; None for a channel without accounts (Open311) or an account no longer listed."""
+        name = message.account or account_suffix_of(message.conversation_id)
+        if name is None:
+            return default_account(self._accounts, message.channel)
+        return next((a for a in self._accounts if a.name == name), None)
+
     def _open_case(self, message: IncomingMessage, decision: Decision, answer: Answer) -> Case:
+        account = self.account_of(message)
         assignment = route_case(directory=self._cases.directory, category=decision.category,
-                                entry_matches=[(h.entry.department, h.confidence) for h in answer.results])
+                                entry_matches=[(h.entry.department, h.confidence) for h in answer.results],
+                                account=account)
         return self._cases.open_case(description=message.text, channel=message.channel,
+                                     account=account.name if account else message.account,
                                      conversation_id=message.conversation_id, sla=decision.sla or SLA.REVIEW,
                                      assignment=assignment, category=decision.category,
                                      address=message.address or find_address(message.text),

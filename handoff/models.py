@@ -91,7 +91,8 @@ class Case(Base):
     email: Mapped[str | None] = mapped_column(String(300))
     phone: Mapped[str | None] = mapped_column(String(100))
     device_id: Mapped[str | None] = mapped_column(String(200))  # Open311 filers
-    account_id: Mapped[str | None] = mapped_column(String(200))
+    account_id: Mapped[str | None] = mapped_column(String(200))  # the Open311 filer's account, not the city's
+    account: Mapped[str | None] = mapped_column(String(60), index=True)  # the city's account the citizen wrote to
     # retention (transcripts/retention.py) removed the personal data above and the citizen's text (revision 0011)
     personal_data_removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -117,7 +117,7 @@ class CaseDesk:
     def open_case(self, *, description: str, channel: str, conversation_id: str, sla: SLA,
                   assignment: Assignment, category: Category | None = None, address: str | None = None,
                   district: str | None = None, lat: float | None = None, long: float | None = None,
-                  contact: Mapping[str, str | None] | None = None) -> Case:
+                  contact: Mapping[str, str | None] | None = None, account: str | None = None) -> Case:
         if not description.strip():
             raise CaseError("a case needs a description")
         now = self.now()
@@ -133,7 +133,7 @@ class CaseDesk:
                                                             calendar=self.calendar),
                         is_emergency=sla == SLA.EMERGENCY, channel=channel, conversation_id=conversation_id,
                         address=address, district=district, lat=lat, long=long,
-                        routing_reason=assignment.reason, **(contact or {}))
+                        routing_reason=assignment.reason, account=account, **(contact or {}))
             session.add(case)
             session.flush()
             case.service_request_id = case_number(case.id, now.astimezone(ZoneInfo(self.timezone)))
@@ -565,18 +565,20 @@ class CaseDesk:
 
     def _notice(self, session: Session, case: Case, text: str) -> None:
         self.transcript.append_in(session, channel=case.channel, conversation_id=case.conversation_id,
-                                  author_role="system", text=text, case_id=case.service_request_id)
+                                  author_role="system", text=text, case_id=case.service_request_id,
+                                  account=case.account)
 
     def _queue(self, session: Session, case: Case, event: CaseEvent, text: str, *, author: str | None = None) -> None:
         """A staff message to the citizen: recorded in the transcript, then queued for their channel."""
         self.transcript.append_in(session, channel=case.channel, conversation_id=case.conversation_id,
                                   author_role="staff", author=author or event.actor, text=text,
-                                  case_id=case.service_request_id)
+                                  case_id=case.service_request_id, account=case.account)
         if case.channel == OPEN311_CHANNEL and case.email:  # an Open311 filer's channel is their e-mail address
             self.mail.answer_to_filer(session, case, event.text or text, key=f"event-{event.id}", now=self.now())
             return
+        # the answer leaves from the account the citizen wrote to
         outbox.enqueue(session, key=f"event-{event.id}", channel=case.channel, conversation_id=case.conversation_id,
-                       case_id=case.id, text=text, now=self.now())
+                       case_id=case.id, text=text, now=self.now(), account=case.account)
 
     @staticmethod
     def _detached(session: Session, case: Case) -> Case:

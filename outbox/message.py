@@ -30,6 +30,7 @@ class OutboundMessage:
     attempts: int = 0
     parts_delivered: int = 0  # parts of a split text already sent (a restart continues after them)
     platform_message_id: str | None = None  # the last part sent, for threading the next one
+    account: str | None = None  # the city's account it leaves from; None: the channel's default
 
 
 def outbound_of(row: OutboxMessage) -> OutboundMessage:
@@ -38,4 +39,4 @@ def outbound_of(row: OutboxMessage) -> OutboundMessage:
         id=row.id, idempotency_key=row.idempotency_key, channel=row.channel, conversation_id=row.conversation_id,
         text=row.text, buttons=tuple(Button(b["title"], b["payload"], b.get("choice_id")) for b in row.buttons or []),
         reply_to=row.reply_to, public=bool(row.public), case_id=row.case_id, attempts=row.attempts or 0,
-        parts_delivered=row.parts_delivered or 0, platform_message_id=row.platform_message_id)
+        parts_delivered=row.parts_delivered or 0, platform_message_id=row.platform_message_id, account=row.account)

@@ -47,3 +47,4 @@ class OutboxMessage(Base):
     public: Mapped[bool] = mapped_column(Boolean, default=False)
     buttons: Mapped[list] = mapped_column(JSON, default=list)  # [{"title", "payload", "choice_id"}]
     inbound_id: Mapped[int | None] = mapped_column(Integer, index=True)  # the citizen message it answers
+    account: Mapped[str | None] = mapped_column(String(60))  # the account it leaves from; None: the channel's default

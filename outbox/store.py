@@ -31,15 +31,16 @@ class RequeueRefused(ValueError):
 def enqueue(session: Session, *, key: str, channel: str, conversation_id: str, text: str, now: datetime,
             case_id: int | None = None, reply_to: str | None = None, public: bool = False,
             buttons: Sequence[dict[str, Any]] = (), inbound_id: int | None = None,
-            handed_over: bool = False) -> OutboxMessage:
+            handed_over: bool = False, account: str | None = None) -> OutboxMessage:
     """Queue one message in the caller's transaction (so that it leaves only if what caused it is committed).
 
     `key` makes it idempotent: the same key twice is a database error, never a second message. `handed_over`:
-    the caller delivers it itself in this request (the web chat's reply), so it is sent already.
+    the caller delivers it itself in this request (the web chat's reply), so it is sent already. `account`: the
+    city's account it leaves from (None: the channel's default); the channel's sender picks the bot by it.
     """
     row = OutboxMessage(idempotency_key=key, channel=channel, conversation_id=conversation_id, text=text,
                         created_at=now, case_id=case_id, reply_to=reply_to, public=public, buttons=list(buttons),
-                        inbound_id=inbound_id, attempts=0, parts_delivered=0,
+                        inbound_id=inbound_id, attempts=0, parts_delivered=0, account=account,
                         state=OutboxState.SENT if handed_over else OutboxState.QUEUED,
                         delivered_at=now if handed_over else None, platform_message_id=INLINE if handed_over else None)
     session.add(row)
@@ -66,12 +67,12 @@ def has_key(session: Session, key: str) -> bool:
 
 
 def enqueue_once(session: Session, *, key: str, channel: str, conversation_id: str, text: str, now: datetime,
-                 case_id: int | None = None) -> OutboxMessage | None:
+                 case_id: int | None = None, account: str | None = None) -> OutboxMessage | None:
     """Queue a message unless one with `key` was queued before (a notice sent once): the row, or None."""
     if has_key(session, key):
         return None
     return enqueue(session, key=key, channel=channel, conversation_id=conversation_id, text=text, now=now,
-                   case_id=case_id)
+                   case_id=case_id, account=account)
 
 
 def queued_keys(session: Session, keys: Sequence[str]) -> set[str]:

@@ -187,6 +187,9 @@ class Settings(BaseSettings):
     pseudonym_key: SecretStr | None = Field(
         default=None, description="Keys the public pseudonyms of conversations (HMAC); "
                                   "default: generated once into pseudonym_key in the data folder.")
+    accounts_file: Path | None = Field(
+        default=None, description="The city's accounts (YAML; several per channel, README: Accounts); unset: one "
+                                  "account per channel from the Telegram and X settings below.")
     # channels (connectors/): duplicate window for every channel; Telegram's env names as in its docs
     duplicate_window_s: float = Field(default=600.0, ge=0, description="The same text from the same sender "
                                                                       "within this many seconds is dropped.")

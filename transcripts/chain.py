@@ -32,7 +32,9 @@ def hashed_fields(record: TranscriptRecord) -> dict[str, Any]:
             "public_text": record.public_text, "original_sha256": record.original_sha256,
             "entry_id": record.entry_id, "entry_version": record.entry_version, "case_id": record.case_id,
             "platform_message_id": record.platform_message_id, "meta": record.meta or {},
-            "prev_hash": record.prev_hash}
+            "prev_hash": record.prev_hash,
+            # only when set: records written before accounts keep their hashes
+            **({"account": record.account} if record.account is not None else {})}
 
 
 @dataclass(frozen=True)

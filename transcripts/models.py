@@ -32,6 +32,7 @@ class TranscriptRecord(Base):
     case_id: Mapped[str | None] = mapped_column(String(40), index=True)  # service_request_id
     platform_message_id: Mapped[str | None] = mapped_column(String(200))
     meta: Mapped[dict] = mapped_column(JSON, default=dict)
+    account: Mapped[str | None] = mapped_column(String(60))  # the city's account; None: the channel's default
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 

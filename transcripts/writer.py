@@ -39,19 +39,20 @@ class TranscriptWriter:
     def append(self, *, channel: str, conversation_id: str, author_role: str, text: str,
                author: str | None = None, platform_message_id: str | None = None, entry_id: str | None = None,
                entry_version: int | None = None, case_id: str | None = None,
-               meta: dict[str, Any] | None = None) -> TranscriptRef:
+               meta: dict[str, Any] | None = None, account: str | None = None) -> TranscriptRef:
         """Write one record in its own transaction and return it once committed."""
         with self._sessions.begin() as session:
             return self.append_in(session, channel=channel, conversation_id=conversation_id,
                                   author_role=author_role, text=text, author=author,
                                   platform_message_id=platform_message_id, entry_id=entry_id,
-                                  entry_version=entry_version, case_id=case_id, meta=meta)
+                                  entry_version=entry_version, case_id=case_id, meta=meta, account=account)
 
     def append_in(self, session: Session, *, channel: str, conversation_id: str, author_role: str, text: str,
                   author: str | None = None, platform_message_id: str | None = None, entry_id: str | None = None,
                   entry_version: int | None = None, case_id: str | None = None,
-                  meta: dict[str, Any] | None = None) -> TranscriptRef:
-        """Write one record inside the caller's transaction, so that it commits with what the caller does."""
+                  meta: dict[str, Any] | None = None, account: str | None = None) -> TranscriptRef:
+        """Write one record inside the caller's transaction, so that it commits with what the caller does.
+        `account`: the city's account of the conversation (None: the channel's default)."""
         if author_role not in AUTHOR_ROLES:
             raise TranscriptError(f"unknown author role {author_role!r}; one of: {', '.join(AUTHOR_ROLES)}")
         if not conversation_id:
@@ -62,7 +63,7 @@ class TranscriptWriter:
                                   conversation_id=conversation_id, author_role=author_role, author=author,
                                   public_text=public_text, original_sha256=sha256_text(text),
                                   entry_id=entry_id, entry_version=entry_version, case_id=case_id,
-                                  platform_message_id=platform_message_id, meta=meta or {},
+                                  platform_message_id=platform_message_id, meta=meta or {}, account=account,
                                   prev_hash=head.last_hash)
         record.hash = record_hash(hashed_fields(record))
         session.add(record)

@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy.orm import sessionmaker
@@ -15,9 +15,11 @@ from telegram import Update
 from telegram.ext import Application, ContextTypes, TypeHandler
 
 import database
+from accounts import Account, Channel, accounts_of, default_account, load_accounts
 from broadcasts.service import remove_undeliverable
 from broadcasts.templates import load_templates
 from connectors.pipeline import Pipeline
+from connectors.registry import telegram_missing
 from connectors.telegram import render
 from connectors.telegram.normalise import CHANNEL, conversation_of, inbound_of
 from connectors.telegram.ratelimit import FloodLimiter
@@ -37,16 +39,19 @@ SENDER_CONCURRENCY = 16  # requests in flight; the flood limiter sets the pace (
 SENDER_BATCH = 64  # rows per pass, about two seconds of a broadcast: an answer queued meanwhile waits no longer
 
 
-def build_application(settings: Settings) -> Application:
-    """The bot: token, Bot API address (a fake in tests), rate limiter, one handler for every update."""
-    if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value():
-        raise ValueError("TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather and put its token in .env")
-    application = (Application.builder().token(settings.telegram_bot_token.get_secret_value())
+def build_application(settings: Settings, account: Account) -> Application:
+    """The bot of one account: token, Bot API address (a fake in tests), rate limiter, one handler for every update."""
+    token = account.credential("token")
+    if token is None:
+        raise ValueError(f"the Telegram account {account.name!r} has no token: set "
+                         f"{account.credential_env.get('token', 'TELEGRAM_BOT_TOKEN')} (a bot from @BotFather)")
+    application = (Application.builder().token(token)
                    .base_url(settings.telegram_base_url)
                    .rate_limiter(FloodLimiter(per_second=settings.telegram_messages_per_s,
                                               max_retries=RATE_LIMIT_RETRIES))
                    .concurrent_updates(CONCURRENT_UPDATES)
                    .build())
+    application.bot_data["account"] = account.name
     application.add_handler(TypeHandler(Update, on_update))
     application.add_error_handler(on_error)
     return application
@@ -55,7 +60,7 @@ def build_application(settings: Settings) -> Application:
 async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Any update: translate it and hand it to the pipeline; the outbox delivers the replies."""
     connector: TelegramConnector = context.application.bot_data["connector"]
-    await connector.receive(update)
+    await connector.receive(update, account=context.application.bot_data["account"])
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -83,15 +88,23 @@ class RemovingBlockedChats:
 
 @dataclass
 class TelegramConnector:
-    """The parts of one running Telegram connector, built from the settings (build_connector)."""
+    """The parts of one running Telegram connector, built from the settings (build_connector): one Application per
+    account of the channel, one pipeline and one outbox sender for all of them."""
 
     settings: Settings
-    application: Application
+    applications: dict[str, Application]  # by account name, the default account first
     sessions: sessionmaker
     pipeline: Pipeline
     sender: OutboxSender
+    accounts: list[Account] = field(default_factory=list)
 
-    async def receive(self, update: Update) -> None:
+    @property
+    def application(self) -> Application:
+        """The default account's Application."""
+        return next(iter(self.applications.values()))
+
+    async def receive(self, update: Update, *, account: str | None = None) -> None:
+        account = account or next(iter(self.applications))
         payload = None
         if update.callback_query is not None:
             query = update.callback_query
@@ -100,11 +113,11 @@ class TelegramConnector:
             choice_id = render.choice_id_of(query.data or "")
             if choice_id is not None and query.message is not None:
                 payload = await asyncio.to_thread(self.pipeline.button_payload,
-                                                  conversation_of(query.message.chat.id), choice_id)
+                                                  conversation_of(query.message.chat.id, account), choice_id)
                 if payload is None:
                     log.warning("callback %s names an unknown choice %s", query.id, query.data)
                     return
-        message = inbound_of(update, button_payload=payload)
+        message = inbound_of(update, button_payload=payload, account=account)
         if message is not None:
             await self.pipeline.handle(message)
 
@@ -117,56 +130,70 @@ class TelegramConnector:
             await asyncio.sleep(RESUME_INTERVAL_S)
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Run until `stop` is set: polling, or the webhook server when TELEGRAM_WEBHOOK_URL is set."""
+        """Run until `stop` is set: polling every account's bot, or the webhook server when TELEGRAM_WEBHOOK_URL is
+        set."""
         from connectors.telegram.webhook import serve_webhook
 
-        async with self.application:
-            await self.application.start()
+        async with contextlib.AsyncExitStack() as running:
+            for application in self.applications.values():
+                await running.enter_async_context(application)
+                await application.start()
             sending = asyncio.create_task(self.sender.run_forever())
             tasks = [asyncio.create_task(self.resume_forever())]
-            updater = self.application.updater  # build_application's builder makes one
             if self.settings.telegram_webhook_url:
                 tasks.append(asyncio.create_task(serve_webhook(self, stop)))
                 mode = f"webhook {self.settings.telegram_webhook_url}"
             else:
-                if updater is None:
-                    raise RuntimeError("long polling needs the Application's Updater")
-                await self.application.bot.delete_webhook()
-                await updater.start_polling(allowed_updates=Update.ALL_TYPES, timeout=10)
+                for application in self.applications.values():
+                    if application.updater is None:  # build_application's builder makes one
+                        raise RuntimeError("long polling needs the Application's Updater")
+                    await application.bot.delete_webhook()
+                    await application.updater.start_polling(allowed_updates=Update.ALL_TYPES, timeout=10)
                 mode = "long polling"
-            log.info("Telegram connector running (%s) as @%s", mode, self.application.bot.username)
-            print(f"Telegram connector running ({mode}) as @{self.application.bot.username}", flush=True)
+            bots = ", ".join(f"@{a.bot.username} ({name})" for name, a in self.applications.items())
+            log.info("Telegram connector running (%s) as %s", mode, bots)
+            print(f"Telegram connector running ({mode}) as {bots}", flush=True)
             await stop.wait()
-            if updater is not None and updater.running:
-                await updater.stop()
+            for application in self.applications.values():
+                if application.updater is not None and application.updater.running:
+                    await application.updater.stop()
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             self.sender.stop()
             await asyncio.wait_for(sending, timeout=60)
-            await self.application.stop()
+            for application in self.applications.values():
+                await application.stop()
         await self.pipeline.aclose()
 
 
 def build_connector(settings: Settings, *, sessions: sessionmaker | None = None) -> TelegramConnector:
-    """The Telegram connector on the desk's database: the bot, the pipeline and the outbox sender."""
+    """The Telegram connector on the desk's database: a bot per account, the pipeline and the outbox sender."""
     if settings.telegram_webhook_url and not (settings.telegram_webhook_secret
                                               and settings.telegram_webhook_secret.get_secret_value()):
         raise ValueError("TELEGRAM_WEBHOOK_URL is set but TELEGRAM_WEBHOOK_SECRET is not: webhook mode needs "
                          "a secret token so that forged deliveries can be refused")
-    application = build_application(settings)
+    every = accounts_of(load_accounts(settings), Channel.TELEGRAM)
+    accounts = [a for a in every if a.credential("token")]
+    if not accounts:
+        raise ValueError(f"{telegram_missing(settings)}: create a bot with @BotFather and put its token in .env")
+    default = default_account(every, Channel.TELEGRAM)
+    accounts.sort(key=lambda a: a is not default)  # the default account first
+    applications = {account.name: build_application(settings, account) for account in accounts}
     sessions = sessions or database.open(settings, migrate=False)
     writer = TranscriptWriter(sessions, redact=build_redactor(settings).public_text)
     pipeline = Pipeline(sessions, channel=CHANNEL, rasa_url=settings.rasa_url, writer=writer,
                         duplicate_window_s=settings.duplicate_window_s, rasa_timeout_s=settings.rasa_timeout_s,
                         desk_token=settings.conversation_token,
                         subscription_topics=tuple(load_templates(settings.broadcast_templates_file)))
-    sender = OutboxSender(sessions, channel=CHANNEL, deliver=RemovingBlockedChats(TelegramSender(application.bot),
-                                                                                  sessions),
+    deliver = TelegramSender({name: a.bot for name, a in applications.items()},
+                             default=default.name if default else accounts[0].name)
+    sender = OutboxSender(sessions, channel=CHANNEL, deliver=RemovingBlockedChats(deliver, sessions),
                           concurrency=SENDER_CONCURRENCY, batch=SENDER_BATCH)
     pipeline.on_queued = sender.nudge
-    connector = TelegramConnector(settings, application, sessions, pipeline, sender)
-    application.bot_data["connector"] = connector
+    connector = TelegramConnector(settings, applications, sessions, pipeline, sender, accounts)
+    for application in applications.values():
+        application.bot_data["connector"] = connector
     return connector
 
 

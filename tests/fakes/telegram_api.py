@@ -3,7 +3,8 @@
 It speaks the wire protocol (POST /bot<token>/<method>, form-encoded parameters whose complex values are JSON,
 the {"ok": ..., "result"/"error_code", "parameters": {"retry_after"}} envelope), so the real library runs
 unchanged against it: Application.builder().base_url(f"{fake.base_url}/bot"). Like Telegram, it keeps an
-update until a getUpdates call with a higher offset confirms it, so a killed poller sees it again.
+update until a getUpdates call with a higher offset confirms it, so a killed poller sees it again. One server serves
+several bots (the city's accounts): `add_bot` gives another token its own updates, numbering and record of sends.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ class FakeTelegramApi:
     retry_after_s: int = 1
     blocked_chats: set[int] = field(default_factory=set)  # sendMessage to these gets 403 (the bot was blocked)
     too_many_requests: int = 0  # 429s answered because of the limits
+    bot_id: int = BOT_ID
 
     def __post_init__(self) -> None:
         self._updates: list[dict] = []
@@ -62,6 +64,18 @@ class FakeTelegramApi:
         self._released = threading.Event()
         self.held = 0  # calls waiting now
         self._server: ThreadingHTTPServer | None = None
+        self._bots: dict[str, FakeTelegramApi] = {self.token: self}  # every bot this server answers for
+        self._host: FakeTelegramApi = self
+
+    def add_bot(self, token: str, username: str, bot_id: int) -> FakeTelegramApi:
+        """Another bot on this server (same base URL, its own token): its updates and sends are its own."""
+        bot = FakeTelegramApi(token=token, username=username, bot_id=bot_id)
+        bot._host = self
+        self._bots[token] = bot
+        return bot
+
+    def bot(self, token: str) -> FakeTelegramApi | None:
+        return self._bots.get(token)
 
     # -- citizens ------------------------------------------------------------------------------------------
 
@@ -88,7 +102,7 @@ class FakeTelegramApi:
 
     def press_button(self, chat_id: int, data: str, *, message_id: int | None = None) -> dict:
         """A callback query, as when the citizen presses an inline keyboard button."""
-        message = self._message(chat_id, BOT_ID, text="(the bot's message)")
+        message = self._message(chat_id, self.bot_id, text="(the bot's message)")
         if message_id is not None:
             message["message_id"] = message_id
         return self.inject({"callback_query": {"id": f"cbq-{next(self._update_ids)}", "from": self._user(chat_id),
@@ -144,6 +158,8 @@ class FakeTelegramApi:
 
     @property
     def base_url(self) -> str:
+        if self._host is not self:
+            return self._host.base_url
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
@@ -185,7 +201,7 @@ class FakeTelegramApi:
         return handler(params)
 
     def _api_getme(self, _params: dict) -> tuple[int, dict]:
-        return _ok({"id": BOT_ID, "is_bot": True, "first_name": "Alderbrook", "username": self.username,
+        return _ok({"id": self.bot_id, "is_bot": True, "first_name": "Alderbrook", "username": self.username,
                     "can_join_groups": False, "can_read_all_group_messages": False,
                     "supports_inline_queries": False})
 
@@ -262,7 +278,7 @@ class FakeTelegramApi:
             self.sent.append(message)
         result = {"message_id": message.message_id, "date": int(time.time()), "text": text,
                   "chat": {"id": message.chat_id, "type": "private"},
-                  "from": {"id": BOT_ID, "is_bot": True, "first_name": "Alderbrook", "username": self.username}}
+                  "from": {"id": self.bot_id, "is_bot": True, "first_name": "Alderbrook", "username": self.username}}
         if markup:
             result["reply_markup"] = markup
         return _ok(result)
@@ -324,7 +340,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _handle(self) -> None:
         url = urlsplit(self.path)
         parts = url.path.strip("/").split("/")
-        if len(parts) != 2 or parts[0] != f"bot{self.fake.token}":
+        bot = self.fake.bot(parts[0].removeprefix("bot")) if len(parts) == 2 and parts[0].startswith("bot") else None
+        if bot is None:
             self._send(401 if len(parts) == 2 else 404, {"ok": False, "error_code": 401,
                                                         "description": "Unauthorized"})
             return
@@ -339,7 +356,7 @@ class _Handler(BaseHTTPRequestHandler):
         for key in ("reply_markup", "reply_parameters", "allowed_updates", "link_preview_options"):
             if isinstance(params.get(key), str):
                 params[key] = json.loads(params[key])
-        status, payload = self.fake.call(parts[1], params)
+        status, payload = bot.call(parts[1], params)
         self._send(status, payload)
 
     def _send(self, status: int, payload: dict) -> None:

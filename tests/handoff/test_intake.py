@@ -6,14 +6,17 @@ from datetime import timedelta
 
 import pytest
 
+from accounts import Account
 from handoff.decide import Route
 from handoff.directory import SLA, default_directory
 from handoff.intake import IncomingMessage, Intake
+from handoff.service import Actor
 from outbox.store import waiting_for
 from tests.handoff.conftest import START
 from tests.knowledge_base.conftest import SMALL_ENTRIES
 
 CONVERSATION = "web-intake"
+SUPERVISOR = Actor("sam", role="supervisor")
 
 
 OUT_OF_SCOPE_BELOW = 0.35
@@ -125,3 +128,27 @@ def test_a_message_is_embedded_once_and_classified_as_if_on_its_own(intake, clas
     assert len(passes) == 1
     assert outcome.decision.category == alone[0] == default_directory().category("pothole")
     assert classifier.classify(text, vector=outcome.answer.vector)[1] == pytest.approx(alone[1], abs=1e-5)
+
+
+def test_a_case_records_the_account_written_to_routes_to_its_department_and_the_answer_leaves_from_it(
+        small_kb, classifier, desk):
+    accounts = [Account(name="telegram", channel="telegram", display_name="City"),
+                Account(name="transport", channel="telegram", display_name="Transport", department="transit")]
+    intake = Intake(knowledge_base=small_kb, classifier=classifier, cases=desk, out_of_scope_below=OUT_OF_SCOPE_BELOW,
+                    accounts=accounts)
+    to_transport = intake.handle(IncomingMessage(text="please add more seats at the station platform",
+                                                 conversation_id="tg-5@transport", channel="telegram",
+                                                 intent="report_problem"))
+    case = desk.get(to_transport.case.service_request_id)
+    assert (case.account, case.agency_responsible, case.routing_reason) == (
+        "transport", "transit", "default department of account transport")
+    to_city = intake.handle(IncomingMessage(text="please add more seats at the station platform",
+                                            conversation_id="tg-5", channel="telegram", intent="report_problem"))
+    assert desk.get(to_city.case.service_request_id).account == "telegram"
+    pothole = intake.handle(IncomingMessage(text="There is a huge pothole outside 14 Elm St",
+                                            conversation_id="tg-6@transport", channel="telegram",
+                                            intent="report_problem"))
+    assert (pothole.case.account, pothole.case.agency_responsible) == ("transport", "public-works")  # says otherwise
+    desk.reply(service_request_id=case.service_request_id, actor=SUPERVISOR, text="More seats come in May.")
+    [answer] = waiting_for(desk._sessions, channel="telegram", conversation_id="tg-5@transport")
+    assert (answer.account, answer.text) == ("transport", f"{case.service_request_id}: More seats come in May.")

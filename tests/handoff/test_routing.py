@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from accounts import Account
 from handoff.directory import Category
-from handoff.routing import RoutingError, route_case
+from handoff.routing import RoutingError, check_account_departments, route_case
 from knowledge_base.department_vote import ENTRIES_CONSIDERED, MIN_ENTRY_CONFIDENCE
 from tests.handoff.conftest import small_directory
 
@@ -74,3 +75,23 @@ def test_a_missing_fallback_department_is_an_error_not_a_silent_drop():
     broken = DIRECTORY.model_construct(**{**dict(DIRECTORY), "fallback_department": "gone"})
     with pytest.raises(RoutingError, match="fallback department 'gone' does not exist"):
         route_case(directory=broken, entry_matches=[("Department of Nothing", 0.9)])
+
+
+def test_the_account_written_to_sends_a_case_to_its_department_unless_the_message_names_a_category():
+    transport = Account(name="transport", channel="telegram", display_name="Transport", department="waste")
+    assignment = route_case(directory=DIRECTORY, entry_matches=[("Public Library", 0.9)], account=transport)
+    assert (assignment.department.code, assignment.reason) == ("waste", "default department of account transport")
+    pothole = route_case(directory=DIRECTORY, category=DIRECTORY.category("pothole"), account=transport)
+    assert (pothole.department.code, pothole.reason) == ("roads", "category pothole")
+    city = Account(name="telegram", channel="telegram", display_name="City")  # no default department
+    assert route_case(directory=DIRECTORY, entry_matches=[("Public Library", 0.9)], account=city).department.code \
+        == "library"
+
+
+def test_an_account_naming_an_unknown_department_is_refused_at_start_and_when_routing():
+    stray = Account(name="animals", channel="x", display_name="Animals", department="animals")
+    with pytest.raises(RoutingError, match="account 'animals' names unknown department 'animals'"):
+        check_account_departments([stray], DIRECTORY)
+    with pytest.raises(RoutingError, match="account 'animals' names unknown department 'animals'"):
+        route_case(directory=DIRECTORY, account=stray)
+    check_account_departments([Account(name="web", channel="web", display_name="Web")], DIRECTORY)

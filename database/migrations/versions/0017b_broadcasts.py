@@ -1,7 +1,7 @@
 """broadcasts: emergency alerts (two people's approval, CAP 1.2) and citizens' subscriptions
 
 Revision ID: 0017b
-Revises: 0016r
+Revises: 0017a
 Create Date: 2026-12-06
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0017b"
-down_revision = "0016r"
+down_revision = "0017a"  # re-chained after merging accounts (0017a after 0016r)
 branch_labels = None
 depends_on = None
 
