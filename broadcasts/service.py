@@ -15,6 +15,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from accounts import Account, Channel, account_suffix_of, broadcast_accounts, conversation_id_for, load_accounts
+from accounts import default_account as default_account_of
 from broadcasts import render, subscriptions
 from broadcasts.models import Alert, AlertState, MsgType, Subscription
 from broadcasts.templates import (
@@ -32,10 +34,10 @@ from outbox import OutboxMessage, OutboxState
 from outbox import store as outbox
 from settings import Settings
 
-CHANNELS = ("telegram", "x", "web")  # the default accounts, one per channel (issue 19 part 1 names more)
 BROADCAST_ROLES = frozenset({Role.SUPERVISOR, Role.BROADCASTER})
-X_TIMELINE = "x-timeline"  # the address of the X account's own timeline: a public post (thread), not a message
-TELEGRAM_PREFIX = "tg-"
+# the address of an X account's own timeline (x-timeline@<account> for another than the default): a public post, a
+# thread when longer, not a message to anyone
+X_TIMELINE = "x-timeline"
 
 DRAFTED = "broadcast.drafted"
 APPROVED = "broadcast.approved"
@@ -102,6 +104,10 @@ class Broadcasts:
 
     # -- reading ---------------------------------------------------------------------------------------------
 
+    def accounts(self) -> list[Account]:
+        """The accounts that carry broadcasts (the accounts file's `broadcasts: true`; every default account)."""
+        return broadcast_accounts(load_accounts(self.settings))
+
     def templates(self) -> dict[str, AlertTemplate]:
         return load_templates(self.settings.broadcast_templates_file)
 
@@ -129,9 +135,10 @@ class Broadcasts:
     def banners(self) -> list[Alert]:
         """What the web chat and the disclosure site show: released, unexpired, not cancelled, no exercise."""
         now = self.clock()
+        web = {a.name for a in self.accounts() if a.channel == Channel.WEB}
         return [a for a in self.alerts(public=True, limit=50)
                 if a.msg_type != MsgType.CANCEL and a.state == AlertState.RELEASED and a.expires_at > now
-                and "web" in a.channels]
+                and web & set(a.channels)]
 
     def link(self, alert: Alert) -> str:
         return f"{self.settings.public_base_url}/alerts/{alert.id}"
@@ -143,7 +150,9 @@ class Broadcasts:
     def status(self, alert_id: int) -> AlertStatus:
         """Per channel: sent, failed (or dropped), pending (queued or being sent)."""
         alert = self.get(alert_id)
-        result = AlertStatus(alert.id, alert.state, {c: ChannelCounts() for c in alert.channels})
+        channel_of = {a.name: str(a.channel) for a in load_accounts(self.settings)}
+        result = AlertStatus(alert.id, alert.state, {channel_of.get(name, name): ChannelCounts()
+                                                     for name in alert.channels})
         with self.sessions() as session:
             rows = session.execute(
                 select(OutboxMessage.channel, OutboxMessage.state, func.count())
@@ -289,16 +298,16 @@ class Broadcasts:
             recipients = self._recipients(session, alert)
             queued: dict[str, int] = {}
             done = set()
-            keys = [key_of(alert.id, c, a) for c, a in recipients]
+            keys = [key_of(alert.id, c, a) for c, a, _ in recipients]
             for start in range(0, len(keys), 500):
                 done |= outbox.queued_keys(session, keys[start:start + 500])
             rows = []
-            for channel, address in recipients:
+            for channel, address, account in recipients:
                 key = key_of(alert.id, channel, address)
                 if key in done:
                     continue
                 rows.append({"key": key, "channel": channel, "conversation_id": address, "text": texts[channel],
-                             "public": address == X_TIMELINE})
+                             "public": channel == Channel.X, "account": account})
                 queued[channel] = queued.get(channel, 0) + 1
             outbox.enqueue_many(session, rows, now=now)
             if alert.state != AlertState.RELEASED:
@@ -360,42 +369,69 @@ class Broadcasts:
 
     # -- helpers ---------------------------------------------------------------------------------------------
 
-    def _channels(self, channels: list[str] | None) -> list[str]:
-        chosen = [c.strip().lower() for c in (list(CHANNELS) if channels is None else channels) if c.strip()]
-        unknown = [c for c in chosen if c not in CHANNELS]
+    def _channels(self, names: list[str] | None) -> list[str]:
+        """The accounts chosen, by name; a channel's name that is no account's stands for all of its accounts."""
+        accounts = self.accounts()
+        if names is None:
+            return [a.name for a in accounts]
+        chosen, unknown = [], []
+        for name in (n.strip().lower() for n in names if n.strip()):
+            if any(a.name == name for a in accounts):
+                chosen.append(name)
+            elif any(a.channel == name for a in accounts):
+                chosen += [a.name for a in accounts if a.channel == name]
+            else:
+                unknown.append(name)
         if unknown or not chosen:
-            raise BroadcastError(f"unknown channel {', '.join(unknown) or '(none)'}; choose from {', '.join(CHANNELS)}")
+            raise BroadcastError(f"unknown account {', '.join(unknown) or '(none chosen)'}; the accounts that carry "
+                                 f"broadcasts are {', '.join(a.name for a in accounts) or 'none'}")
+        for account in accounts:
+            if account.name in chosen and account.broadcast_chat and not account.broadcast_chat.lstrip("-").isdigit():
+                raise BroadcastError(f"account {account.name}'s broadcast_chat must be the channel's numeric chat id "
+                                     f"(-100…), not {account.broadcast_chat!r}")
         return list(dict.fromkeys(chosen))
 
     def _identifier(self, now: datetime) -> str:
         domain = self.settings.cap_sender.rpartition("@")[2]
         return f"{domain}.{now:%Y%m%d}.{uuid.uuid4().hex[:16]}"
 
-    def _recipients(self, session: Session, alert: Alert) -> list[tuple[str, str]]:
-        """(channel, address) once each. An update or cancel goes to whoever got (or is getting) the original."""
+    def _recipients(self, session: Session, alert: Alert) -> list[tuple[str, str, str | None]]:
+        """(channel, address, account) once each. An update or cancel goes to whoever got (or is getting) the
+        original, from the same account."""
         if alert.references_id is not None:
-            rows = session.execute(select(OutboxMessage.channel, OutboxMessage.conversation_id).where(
-                OutboxMessage.idempotency_key.like(f"{key_prefix(alert.references_id)}%"),
-                OutboxMessage.state.not_in((OutboxState.FAILED, OutboxState.DROPPED))).order_by(OutboxMessage.id))
-            return list(dict.fromkeys((c, a) for c, a in rows))
-        found: list[tuple[str, str]] = []
-        if not alert.exercise and "telegram" in alert.channels:
-            found += [("telegram", f"{TELEGRAM_PREFIX}{chat.strip()}")
-                      for chat in self.settings.broadcast_telegram_chats.split(",") if chat.strip()]
-        if not alert.exercise and "x" in alert.channels:
-            found.append(("x", X_TIMELINE))
-        subscribed = [c for c in ("telegram", "web") if c in alert.channels]
-        if subscribed:
+            rows = session.execute(select(OutboxMessage.channel, OutboxMessage.conversation_id, OutboxMessage.account)
+                                   .where(OutboxMessage.idempotency_key.like(f"{key_prefix(alert.references_id)}%"),
+                                          OutboxMessage.state.not_in((OutboxState.FAILED, OutboxState.DROPPED)))
+                                   .order_by(OutboxMessage.id))
+            return list(dict.fromkeys((c, a, n) for c, a, n in rows))
+        every = load_accounts(self.settings)
+        chosen = [a for a in self.accounts() if a.name in alert.channels]
+        found: list[tuple[str, str, str | None]] = []
+        if not alert.exercise:  # exercises reach test recipients only, never the public posts
+            for account in chosen:
+                if account.channel == Channel.TELEGRAM and account.broadcast_chat:
+                    found.append(("telegram", conversation_id_for("telegram", account.broadcast_chat, account.name),
+                                  account.name))
+                if account.channel == Channel.X:
+                    found.append(("x", X_TIMELINE if account.is_default else f"{X_TIMELINE}@{account.name}",
+                                  account.name))
+        names = {a.name for a in chosen}
+        channels = sorted({str(a.channel) for a in chosen if a.channel in (Channel.TELEGRAM, Channel.WEB)})
+        if channels:
+            defaults = {c: getattr(default_account_of(every, c), "name", None) for c in channels}
             area = alert.area.lower()
             query = (select(Subscription.channel, Subscription.address).where(
-                Subscription.channel.in_(subscribed), Subscription.removed_at.is_(None),
+                Subscription.channel.in_(channels), Subscription.removed_at.is_(None),
                 Subscription.topic.in_(("", alert.template)))
                 .order_by(Subscription.id))
             if area:  # a city-wide alert reaches every area's subscribers
                 query = query.where(or_(Subscription.area == "", Subscription.area == area))
             if alert.exercise:
                 query = query.where(Subscription.test.is_(True))
-            found += [(c, a) for c, a in session.execute(query)]
+            for channel, address in session.execute(query):
+                owner = account_suffix_of(address) or defaults[channel]
+                if owner in names:
+                    found.append((channel, address, owner))
         return list(dict.fromkeys(found))
 
 

@@ -50,14 +50,15 @@ def enqueue(session: Session, *, key: str, channel: str, conversation_id: str, t
 
 def enqueue_many(session: Session, messages: Sequence[dict[str, Any]], *, now: datetime) -> int:
     """Queue many messages in one statement, in the caller's transaction: each a dict of `key`, `channel`,
-    `conversation_id`, `text` and optionally `public` (a broadcast to thousands). Keys already queued are a database
-    error, as for `enqueue`: the caller leaves them out (`queued_keys`)."""
+    `conversation_id`, `text` and optionally `public` and `account` (a broadcast to thousands). Keys already queued
+    are a database error, as for `enqueue`: the caller leaves them out (`queued_keys`)."""
     if not messages:
         return 0
     session.execute(insert(OutboxMessage), [
         {"idempotency_key": m["key"], "channel": m["channel"], "conversation_id": m["conversation_id"],
          "text": m["text"], "public": bool(m.get("public", False)), "created_at": now, "attempts": 0,
-         "parts_delivered": 0, "state": OutboxState.QUEUED, "buttons": []} for m in messages])
+         "parts_delivered": 0, "state": OutboxState.QUEUED, "buttons": [], "account": m.get("account")}
+        for m in messages])
     return len(messages)
 
 

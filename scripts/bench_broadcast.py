@@ -6,9 +6,10 @@ flood limits (30 messages a second overall, one a second per chat; 429 with retr
 The path measured: the alert drafted, approved by a second person and released (one outbox row per subscriber),
 then `citydesk connector telegram` (a real process, the production sender) delivering the rows to the local Bot API
 (tests/fakes/telegram_api.py). With --kill-at, the sender is killed with SIGKILL once that share is delivered (while
-requests are in flight: the Bot API holds them unanswered) and started again. Prints one JSON object: the release's
-time, the time to reach everyone, the sustained rate (between 10 % and 90 % delivered), the 429s, and the count of
-subscribers reached twice or never (both must be 0). Outside `make test`: it takes minutes.
+requests are in flight: the Bot API holds them unanswered; every accepted one is marked sent) and started again.
+Prints one JSON object: the release's time, the time to reach everyone, the sustained rate (between 10 % and 90 %
+delivered), the 429s, and the count of subscribers reached twice or never (both must be 0). Outside `make test`: it
+takes minutes.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -34,6 +36,7 @@ from broadcasts.models import Subscription
 from broadcasts.service import Broadcasts
 from handoff.directory import load_directory
 from handoff.staff import StaffAccounts
+from outbox import OutboxMessage, OutboxState
 from settings import PROJECT_ROOT, Settings
 from tests.fakes.telegram_api import FakeTelegramApi
 from tests.support import free_port
@@ -49,6 +52,13 @@ def start_sender(settings: Settings, fake: FakeTelegramApi, log: Path) -> subpro
     with log.open("ab") as output:
         return subprocess.Popen([sys.executable, "-m", "desk.cli", "connector", "telegram"], cwd=PROJECT_ROOT,
                                 env=environment, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def marked(sessions) -> int:
+    """Outbox rows marked sent: the kill waits until every accepted message is marked (see the test's note)."""
+    with sessions() as session:
+        return session.scalar(select(func.count()).select_from(OutboxMessage)
+                              .where(OutboxMessage.state == OutboxState.SENT)) or 0
 
 
 def stop(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
@@ -91,7 +101,7 @@ def main(subscribers: Annotated[int, typer.Option(help="Telegram subscribers.")]
             while True:
                 sent = len(fake.sent)
                 samples.append((time.monotonic() - begin, sent))
-                if kill_at and killed_after_s is None and fake.held > 0:
+                if kill_at and killed_after_s is None and fake.held > 0 and marked(sessions) == len(fake.sent):
                     stop(sender, signal.SIGKILL)
                     killed_after_s = time.monotonic() - begin
                     fake.release_held()

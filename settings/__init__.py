@@ -258,8 +258,6 @@ class Settings(BaseSettings):
                                                     "CAP); empty: the desk's local address.")
     telegram_messages_per_s: int = Field(default=28, gt=0, le=30, description="Messages the Telegram sender "
                                          "sends in any one second, overall (Telegram allows about 30).")
-    broadcast_telegram_chats: str = Field(default="", description="Comma-separated chat ids (or @channel names) of "
-                                          "the Telegram account's public channels that alerts are posted to.")
 
     @cached_property
     def resolved_database_url(self) -> str:

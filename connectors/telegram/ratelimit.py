@@ -1,24 +1,34 @@
-"""Telegram's flood limits, kept by the sender: about 30 messages a second overall, one a second per chat.
+"""Telegram's flood limits, kept by the sender: about 30 messages a second overall, one a second per private chat,
+twenty a minute per group or channel, and a 429's retry_after.
 
-python-telegram-bot's AIORateLimiter limits the whole bot with a leaky bucket, which either bursts (a full bucket of
-30 on top of the steady 30 a second, which Telegram answers with 429) or, sized to one message, loses the time of
-every late wake-up of a loaded event loop (about 18 a second measured on a busy machine). Here the overall limit is a
-sliding window, as Telegram counts: at most `per_second` messages in any one second, so a late wake-up costs nothing.
-Each private chat gets one message a second. A 429 still pauses every request for its retry_after (the parent's
-handling, which also limits groups per minute).
+python-telegram-bot's AIORateLimiter limits the bot with a leaky bucket, which either bursts (a full bucket of 30 on
+top of the steady 30 a second, which Telegram answers with 429) or, sized to one message, loses the time of every
+late wake-up of a loaded event loop; and its retries after a 429 bypass the bucket, so every request paused by a 429
+goes out at once when the pause ends, and draws the next 429. Measured against the local Bot API with 10,000
+subscribers on a busy machine: 16 messages a second and 362 429s. Here the overall limit is a sliding window, as
+Telegram counts (at most `per_second` messages in any one second), so a late wake-up costs nothing, and a retry takes
+its turn in the window like any message; a 429 pauses every request for its retry_after.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
+import logging
 from collections import OrderedDict, deque
 from collections.abc import Callable, Coroutine
+from contextlib import AbstractAsyncContextManager, nullcontext
+from datetime import timedelta
 from typing import Any
 
 from aiolimiter import AsyncLimiter
-from telegram.ext import AIORateLimiter
+from telegram.error import RetryAfter
+from telegram.ext import BaseRateLimiter
+
+log = logging.getLogger(__name__)
 
 MAX_TRACKED_CHATS = 4096  # chats with a limiter; the least recently used are forgotten (their second is long over)
+GROUP_MESSAGES_PER_MINUTE = 20
 
 
 class SlidingWindow:
@@ -43,16 +53,29 @@ class SlidingWindow:
                 await asyncio.sleep(self._times[0] + self.window_s - now)
 
 
-class FloodLimiter(AIORateLimiter):
+class FloodLimiter(BaseRateLimiter[int]):
     def __init__(self, *, per_second: int = 28, per_chat_period_s: float = 1.0, max_retries: int = 2) -> None:
-        super().__init__(overall_max_rate=0, max_retries=max_retries)  # the window below replaces its bucket
         self.per_chat_period_s = per_chat_period_s
+        self.max_retries = max_retries
         self._window = SlidingWindow(per_second)
         self._chats: OrderedDict[int, AsyncLimiter] = OrderedDict()
+        self._resume = asyncio.Event()
+        self._resume.set()
 
-    def _chat_limiter(self, chat_id: int) -> AsyncLimiter:
-        limiter = self._chats.pop(chat_id, None) or AsyncLimiter(1, self.per_chat_period_s)
-        self._chats[chat_id] = limiter
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to release."""
+
+    def _chat_limit(self, chat_id: Any) -> AbstractAsyncContextManager[Any]:
+        try:
+            key = int(chat_id)
+        except (TypeError, ValueError):
+            return nullcontext()  # an @channel name: the overall window only
+        limiter = self._chats.pop(key, None) or (AsyncLimiter(1, self.per_chat_period_s) if key > 0
+                                                 else AsyncLimiter(GROUP_MESSAGES_PER_MINUTE, 60))
+        self._chats[key] = limiter
         while len(self._chats) > MAX_TRACKED_CHATS:
             self._chats.popitem(last=False)
         return limiter
@@ -61,11 +84,25 @@ class FloodLimiter(AIORateLimiter):
                               kwargs: dict[str, Any], endpoint: str, data: dict[str, Any],
                               rate_limit_args: int | None) -> Any:
         chat_id = data.get("chat_id")
-        if chat_id is None:  # getUpdates, getMe, ...: not messages
-            return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
-        if str(chat_id).isdigit():  # a private chat (groups and channels are negative or @names)
-            async with self._chat_limiter(int(chat_id)):
-                await self._window.acquire()
-                return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
-        await self._window.acquire()
-        return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
+        retries = self.max_retries if rate_limit_args is None else rate_limit_args
+        for attempt in itertools.count():
+            await self._resume.wait()
+            try:
+                if chat_id is None:  # getUpdates, getMe, ...: not messages
+                    return await callback(*args, **kwargs)
+                async with self._chat_limit(chat_id):
+                    await self._window.acquire()
+                    await self._resume.wait()  # a 429 may have come while this one waited its turn
+                    return await callback(*args, **kwargs)
+            except RetryAfter as wait:
+                if attempt >= retries:
+                    raise
+                after = wait.retry_after
+                pause = (after.total_seconds() if isinstance(after, timedelta) else float(after)) + 0.1
+                log.info("Telegram asked to wait %.1f s (429); every request pauses", pause)
+                self._resume.clear()
+                try:
+                    await asyncio.sleep(pause)
+                finally:
+                    self._resume.set()
+        raise AssertionError("unreachable")

@@ -59,7 +59,7 @@ class XSender:
             raise PermanentFailure(f"X refused the message: {error}") from error
 
     async def _deliver(self, message: OutboundMessage, part_sent: PartSent) -> str:
-        if message.conversation_id == X_TIMELINE:
+        if message.conversation_id.partition("@")[0] == X_TIMELINE:
             return await self._post_on_timeline(message, part_sent)
         text = with_choices(message.text, message.buttons)
         public_post = await asyncio.to_thread(self._public_post, message)

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from broadcasts.feed import atom_feed
 from broadcasts.models import Alert, AlertState
 from broadcasts.render import banner_text
-from broadcasts.service import BROADCAST_ROLES, CHANNELS, BroadcastError, Broadcasts, cap_of
+from broadcasts.service import BROADCAST_ROLES, BroadcastError, Broadcasts, cap_of
 from broadcasts.templates import SEVERITIES, URGENCIES
 from desk.web.auth import (
     INBOX_PATH,
@@ -66,8 +66,8 @@ def _list_page(request: Request, user: StaffUser, service: Broadcasts, *, error:
     alerts = [{"a": a, "drafted": _when(request, a.drafted_at)} for a in service.alerts()]
     return templates.TemplateResponse(request, "broadcasts.html", page_context(
         request, user, alerts=alerts, templates_=sorted(service.templates().values(), key=lambda t: t.name),
-        channels=CHANNELS, severities=SEVERITIES, urgencies=URGENCIES, error=error,
-        typed=typed or {"channels": list(CHANNELS)}), status_code=status_code)
+        accounts=service.accounts(), severities=SEVERITIES, urgencies=URGENCIES, error=error,
+        typed=typed or {"channels": [a.name for a in service.accounts()]}), status_code=status_code)
 
 
 @router.get("", response_class=HTMLResponse)

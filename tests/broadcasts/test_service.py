@@ -21,7 +21,7 @@ CAP = {"cap": NAMESPACE}
 
 def rows(sessions, alert_id: int) -> list[tuple[str, str, str]]:
     with sessions() as session:
-        return [(r.channel, r.conversation_id, r.text) for r in session.scalars(
+        return [(r.channel, r.conversation_id, r.text, r.account) for r in session.scalars(
             select(OutboxMessage).where(OutboxMessage.idempotency_key.like(f"{key_prefix(alert_id)}%"))
             .order_by(OutboxMessage.id))]
 
@@ -48,25 +48,42 @@ def test_nobody_approves_their_own_alert_and_the_refusal_is_audited(service, ses
         ("ana", "broadcast.drafted"), ("ana", "broadcast.approval_refused"), ("ben", "broadcast.approved")]
 
 
-def test_an_alert_reaches_subscribers_of_its_topic_and_area_once_and_the_accounts(service, sessions, settings):
-    settings.broadcast_telegram_chats = "-100123"
-    add_subscribers(sessions, "telegram", ["tg-1", "tg-2"])
+ACCOUNTS = """
+accounts:
+  - {name: telegram, channel: telegram, display_name: Alderbrook, broadcast_chat: "-100123"}
+  - {name: transport, channel: telegram, display_name: Alderbrook Transport}
+  - {name: parks, channel: telegram, display_name: Alderbrook Parks, broadcasts: false}
+  - {name: x, channel: x, display_name: "@alderbrook"}
+  - {name: web, channel: web, display_name: Web chat}
+"""
+
+
+def test_an_alert_reaches_subscribers_of_its_topic_area_and_accounts_once_and_the_accounts_posts(
+        service, sessions, settings, tmp_path):
+    settings.accounts_file = tmp_path / "accounts.yml"
+    settings.accounts_file.write_text(ACCOUNTS, encoding="utf-8")
+    add_subscribers(sessions, "telegram", ["tg-1", "tg-2", "tg-7@transport", "tg-8@parks"])
     add_subscribers(sessions, "telegram", ["tg-1"], topic="flood")  # twice subscribed: one message
     add_subscribers(sessions, "telegram", ["tg-3"], topic="heat-wave")
     add_subscribers(sessions, "telegram", ["tg-4"], area="Riverside")
     add_subscribers(sessions, "telegram", ["tg-5"], area="Hilltop")
     add_subscribers(sessions, "web", ["web-a"])
     alert_id = released(service, area="Riverside")
+    assert service.get(alert_id).channels == ["telegram", "transport", "x", "web"]  # parks carries no broadcasts
     got = rows(sessions, alert_id)
-    assert sorted((c, a) for c, a, _ in got) == [("telegram", "tg--100123"), ("telegram", "tg-1"), ("telegram", "tg-2"),
-                                                 ("telegram", "tg-4"), ("web", "web-a"), ("x", X_TIMELINE)]
-    x_text = next(t for c, _, t in got if c == "x")
+    assert sorted((c, a, n) for c, a, _, n in got) == [
+        ("telegram", "tg--100123", "telegram"), ("telegram", "tg-1", "telegram"), ("telegram", "tg-2", "telegram"),
+        ("telegram", "tg-4", "telegram"), ("telegram", "tg-7@transport", "transport"), ("web", "web-a", "web"),
+        ("x", X_TIMELINE, "x")]
+    x_text = next(t for c, _, t, _ in got if c == "x")
     assert all(len(post) <= X_MAX_CHARS for post in x_text.split(THREAD_SEPARATOR))
     assert service.release(alert_id) == {}
     status = service.status(alert_id).as_dict()
-    assert status["channels"] == {"telegram": {"sent": 0, "failed": 0, "pending": 4},
+    assert status["channels"] == {"telegram": {"sent": 0, "failed": 0, "pending": 5},
                                   "web": {"sent": 0, "failed": 0, "pending": 1},
                                   "x": {"sent": 0, "failed": 0, "pending": 1}}
+    only_transport = released(service, channels=["transport"], template="road-closure", text="Bus 4 diverted.")
+    assert [(a, n) for _, a, _, n in rows(sessions, only_transport)] == [("tg-7@transport", "transport")]
 
 
 def test_a_long_alert_becomes_an_x_thread_and_fits_telegram(service, sessions):
@@ -82,7 +99,7 @@ def test_an_exercise_reaches_only_test_recipients_and_says_so(service, sessions)
     add_subscribers(sessions, "telegram", ["tg-9"], test=True)
     alert_id = released(service, exercise=True)
     got = rows(sessions, alert_id)
-    assert [(c, a) for c, a, _ in got] == [("telegram", "tg-9")]
+    assert [(c, a) for c, a, _, _ in got] == [("telegram", "tg-9")]
     assert got[0][2].startswith("[EXERCISE]") and "This is an exercise" in got[0][2]
     root = assert_valid_cap(cap_of(service, alert_id))
     assert root.findtext("cap:status", namespaces=CAP) == "Exercise"
@@ -98,11 +115,11 @@ def test_update_and_cancel_go_to_everyone_who_got_the_alert_and_reference_it(ser
         service.approve(update.id, by="ben")
     service.approve(update.id, by="ana")
     service.release(update.id)
-    assert [a for _, a, _ in rows(sessions, update.id)] == ["tg-1", "tg-2"]
-    assert all(t.startswith("UPDATE to the alert of") for _, _, t in rows(sessions, update.id))
+    assert [a for _, a, _, _ in rows(sessions, update.id)] == ["tg-1", "tg-2"]
+    assert all(t.startswith("UPDATE to the alert of") for _, _, t, _ in rows(sessions, update.id))
     cancel = service.cancel(alert_id, by="ana", text="The river is back within its banks.")
     assert cancel.msg_type == MsgType.CANCEL and cancel.references_id == alert_id
-    assert [a for _, a, _ in rows(sessions, cancel.id)] == ["tg-1", "tg-2"]
+    assert [a for _, a, _, _ in rows(sessions, cancel.id)] == ["tg-1", "tg-2"]
     assert service.get(alert_id).state == AlertState.CANCELLED
     original = assert_valid_cap(cap_of(service, alert_id))
     sender = original.findtext("cap:sender", namespaces=CAP)
