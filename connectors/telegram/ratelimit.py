@@ -6,8 +6,8 @@ top of the steady 30 a second, which Telegram answers with 429) or, sized to one
 late wake-up of a loaded event loop; and its retries after a 429 bypass the bucket, so every request paused by a 429
 goes out at once when the pause ends, and draws the next 429. Measured against the local Bot API with 10,000
 subscribers on a busy machine: 16 messages a second and 362 429s. Here the overall limit is a sliding window, as
-Telegram counts (at most `per_second` messages in any one second), so a late wake-up costs nothing, and a retry takes
-its turn in the window like any message; a 429 pauses every request for its retry_after.
+Telegram counts (at most `per_second` messages in any one second), so a late wake-up costs nothing; a 429 pauses the
+window for its retry_after, and a retry takes its turn in the window like any message.
 """
 
 from __future__ import annotations
@@ -32,19 +32,28 @@ GROUP_MESSAGES_PER_MINUTE = 20
 
 
 class SlidingWindow:
-    """At most `limit` acquisitions in any `window_s` seconds; waiters go in turn."""
+    """At most `limit` acquisitions in any `window_s` seconds, none while paused; waiters go in turn, and a caller
+    sends at once after its turn (a turn is never held across a pause, which would let a burst out after it)."""
 
     def __init__(self, limit: int, window_s: float = 1.0) -> None:
         self.limit = limit
         self.window_s = window_s
         self._times: deque[float] = deque()
+        self._paused_until = 0.0
         self._lock = asyncio.Lock()
+
+    def pause(self, seconds: float) -> None:
+        """Telegram said 429: no turn for `seconds`."""
+        self._paused_until = max(self._paused_until, asyncio.get_running_loop().time() + seconds)
 
     async def acquire(self) -> None:
         async with self._lock:
             loop = asyncio.get_running_loop()
             while True:
                 now = loop.time()
+                if now < self._paused_until:
+                    await asyncio.sleep(self._paused_until - now)
+                    continue
                 while self._times and now - self._times[0] >= self.window_s:
                     self._times.popleft()
                 if len(self._times) < self.limit:
@@ -59,8 +68,6 @@ class FloodLimiter(BaseRateLimiter[int]):
         self.max_retries = max_retries
         self._window = SlidingWindow(per_second)
         self._chats: OrderedDict[int, AsyncLimiter] = OrderedDict()
-        self._resume = asyncio.Event()
-        self._resume.set()
 
     async def initialize(self) -> None:
         """Nothing to set up."""
@@ -86,23 +93,17 @@ class FloodLimiter(BaseRateLimiter[int]):
         chat_id = data.get("chat_id")
         retries = self.max_retries if rate_limit_args is None else rate_limit_args
         for attempt in itertools.count():
-            await self._resume.wait()
             try:
                 if chat_id is None:  # getUpdates, getMe, ...: not messages
                     return await callback(*args, **kwargs)
                 async with self._chat_limit(chat_id):
                     await self._window.acquire()
-                    await self._resume.wait()  # a 429 may have come while this one waited its turn
                     return await callback(*args, **kwargs)
             except RetryAfter as wait:
                 if attempt >= retries:
                     raise
                 after = wait.retry_after
                 pause = (after.total_seconds() if isinstance(after, timedelta) else float(after)) + 0.1
-                log.info("Telegram asked to wait %.1f s (429); every request pauses", pause)
-                self._resume.clear()
-                try:
-                    await asyncio.sleep(pause)
-                finally:
-                    self._resume.set()
+                log.info("Telegram asked to wait %.1f s (429): no message goes out until then", pause)
+                self._window.pause(pause)
         raise AssertionError("unreachable")

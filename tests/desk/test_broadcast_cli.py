@@ -77,3 +77,20 @@ def test_a_staff_member_without_the_role_cannot_draft(runner):
     assert result.exit_code == 1 and "only supervisors and broadcasters" in flat(result.output)
     unknown = runner.invoke(app, ["broadcast", "draft", "--template", "tsunami", "--text", "x", "--by", "ana"])
     assert unknown.exit_code == 1 and "there is no template 'tsunami'" in flat(unknown.output)
+
+
+def test_the_web_chat_subscribes_and_unsubscribes_without_the_assistant(client):
+    """Rasa's port points at nothing here: the commands are answered by the pipeline itself."""
+    from sqlalchemy import select
+
+    from broadcasts.models import Subscription
+
+    subscribed = client.post("/api/chat", json={"sender": "web-alerts", "message": "/subscribe area Old Town"})
+    assert subscribed.status_code == 200
+    assert [r["text"] for r in subscribed.json()] == [
+        "You will receive emergency alerts for Old Town (and city-wide ones) here. /unsubscribe to stop."]
+    with client.app.state.sessions() as session:
+        [row] = session.scalars(select(Subscription).where(Subscription.address == "web-alerts"))
+        assert (row.channel, row.area, row.removed_at) == ("web", "old town", None)
+    stopped = client.post("/api/chat", json={"sender": "web-alerts", "message": "/unsubscribe"})
+    assert stopped.json()[0]["text"].startswith("You will no longer receive emergency alerts here.")
