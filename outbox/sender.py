@@ -72,10 +72,13 @@ class OutboxSender:
         self._stopping = False
         while not self._stopping:
             self._wake.clear()
+            delivered = 0
             try:
-                await self.run_once()
+                delivered = await self.run_once()
             except Exception:  # a database hiccup must not stop delivery for good
                 log.exception("outbox pass for %s failed", self.channel)
+            if delivered:  # more may be due at once (a broadcast's next batch): no pause between passes
+                continue
             if not self._stopping:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval_s)

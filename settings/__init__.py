@@ -256,7 +256,7 @@ class Settings(BaseSettings):
                             description="CAP 1.2 `sender` of the city's alerts (globally unique, e.g. an address).")
     public_url: str = Field(default="", description="The desk's public address for links in alerts (archive, "
                                                     "CAP); empty: the desk's local address.")
-    telegram_messages_per_s: int = Field(default=28, gt=0, le=30, description="Messages the Telegram sender "
+    telegram_messages_per_s: int = Field(default=27, gt=0, le=30, description="Messages the Telegram sender "
                                          "sends in any one second, overall (Telegram allows about 30).")
 
     @cached_property

@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 MAX_TRACKED_CHATS = 4096  # chats with a limiter; the least recently used are forgotten (their second is long over)
 GROUP_MESSAGES_PER_MINUTE = 20
-QUARTERS = 4  # the window is a quarter second with a quarter of the messages
+BURST = 3  # messages let out together at most
 
 
 class SlidingWindow:
@@ -64,12 +64,13 @@ class SlidingWindow:
 
 
 class FloodLimiter(BaseRateLimiter[int]):
-    def __init__(self, *, per_second: int = 28, per_chat_period_s: float = 1.0, max_retries: int = 2) -> None:
+    def __init__(self, *, per_second: int = 27, per_chat_period_s: float = 1.0, max_retries: int = 2) -> None:
         self.per_chat_period_s = per_chat_period_s
         self.max_retries = max_retries
-        # a quarter of a second's share in any quarter second: at most `per_second` in any second all the same, and
-        # no burst of a whole second's messages at once, which the receiver's own delays would bunch with the next
-        self._window = SlidingWindow(max(1, per_second // QUARTERS), 1.0 / QUARTERS)
+        # BURST messages in any BURST/per_second seconds: at most `per_second` in any second all the same (for a
+        # multiple of BURST), and never a whole second's messages at once, which the receiver's own delays would
+        # bunch with the next second's
+        self._window = SlidingWindow(BURST, BURST / per_second)
         self._chats: OrderedDict[int, AsyncLimiter] = OrderedDict()
 
     async def initialize(self) -> None:
