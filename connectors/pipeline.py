@@ -43,6 +43,7 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from broadcasts import subscriptions
 from connectors import dedupe, rasa, replies
 from connectors.message import InboundMessage
 from connectors.models import ButtonChoice, InboundRecord
@@ -80,7 +81,7 @@ class Pipeline:
     def __init__(self, sessions: sessionmaker, *, channel: str, rasa_url: str, writer: TranscriptWriter,
                  duplicate_window_s: float = 600, numbered_choices: bool = False, rasa_timeout_s: float = 30.0,
                  service_phone: str = "311", desk_token: Callable[[str], str] | None = None,
-                 acknowledge_pending: bool = True,
+                 acknowledge_pending: bool = True, subscription_topics: tuple[str, ...] | None = None,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.sessions = sessions
         self.channel = channel
@@ -95,6 +96,8 @@ class Pipeline:
         self.writer = writer
         self.clock = clock
         self.on_queued: Callable[[], None] | None = None
+        # /subscribe and /unsubscribe (emergency alerts) are answered here, with these topics; None: not offered
+        self.subscription_topics = subscription_topics
         self.rasa_timeout_s = rasa_timeout_s
         self._loop: asyncio.AbstractEventLoop | None = None
         self._client: httpx.AsyncClient | None = None
@@ -313,6 +316,8 @@ class Pipeline:
 
     async def _answer(self, record: InboundRecord, *, deliver_inline: bool = False) -> HandleResult:
         canned = self._canned_reply(record)
+        if canned is None and self.subscription_topics is not None and subscriptions.is_command(record.text):
+            canned = await asyncio.to_thread(self._subscription_command, record)
         if canned is not None:
             answers = [rasa.AssistantReply(text=canned)]
         else:
@@ -369,6 +374,11 @@ class Pipeline:
         if len(text) > MAX_TEXT_CHARS:
             return replies.TOO_LONG.format(length=len(text), limit=MAX_TEXT_CHARS)
         return None
+
+    def _subscription_command(self, record: InboundRecord) -> str:
+        return subscriptions.handle_command(self.sessions, channel=record.channel, address=record.conversation_id,
+                                            text=record.text or "", now=self.clock(),
+                                            topics=self.subscription_topics or ())
 
     def _rasa_metadata(self, record: InboundRecord) -> dict[str, Any]:
         metadata: dict[str, Any] = {"channel": record.channel, "platform_message_id": record.platform_message_id,

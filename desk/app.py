@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 
 import database
 from accounts import load_accounts
+from broadcasts.service import Broadcasts
 from connectors.pipeline import Pipeline
 from desk import trend_schedule
 from desk.api import cases, chat, conversations, entries, errors, feedback, health, kb, messages, open311
@@ -26,6 +27,7 @@ from desk.leadership import while_leading
 from desk.mail import sending_mail
 from desk.report_schedule import scheduling_reports
 from desk.web import auth, editor, editor_eval, editor_files, editor_insights, editor_suggestions, inbox, pages
+from desk.web import broadcasts as broadcast_pages
 from desk.web import dashboard as dashboard_pages
 from desk.web import disclosure as disclosure_pages
 from desk.web import reports as report_pages
@@ -115,11 +117,13 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         app.state.response_templates = load_templates(directory=case_desk.directory)
         app.state.disclosure = build_disclosure(settings, sessions, case_desk.directory, redactor)
         app.state.transcripts = TranscriptDesk(sessions, redactor=redactor)
+        app.state.broadcasts = Broadcasts(sessions, settings)
         app.state.chat_pipeline = Pipeline(sessions, channel="web", rasa_url=settings.rasa_url, writer=writer,
                                            duplicate_window_s=settings.duplicate_window_s,
                                            rasa_timeout_s=settings.rasa_timeout_s,
                                            desk_token=settings.conversation_token,
-                                           acknowledge_pending=False)  # POST /api/chat says it itself
+                                           acknowledge_pending=False,  # POST /api/chat says it itself
+                                           subscription_topics=tuple(app.state.broadcasts.templates()))
 
         def use_directory(directory: Directory) -> None:
             """Everything that reads the departments sees the rebuilt directory from its next request on."""
@@ -181,6 +185,9 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     app.include_router(inbox.router)
     app.include_router(inbox.post_router)
     app.include_router(report_pages.router)
+    app.include_router(broadcast_pages.router)
+    app.include_router(broadcast_pages.post_router)
+    app.include_router(broadcast_pages.public_router)
     app.include_router(editor.router)
     app.include_router(editor.post_router)
     app.include_router(editor_insights.router)

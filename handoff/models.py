@@ -45,6 +45,7 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"
     EDITOR = "editor"
     ADMIN = "admin"  # staff accounts and the audit log (revision 0015s)
+    BROADCASTER = "broadcaster"  # drafts and approves emergency broadcasts (the communications office; 0017b)
 
 
 class Case(Base):

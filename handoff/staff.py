@@ -18,7 +18,8 @@ from handoff.models import Role, StaffUser
 from handoff.passwords import DUMMY_HASH, hash_password, needs_rehash, temporary_password, verify_password
 from handoff.service import Actor
 
-ROLES = (Role.STAFF, Role.HEAD, Role.SUPERVISOR, Role.EDITOR, Role.ADMIN)  # of accounts (SYSTEM is the desk itself)
+# of accounts (SYSTEM is the desk itself)
+ROLES = (Role.STAFF, Role.HEAD, Role.SUPERVISOR, Role.EDITOR, Role.ADMIN, Role.BROADCASTER)
 INBOX_ROLES = frozenset({Role.STAFF, Role.HEAD, Role.SUPERVISOR})
 TEMPORARY_PASSWORD_VALID = timedelta(days=3)  # an administrator's reset: unused after this, it no longer works
 SYSTEM_ACTOR = "system"  # the audit log's actor for the command line and the desk itself

@@ -44,7 +44,8 @@ class OutboxSender:
 
     def __init__(self, sessions: sessionmaker, *, channel: str, deliver: Deliver, max_attempts: int = 8,
                  base_delay_s: float = 2.0, max_delay_s: float = 600.0, poll_interval_s: float = 1.0,
-                 concurrency: int = 8, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 concurrency: int = 8, batch: int = 500,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.sessions = sessions
         self.channel = channel
         self.deliver = deliver
@@ -53,6 +54,7 @@ class OutboxSender:
         self.max_delay_s = max_delay_s
         self.poll_interval_s = poll_interval_s
         self.clock = clock
+        self.batch = batch  # rows claimed per pass: a smaller one lets newly queued answers in sooner
         self._semaphore = asyncio.Semaphore(concurrency)
         self._wake = asyncio.Event()
         self._stopping = False
@@ -70,10 +72,13 @@ class OutboxSender:
         self._stopping = False
         while not self._stopping:
             self._wake.clear()
+            delivered = 0
             try:
-                await self.run_once()
+                delivered = await self.run_once()
             except Exception:  # a database hiccup must not stop delivery for good
                 log.exception("outbox pass for %s failed", self.channel)
+            if delivered:  # more may be due at once (a broadcast's next batch): no pause between passes
+                continue
             if not self._stopping:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval_s)
@@ -88,7 +93,7 @@ class OutboxSender:
         return sum(results)
 
     def _due(self) -> list[OutboundMessage]:
-        return store.due(self.sessions, self.channel, self.clock())
+        return store.due(self.sessions, self.channel, self.clock(), limit=self.batch)
 
     async def _deliver_in_order(self, messages: list[OutboundMessage]) -> int:
         delivered = 0

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from outbox.message import OutboundMessage, outbound_of
@@ -19,6 +19,9 @@ INLINE = "inline"
 # of sent again, because a second copy confuses more than a missing one (the "received, the answer follows" note:
 # the answer itself follows).
 AT_MOST_ONCE_SUFFIX = "-pending"
+# A message whose key starts with this is one of many of a bulk send (an emergency alert to thousands): the channel's
+# other due messages go first, so that a citizen's answer never waits behind a broadcast.
+BULK_PREFIX = "bulk:"
 
 
 class RequeueRefused(ValueError):
@@ -43,6 +46,20 @@ def enqueue(session: Session, *, key: str, channel: str, conversation_id: str, t
     session.add(row)
     session.flush()
     return row
+
+
+def enqueue_many(session: Session, messages: Sequence[dict[str, Any]], *, now: datetime) -> int:
+    """Queue many messages in one statement, in the caller's transaction: each a dict of `key`, `channel`,
+    `conversation_id`, `text` and optionally `public` and `account` (a broadcast to thousands). Keys already queued
+    are a database error, as for `enqueue`: the caller leaves them out (`queued_keys`)."""
+    if not messages:
+        return 0
+    session.execute(insert(OutboxMessage), [
+        {"idempotency_key": m["key"], "channel": m["channel"], "conversation_id": m["conversation_id"],
+         "text": m["text"], "public": bool(m.get("public", False)), "created_at": now, "attempts": 0,
+         "parts_delivered": 0, "state": OutboxState.QUEUED, "buttons": [], "account": m.get("account")}
+        for m in messages])
+    return len(messages)
 
 
 def has_key(session: Session, key: str) -> bool:
@@ -83,8 +100,9 @@ CLAIM_LEASE_S = 300.0
 
 
 def due(sessions: sessionmaker, channel: str, now: datetime, limit: int = 500) -> list[OutboundMessage]:
-    """The channel's messages to send now, oldest first; a conversation waits behind its oldest unsent message,
-    so that replies never overtake each other. They are marked SENDING (claimed).
+    """The channel's messages to send now, oldest first (bulk ones, BULK_PREFIX, after all others); a conversation
+    waits behind its oldest unsent message, so that replies never overtake each other. They are marked SENDING
+    (claimed).
 
     SQLite has one worker: a SENDING row is one its last run left unfinished, claimed again at once. On PostgreSQL
     several workers claim at the same time: rows are locked with FOR UPDATE SKIP LOCKED, a conversation is taken only
@@ -95,7 +113,8 @@ def due(sessions: sessionmaker, channel: str, now: datetime, limit: int = 500) -
         query = (select(OutboxMessage).where(
             OutboxMessage.channel == channel,
             OutboxMessage.state.in_((OutboxState.QUEUED, OutboxState.SENDING)))
-            .order_by(OutboxMessage.id).limit(limit))
+            .order_by(case((OutboxMessage.idempotency_key.startswith(BULK_PREFIX), 1), else_=0), OutboxMessage.id)
+            .limit(limit))
         rows = session.scalars(query.with_for_update(skip_locked=True) if shared else query).all()
         blocked: set[str] = set()
         if shared and rows:

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from alembic import command
 
-import connectors.models  # noqa: F401  (each import registers its tables on database.Base)
+import broadcasts.models  # noqa: F401  (each import registers its tables on database.Base)
+import connectors.models  # noqa: F401
 import handoff.audit
 import handoff.inbox_search
 import handoff.logins

@@ -22,6 +22,7 @@ DEFAULT_EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"  # packaged o
 # Embedding models that `make setup` installs when chosen (all-mpnet-base-v2): git-ignored, removed by `make clean`
 EMBEDDING_MODELS_DIR = PROJECT_ROOT / "models" / "embeddings"
 DEFAULT_DIRECTORY_FILE = PROJECT_ROOT / "handoff" / "departments.yml"
+DEFAULT_BROADCAST_TEMPLATES_FILE = PROJECT_ROOT / "broadcasts" / "templates.yml"
 # What the demo city (Alderbrook, knowledge_base/demo/demo_kb.jsonl) publishes itself: never redacted.
 DEMO_PUBLIC_CONTACTS = ",".join((
     "311", "(555) 010-0100", "(555) 010-0200", "(555) 010-0210", "(555) 010-0275", "(555) 010-0287",
@@ -257,6 +258,14 @@ class Settings(BaseSettings):
     report_supervisors: list[str] = Field(default_factory=list, description="E-mail addresses of the supervisors "
                                           "who receive the monthly report (with supervisor accounts named by an "
                                           "address).")
+    broadcast_templates_file: Path = Field(default=DEFAULT_BROADCAST_TEMPLATES_FILE,
+                                           description="The emergency alerts' templates (YAML), data the city edits.")
+    cap_sender: str = Field(default="citydesk@alderbrook.example", min_length=3, pattern=r"^[^\s,<&]+$",
+                            description="CAP 1.2 `sender` of the city's alerts (globally unique, e.g. an address).")
+    public_url: str = Field(default="", description="The desk's public address for links in alerts (archive, "
+                                                    "CAP); empty: the desk's local address.")
+    telegram_messages_per_s: int = Field(default=27, gt=0, le=30, description="Messages the Telegram sender "
+                                         "sends in any one second, overall (Telegram allows about 30).")
 
     @cached_property
     def resolved_database_url(self) -> str:
@@ -359,6 +368,10 @@ class Settings(BaseSettings):
     @property
     def desk_url(self) -> str:
         return f"http://{self.host}:{self.desk_port}"
+
+    @property
+    def public_base_url(self) -> str:
+        return (self.public_url or self.desk_url).rstrip("/")
 
     @property
     def rasa_url(self) -> str:

@@ -8,19 +8,24 @@ import contextlib
 import logging
 import signal
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from sqlalchemy.orm import sessionmaker
 from telegram import Update
-from telegram.ext import AIORateLimiter, Application, ContextTypes, TypeHandler
+from telegram.ext import Application, ContextTypes, TypeHandler
 
 import database
 from accounts import Account, Channel, accounts_of, default_account, load_accounts
+from broadcasts.service import remove_undeliverable
+from broadcasts.templates import load_templates
 from connectors.pipeline import Pipeline
 from connectors.registry import telegram_missing
 from connectors.telegram import render
 from connectors.telegram.normalise import CHANNEL, conversation_of, inbound_of
+from connectors.telegram.ratelimit import FloodLimiter
 from connectors.telegram.sender import TelegramSender
-from outbox.sender import OutboxSender
+from outbox.message import OutboundMessage
+from outbox.sender import OutboxSender, PartSent, PermanentFailure
 from privacy import build_redactor
 from settings import Settings
 from transcripts.writer import TranscriptWriter
@@ -30,6 +35,8 @@ log = logging.getLogger(__name__)
 RESUME_INTERVAL_S = 5.0
 CONCURRENT_UPDATES = 64  # the pipeline keeps each conversation in order; different chats run side by side
 RATE_LIMIT_RETRIES = 2  # the rate limiter waits out this many 429s itself; then the outbox reschedules
+SENDER_CONCURRENCY = 16  # requests in flight; the flood limiter sets the pace (a broadcast's many chats at once)
+SENDER_BATCH = 64  # rows per pass, about two seconds of a broadcast: an answer queued meanwhile waits no longer
 
 
 def build_application(settings: Settings, account: Account) -> Application:
@@ -40,7 +47,8 @@ def build_application(settings: Settings, account: Account) -> Application:
                          f"{account.credential_env.get('token', 'TELEGRAM_BOT_TOKEN')} (a bot from @BotFather)")
     application = (Application.builder().token(token)
                    .base_url(settings.telegram_base_url)
-                   .rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
+                   .rate_limiter(FloodLimiter(per_second=settings.telegram_messages_per_s,
+                                              max_retries=RATE_LIMIT_RETRIES))
                    .concurrent_updates(CONCURRENT_UPDATES)
                    .build())
     application.bot_data["account"] = account.name
@@ -59,6 +67,23 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log; the update's record stays unfinished and the resume loop takes it up again."""
     log.error("error while handling update %s", getattr(update, "update_id", type(update).__name__),
               exc_info=context.error)
+
+
+class RemovingBlockedChats:
+    """The sender's deliver, which also ends the alert subscriptions of a chat Telegram refuses for good (the bot
+    was blocked, the chat deleted), so that no later alert is tried there again."""
+
+    def __init__(self, deliver: TelegramSender, sessions: sessionmaker) -> None:
+        self.deliver = deliver
+        self.sessions = sessions
+
+    async def __call__(self, message: OutboundMessage, part_sent: PartSent) -> str:
+        try:
+            return await self.deliver(message, part_sent)
+        except PermanentFailure as failure:
+            await asyncio.to_thread(remove_undeliverable, self.sessions, channel=CHANNEL,
+                                    address=message.conversation_id, error=str(failure), now=datetime.now(UTC))
+            raise
 
 
 @dataclass
@@ -159,10 +184,12 @@ def build_connector(settings: Settings, *, sessions: sessionmaker | None = None)
     writer = TranscriptWriter(sessions, redact=build_redactor(settings).public_text)
     pipeline = Pipeline(sessions, channel=CHANNEL, rasa_url=settings.rasa_url, writer=writer,
                         duplicate_window_s=settings.duplicate_window_s, rasa_timeout_s=settings.rasa_timeout_s,
-                        desk_token=settings.conversation_token)
+                        desk_token=settings.conversation_token,
+                        subscription_topics=tuple(load_templates(settings.broadcast_templates_file)))
     deliver = TelegramSender({name: a.bot for name, a in applications.items()},
                              default=default.name if default else accounts[0].name)
-    sender = OutboxSender(sessions, channel=CHANNEL, deliver=deliver)
+    sender = OutboxSender(sessions, channel=CHANNEL, deliver=RemovingBlockedChats(deliver, sessions),
+                          concurrency=SENDER_CONCURRENCY, batch=SENDER_BATCH)
     pipeline.on_queued = sender.nudge
     connector = TelegramConnector(settings, applications, sessions, pipeline, sender, accounts)
     for application in applications.values():

@@ -16,6 +16,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import sessionmaker
 
 from accounts import platform_conversation_of
+from broadcasts.render import THREAD_SEPARATOR
+from broadcasts.service import X_TIMELINE
 from connectors.x.poller import rate_limit_wait
 from connectors.x.privacy import public_post_of_case, reason_to_answer_privately
 from connectors.x.state import XState
@@ -58,6 +60,8 @@ class XSender:
             raise PermanentFailure(f"X refused the message: {error}") from error
 
     async def _deliver(self, message: OutboundMessage, part_sent: PartSent) -> str:
+        if message.conversation_id.partition("@")[0] == X_TIMELINE:
+            return await self._post_on_timeline(message, part_sent)
         text = with_choices(message.text, message.buttons)
         public_post = await asyncio.to_thread(self._public_post, message)
         reason = await asyncio.to_thread(reason_to_answer_privately, self.sessions, message,
@@ -86,6 +90,20 @@ class XSender:
             if index < len(steps) - 1:
                 await part_sent(last)
         return last
+
+    async def _post_on_timeline(self, message: OutboundMessage, part_sent: PartSent) -> str:
+        """An emergency alert: the account's own post, a thread when longer (posts prepared by broadcasts.render);
+        after a restart it continues after the parts already posted."""
+        parts = message.text.split(THREAD_SEPARATOR)
+        parent = message.platform_message_id if message.parts_delivered else None
+        for index, part in enumerate(parts):
+            if index < message.parts_delivered:
+                continue
+            response = await asyncio.to_thread(self.client.create_tweet, text=part, in_reply_to_tweet_id=parent)
+            parent = str(response.data["id"])
+            if index < len(parts) - 1:
+                await part_sent(parent)
+        return parent or ""
 
     def _public_post(self, message: OutboundMessage) -> str | None:
         """The citizen's tweet this answer belongs under: the mention answered, or the one that opened the case."""

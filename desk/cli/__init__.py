@@ -1,6 +1,7 @@
 """`citydesk`: run the whole assistant, manage and measure the knowledge base, train the bot.
 
-One module per command group (`kb`, `bot`, `staff`, `connector`, `transcripts`, `serve`, `report`, `bench`); the
+One module per command group (`kb`, `bot`, `staff`, `connector`, `transcripts`, `serve`, `report`, `bench`,
+`broadcast`); the
 options they share, and the one rule for `--data-dir` and `--database-url`, are in `options`. The groups import
 `options`, never each other or this module.
 """
@@ -11,6 +12,7 @@ import typer
 
 from desk.cli.bench import bench_app
 from desk.cli.bot import bot_app
+from desk.cli.broadcast import broadcast_app
 from desk.cli.connector import connector_app
 from desk.cli.kb import kb_app
 from desk.cli.report import report as report_command
@@ -31,5 +33,6 @@ app.add_typer(staff_app, name="staff")
 app.add_typer(connector_app, name="connector")
 app.add_typer(transcripts_app, name="transcripts")
 app.add_typer(bench_app, name="bench")
+app.add_typer(broadcast_app, name="broadcast")
 
 __all__ = ["app"]

@@ -132,9 +132,12 @@ def section_of(path: str) -> str:
 
 
 def home_of(user: StaffUser) -> str:
-    """Where a user works: editors in the editor, administrators on the accounts page, others in the inbox."""
+    """Where a user works: editors in the editor, administrators on the accounts page, broadcasters on the
+    broadcasts page, others in the inbox."""
     if user.role == Role.ADMIN:
         return f"{ADMIN_PATH}/staff"
+    if user.role == Role.BROADCASTER:
+        return f"{INBOX_PATH}/broadcasts"
     return EDITOR_PATH if user.role == Role.EDITOR else INBOX_PATH
 
 

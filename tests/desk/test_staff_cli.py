@@ -79,7 +79,7 @@ def test_add_asks_for_the_password_twice(runner):
     (["--department", "roads"], "No account added: unknown department 'roads'; one of: citizen-services,"),
     ([], "No account added: a staff member belongs to a department (--department)."),
     (["--department", "waste", "--role", "root"], "No account added: unknown role 'root'; one of: staff, "
-                                                  "head, supervisor, editor, admin."),
+                                                  "head, supervisor, editor, admin, broadcaster."),
 ])
 def test_add_refuses_a_bad_account_clearly_and_adds_nothing(runner, arguments, message):
     result = runner.invoke(app, ["staff", "add", "rosa", "--name", "Rosa", "--password-env", "ROSA_PASSWORD",

@@ -43,6 +43,13 @@ class FakeTelegramApi:
     webhook: dict | None = None
     fail_sends: bool = False  # sendMessage answers 500 while set (and nothing is sent)
     failed_send_attempts: int = 0
+    # Telegram's flood limits, enforced when set: more than `max_per_second` messages in the last second overall,
+    # or a second message to one private chat within `chat_period_s`, get 429 with retry_after (nothing is sent)
+    max_per_second: int | None = None
+    chat_period_s: float | None = None
+    retry_after_s: int = 1
+    blocked_chats: set[int] = field(default_factory=set)  # sendMessage to these gets 403 (the bot was blocked)
+    too_many_requests: int = 0  # 429s answered because of the limits
     bot_id: int = BOT_ID
 
     def __post_init__(self) -> None:
@@ -51,6 +58,11 @@ class FakeTelegramApi:
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
         self._rate_limits: list[int] = []  # retry_after of the next sendMessage calls to refuse
+        self._recent: list[float] = []  # monotonic times of the messages accepted in the last second
+        self._last_per_chat: dict[int, float] = {}
+        self._hold_after: int | None = None  # sendMessage calls past this many accepted messages wait (hold_after)
+        self._released = threading.Event()
+        self.held = 0  # calls waiting now
         self._server: ThreadingHTTPServer | None = None
         self._bots: dict[str, FakeTelegramApi] = {self.token: self}  # every bot this server answers for
         self._host: FakeTelegramApi = self
@@ -114,6 +126,19 @@ class FakeTelegramApi:
         """The next `times` sendMessage calls get 429 Too Many Requests with this retry_after."""
         with self._condition:
             self._rate_limits.extend([retry_after] * times)
+
+    def hold_after(self, accepted: int) -> None:
+        """Once `accepted` messages are sent, further sendMessage calls wait unanswered (in flight, not sent) until
+        `release_held`: a deterministic moment to kill a sender mid-delivery."""
+        with self._condition:
+            self._hold_after = accepted
+            self._released.clear()
+
+    def release_held(self) -> None:
+        """The waiting calls are answered 500 (not sent); calls after this are served normally."""
+        with self._condition:
+            self._hold_after = None
+        self._released.set()
 
     def sent_to(self, chat_id: int) -> list[SentMessage]:
         with self._condition:
@@ -192,8 +217,43 @@ class FakeTelegramApi:
             limit = int(params.get("limit") or 100)
             return _ok(sorted(self._updates, key=lambda u: u["update_id"])[:limit])
 
-    def _api_sendmessage(self, params: dict) -> tuple[int, dict]:
+    def _hold(self) -> bool:
+        """Wait while held; True when the call must be refused (it was held)."""
         with self._condition:
+            held = self._hold_after is not None and len(self.sent) >= self._hold_after
+            if held:
+                self.held += 1
+        if held:
+            self._released.wait()
+            with self._condition:
+                self.held -= 1
+        return held
+
+    def _flood_limited(self, chat_id: int) -> int | None:
+        """retry_after when this message breaks the flood limits (call with the condition held)."""
+        now = time.monotonic()
+        self._recent = [t for t in self._recent if now - t < 1.0]
+        if self.max_per_second is not None and len(self._recent) >= self.max_per_second:
+            return self.retry_after_s
+        last = self._last_per_chat.get(chat_id)
+        if self.chat_period_s is not None and chat_id > 0 and last is not None and now - last < self.chat_period_s:
+            return self.retry_after_s
+        self._recent.append(now)
+        if self.chat_period_s is not None:
+            self._last_per_chat[chat_id] = now
+        return None
+
+    def _api_sendmessage(self, params: dict) -> tuple[int, dict]:
+        if self._hold():
+            return 500, {"ok": False, "error_code": 500, "description": "Internal Server Error (held)"}
+        with self._condition:
+            if int(params.get("chat_id", 0)) in self.blocked_chats:
+                return 403, {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"}
+            if (self.max_per_second is not None or self.chat_period_s is not None) and params.get("text") and (
+                    retry_after := self._flood_limited(int(params["chat_id"]))) is not None:
+                self.too_many_requests += 1
+                return 429, {"ok": False, "error_code": 429, "parameters": {"retry_after": retry_after},
+                             "description": f"Too Many Requests: retry after {retry_after}"}
             if self._rate_limits:
                 retry_after = self._rate_limits.pop(0)
                 return 429, {"ok": False, "error_code": 429, "parameters": {"retry_after": retry_after},

@@ -139,7 +139,7 @@ def test_add_stores_the_account_with_a_hash_and_authenticates_it(accounts):
     ({"username": "a"}, "a username is 2 to 64 characters"),
     ({"username": "rosa martinez"}, "a username is 2 to 64 characters"),
     ({"display_name": "  "}, "give the person's name"),
-    ({"role": "root"}, "unknown role 'root'; one of: staff, head, supervisor, editor, admin"),
+    ({"role": "root"}, "unknown role 'root'; one of: staff, head, supervisor, editor, admin, broadcaster"),
     ({"department": None}, "a staff member belongs to a department"),
     ({"department": "roads"}, "unknown department 'roads'; one of: citizen-services,"),
     ({"role": "supervisor", "department": "roads"}, "unknown department 'roads'"),
