@@ -11,8 +11,14 @@ smallest burst worth an alert (20 messages an hour, the issue's). A burst is sig
 The expected count λ0 follows the traffic of the moment: the topic's usual share of the messages at that hour of
 the day (the same bins of the baseline days) times the other topics' messages of the last hour. The diurnal and
 weekly pattern, holidays and a slow day cancel out, and so do topics with hours of their own (noise at night, buses
-at rush hour); a topic rising against the rest does not. λ0 is raised by `tolerance` since the shares wander from
-day to day more than a Poisson count would.
+at rush hour); a topic rising against the rest does not. A topic's share also wanders from day to day more than a
+Poisson count would, so λ0 is scaled by today's level of it, estimated from the hours before the last one (a
+Poisson-gamma posterior: a topic with few messages today keeps its usual share), and raised by that estimate's
+uncertainty: the busy topics, whose wander outgrows their Poisson noise, get a tight baseline from their own
+messages; the quiet ones the prior's width.
+
+A desk without a baseline (a new one) would find any handful of messages far above its usual share: until the
+baseline holds `min_baseline` messages in the bins read, a burst needs the smallest size worth an alert itself.
 
 The sum is recomputed over `lookback` bins at each check rather than carried from check to check: no state to lose
 at a restart; it equals the running sum whenever the sum touched zero within the lookback (quiet topics do at once).
@@ -39,9 +45,12 @@ class BurstRule:
     burst_per_hour: float = 20.0  # δ: the smallest burst worth an alert
     threshold: float = 10.0  # h: the CUSUM level that signals
     min_count: int = 5  # messages of the topic in the last hour, at least
-    tolerance: float = 1.5  # λ0 raised by this factor (day-to-day wander of the shares)
+    share_prior: float = 16.0  # a: a day's share of a topic wanders as Gamma(a, a) about its usual (CV 1/√a = 0.25)
+    tolerance_z: float = 2.0  # λ0 raised by this many of today's level's standard errors (1 + z/√(a + seen))
     floor_per_hour: float = 0.1  # λ0 never below this (a topic new or silent in the baseline)
     lookback_bins: int = 48  # 4 hours of 5-minute bins
+    level_bins: int = 48  # today's level of a topic's share: from this many bins before the last hour
+    min_baseline: int = 100  # messages in the baseline's bins, at least; below (a new desk) a burst needs δ itself
     baseline: timedelta = timedelta(days=14)
     end_after: timedelta = timedelta(hours=1)  # a burst is over after this long without a signal
 
@@ -75,12 +84,30 @@ def _trailing_hour(values: np.ndarray) -> np.ndarray:
 
 
 def expected_per_bin(topic_bins: np.ndarray, total_bins: np.ndarray, usual_bins: np.ndarray,
-                     usual_total: np.ndarray, *, rule: BurstRule) -> np.ndarray:
+                     usual_total: np.ndarray, *, rule: BurstRule, going_on: bool = False) -> np.ndarray:
     """λ0 per bin: the other topics' messages of the trailing hour times the topic's usual share of them at that
-    hour of the day, per bin."""
+    hour of the day, times today's level of that share (from the hours before the last one), raised by its
+    uncertainty."""
     others = _trailing_hour(np.maximum(total_bins - topic_bins, 0))
     share = (_trailing_hour(usual_bins) + 1) / (_trailing_hour(np.maximum(usual_total - usual_bins, 0)) + 1)
-    return np.maximum(others * share * rule.tolerance, rule.floor_per_hour) / BINS_PER_HOUR
+    usual = others * share
+    level, tolerance = todays_level(topic_bins, usual, rule=rule)
+    if going_on:  # the burst itself would raise today's level and end the burst it is part of
+        level, tolerance = min(level, 1.0), 1.0 + rule.tolerance_z / np.sqrt(rule.share_prior)
+    return np.maximum(usual * level * tolerance, rule.floor_per_hour) / BINS_PER_HOUR
+
+
+def todays_level(topic_bins: np.ndarray, usual: np.ndarray, *, rule: BurstRule) -> tuple[float, float]:
+    """Today's share against the usual one, and the factor that covers its uncertainty: the Poisson-gamma posterior
+    mean over the bins before the last hour (seen against expected) under the prior Gamma(a, a), a = `share_prior`
+    (the day-to-day wander), so that a topic with few messages earlier today keeps its usual share and the prior's
+    width."""
+    last_hour = len(topic_bins) - BINS_PER_HOUR
+    earlier = slice(max(last_hour - rule.level_bins, 0), max(last_hour, 0))
+    seen = float(topic_bins[earlier].sum())
+    expected = float(usual[earlier].sum()) / BINS_PER_HOUR
+    alpha = rule.share_prior
+    return (alpha + seen) / (alpha + expected), 1.0 + rule.tolerance_z / float(np.sqrt(alpha + seen))
 
 
 def cusum(counts: np.ndarray, expected: np.ndarray, *, rule: BurstRule) -> float:
@@ -99,6 +126,7 @@ def signals(counts: TopicCounts, rule: BurstRule = BurstRule(), *, going_on: Ite
     going_on = set(going_on)
     total = np.asarray(counts.total, dtype=np.int64)
     usual_total = np.asarray(counts.usual_total, dtype=np.int64)
+    to_start = starting_count(usual_total, rule)
     found = []
     for topic, raw in counts.bins.items():
         bins = np.asarray(raw, dtype=np.int64)
@@ -106,15 +134,23 @@ def signals(counts: TopicCounts, rule: BurstRule = BurstRule(), *, going_on: Ite
         if last_hour < rule.min_count and topic not in going_on:
             continue
         usual = np.asarray(counts.usual.get(topic, np.zeros(len(bins))), dtype=np.int64)
-        expected = expected_per_bin(bins, total, usual, usual_total, rule=rule)
+        expected = expected_per_bin(bins, total, usual, usual_total, rule=rule, going_on=topic in going_on)
         window = slice(max(len(bins) - rule.lookback_bins, 0), None)
         score = cusum(bins[window], expected[window], rule=rule)
         if score >= rule.threshold:
             found.append(Signal(topic=topic, score=round(score, 2), last_hour=last_hour,
                                 expected_last_hour=round(float(expected[-BINS_PER_HOUR:].sum()), 2),
-                                starts=last_hour >= rule.min_count))
+                                starts=last_hour >= to_start))
     found.sort(key=lambda s: (-s.score, s.topic))
     return found
+
+
+def starting_count(usual_total: np.ndarray, rule: BurstRule) -> int:
+    """The last hour's messages a burst needs to begin: `min_count`, or, on a baseline too thin to say what is
+    usual (a new desk: a handful of messages is then far above any share), the smallest burst itself."""
+    if int(usual_total.sum()) < rule.min_baseline:
+        return max(rule.min_count, int(np.ceil(rule.burst_per_hour)))
+    return rule.min_count
 
 
 class BurstState(StrEnum):
@@ -176,8 +212,8 @@ def step(active: Iterable[Burst], found: Sequence[Signal], *, now: datetime, rul
 
 def lookback_start(now: datetime, rule: BurstRule = BurstRule()) -> datetime:
     """Where a check's bins begin: the lookback and the hour before it (for the trailing rate), ending at `now`."""
-    return now - BIN * (rule.lookback_bins + BINS_PER_HOUR)
+    return now - BIN * bins_needed(rule)
 
 
 def bins_needed(rule: BurstRule = BurstRule()) -> int:
-    return rule.lookback_bins + BINS_PER_HOUR
+    return max(rule.lookback_bins, rule.level_bins) + BINS_PER_HOUR

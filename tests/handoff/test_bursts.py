@@ -56,3 +56,26 @@ def test_each_burst_begins_once_and_a_later_one_alerts_again():
     assert over.ended == [burst] and burst.state is BurstState.ENDED
     again = step([burst], found, now=NOW + timedelta(hours=3))
     assert [b.topic for b in again.began] == ["service:flooding"]
+
+
+def cold(recent_topic: list[int], *, baseline_per_bin: int = 0) -> TopicCounts:
+    """A new desk: the topic's messages and little else, and a baseline of `baseline_per_bin` messages a bin."""
+    size = bins_needed(RULE)
+    topic = np.zeros(size, dtype=np.int64)
+    topic[-len(recent_topic):] = recent_topic
+    usual_total = np.full(size, baseline_per_bin)
+    return TopicCounts(bins={"service:flooding": topic}, total=topic, usual={}, usual_total=usual_total)
+
+
+def test_a_new_desk_needs_a_burst_of_the_smallest_size_to_alert():
+    # no baseline: 5 or 19 messages of one topic in an hour are far above any share, but not yet a burst
+    assert not any(s.starts for s in signals(cold([1] * 5)))
+    assert not any(s.starts for s in signals(cold([2] * 9 + [1])))
+    found = signals(cold([2] * 10))
+    assert [s.topic for s in found] == ["service:flooding"] and found[0].starts and found[0].last_hour == 20
+
+
+def test_once_the_baseline_holds_enough_messages_the_usual_minimum_applies():
+    # 2 messages a bin over the 14 baseline days' 5 hours (120 in all): a topic never seen, 6 in 20 minutes
+    found = signals(cold([0] * 8 + [2, 2, 1, 1], baseline_per_bin=2))
+    assert [s.topic for s in found] == ["service:flooding"] and found[0].starts
