@@ -18,7 +18,6 @@ slots pass MERGE_SHARE of the index.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import sqlite3
 from collections.abc import Mapping, Sequence
@@ -31,6 +30,7 @@ K1, B = 1.2, 0.75  # fts5_aux.c's constants
 MIN_IDF = 1e-6
 MERGE_SHARE = 0.25
 WORD_CACHE_SIZE = 100_000
+MAX_BATCHES = 16  # batches of postings kept apart before they are joined into one
 _COLUMNS = ("question", "alt_questions", "answer")
 
 
@@ -91,14 +91,15 @@ class LexicalIndex:
         self._indptr = np.zeros(1, dtype=np.int64)
         self._slots = np.zeros(0, dtype=np.int32)
         self._freqs = np.zeros(0, dtype=np.float32)
-        self._added: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}  # term id -> postings since the merge
+        # postings added since the merge, batch by batch: (term ids sorted, slots, weighted frequencies)
+        self._added: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self._added_count = 0
         # per slot
         self._lengths = np.zeros(0, dtype=np.float64)  # tokens in the row (all columns)
         self._live = np.zeros(0, dtype=bool)
         self._rowids = np.zeros(0, dtype=np.int64)
         self._owners: list[str] = []
-        self._entries: dict[str, tuple[str, int]] = {}  # entry id -> (digest of its texts, slot)
+        self._entries: dict[str, tuple[int, int]] = {}  # entry id -> (hash of its texts, slot)
         self._live_count = 0
         self._total_tokens = 0
         self._norm: np.ndarray | None = None  # per slot: k1 * (1 - b + b * D / avgdl), until the next change
@@ -117,9 +118,9 @@ class LexicalIndex:
 
     def update(self, documents: Mapping[str, Document]) -> None:
         """Make these entries' texts these (entry id -> document); unchanged ones keep their postings."""
-        fresh: dict[str, tuple[str, Document]] = {}
+        fresh: dict[str, tuple[int, Document]] = {}
         for entry_id, document in documents.items():
-            key = hashlib.blake2b("\x00".join(document.texts).encode(), digest_size=16).hexdigest()
+            key = hash(document.texts)  # in memory only: the process's hash suffices
             known = self._entries.get(entry_id)
             if known is not None and known[0] == key:
                 self._rowids[known[1]] = document.rowid
@@ -189,13 +190,16 @@ class LexicalIndex:
 
     def _postings(self, term: int) -> tuple[np.ndarray, np.ndarray]:
         merged = slice(self._indptr[term], self._indptr[term + 1]) if term + 1 < len(self._indptr) else slice(0, 0)
-        added = self._added.get(term)
-        if not added:
-            return self._slots[merged], self._freqs[merged]
-        return (np.concatenate([self._slots[merged], *(a for a, _ in added)]),
-                np.concatenate([self._freqs[merged], *(f for _, f in added)]))
+        slots, freqs = [self._slots[merged]], [self._freqs[merged]]
+        for terms, batch_slots, batch_freqs in self._added:
+            found = slice(*np.searchsorted(terms, [term, term + 1]))
+            slots.append(batch_slots[found])
+            freqs.append(batch_freqs[found])
+        if len(slots) == 1:
+            return slots[0], freqs[0]
+        return np.concatenate(slots), np.concatenate(freqs)
 
-    def _add(self, fresh: Mapping[str, tuple[str, Document]]) -> None:
+    def _add(self, fresh: Mapping[str, tuple[int, Document]]) -> None:
         ids = list(fresh)
         terms, term_index, doc, column = self._tokenizer.postings([fresh[e][1].texts for e in ids])
         first = self.size
@@ -209,17 +213,28 @@ class LexicalIndex:
         self._rowids = np.concatenate([self._rowids, [fresh[e][1].rowid for e in ids]]).astype(np.int64)
         self._live_count += len(ids)
         self._total_tokens += int(lengths.sum())
-        # one posting per (term, text): the weights of its instances summed
-        key = term_ids[term_index] * len(ids) + doc
-        keys, inverse = np.unique(key, return_inverse=True)
-        freqs = np.bincount(inverse, weights=self._weights[column]).astype(np.float32)
-        posting_terms, slots = keys // len(ids), (keys % len(ids) + first).astype(np.int32)
-        bounds = np.flatnonzero(np.diff(posting_terms)) + 1
-        for part_terms, part_slots, part_freqs in zip(np.split(posting_terms, bounds), np.split(slots, bounds),
-                                                      np.split(freqs, bounds), strict=True):
-            if len(part_terms):
-                self._added.setdefault(int(part_terms[0]), []).append((part_slots, part_freqs))
+        # one posting per (term, text), the weights of its instances summed; fts5vocab gives the instances term by
+        # term and text by text, so that equal keys are adjacent (sorted anyway when they are not)
+        key = term_index * len(ids) + doc
+        weights = self._weights[column]
+        if len(key) > 1 and not bool(np.all(key[1:] >= key[:-1])):
+            order = np.argsort(key, kind="stable")
+            key, weights = key[order], weights[order]
+        starts = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]])) if len(key) else key
+        keys = key[starts]
+        freqs = np.add.reduceat(weights, starts).astype(np.float32) if len(key) else np.zeros(0, dtype=np.float32)
+        posting_terms, slots = term_ids[keys // len(ids)], (keys % len(ids) + first).astype(np.int32)
+        order = np.argsort(posting_terms, kind="stable")  # by term, for searchsorted
+        self._added.append((posting_terms[order], slots[order], freqs[order]))
         self._added_count += len(keys)
+        if len(self._added) > MAX_BATCHES:  # one batch of the small ones, so that a query looks in few places
+            joined_terms, joined_slots, joined_freqs = (np.concatenate(parts) for parts in zip(*self._added,
+                                                                                                 strict=True))
+            order = np.argsort(joined_terms, kind="stable")
+            self._added = [(joined_terms[order], joined_slots[order], joined_freqs[order])]
+
+    def _added_terms(self) -> list[np.ndarray]:
+        return [terms for terms, _, _ in self._added]
 
     def _kill(self, slot: int) -> None:
         self._live[slot] = False
@@ -232,24 +247,19 @@ class LexicalIndex:
             self._merge()
 
     def _merge(self) -> None:
-        """One CSR of every live posting; the live slots renumbered in their order."""
-        terms = len(self._term_ids)
+        """One CSR of every live posting, term by term; the live slots renumbered in their order."""
         counts = np.diff(self._indptr)
-        term_of = [np.repeat(np.arange(len(counts)), counts)]
-        slots, freqs = [self._slots], [self._freqs]
-        for term, added in self._added.items():
-            for part_slots, part_freqs in added:
-                term_of.append(np.full(len(part_slots), term, dtype=np.int64))
-                slots.append(part_slots)
-                freqs.append(part_freqs)
-        term_all, slot_all, freq_all = np.concatenate(term_of), np.concatenate(slots), np.concatenate(freqs)
+        term_all = np.concatenate([np.repeat(np.arange(len(counts)), counts), *self._added_terms()])
+        slot_all = np.concatenate([self._slots, *(slots for _, slots, _ in self._added)])
+        freq_all = np.concatenate([self._freqs, *(freqs for _, _, freqs in self._added)])
         keep = self._live[slot_all]
         renumber = np.cumsum(self._live) - 1
         term_all, slot_all, freq_all = term_all[keep], renumber[slot_all[keep]], freq_all[keep]
-        order = np.lexsort((slot_all, term_all))
+        order = np.argsort(term_all, kind="stable")  # runs already sorted: cheap
         self._slots, self._freqs = slot_all[order].astype(np.int32), freq_all[order]
-        self._indptr = np.concatenate([[0], np.cumsum(np.bincount(term_all, minlength=terms))]).astype(np.int64)
-        self._added, self._added_count = {}, 0
+        self._indptr = np.concatenate(
+            [[0], np.cumsum(np.bincount(term_all, minlength=len(self._term_ids)))]).astype(np.int64)
+        self._added, self._added_count = [], 0
         live = self._live
         self._owners = [owner for owner, alive in zip(self._owners, live, strict=True) if alive]
         self._lengths, self._rowids = self._lengths[live], self._rowids[live]

@@ -149,3 +149,20 @@ def test_the_backend_gives_the_same_lexical_evidence_with_the_index_as_with_fts5
                 assert found == pytest.approx(expected, abs=1e-9)
     with_index.delete(["c-snow"])
     assert not with_index.lexical_indexed and with_index._lexical is None
+
+
+def test_the_settings_choose_when_the_index_is_used(tmp_path):
+    from knowledge_base.factory import knowledge_base_for
+    from settings import Settings
+    from tests.knowledge_base.conftest import SMALL_ENTRIES
+
+    settings = Settings(data_dir=tmp_path, database_url=None, elasticsearch_url=None,
+                        search_lexical_from=len(SMALL_ENTRIES), answer_threshold=0.6)
+    kb = knowledge_base_for(settings)
+    kb.import_entries(SMALL_ENTRIES)
+    assert isinstance(kb.backend, EmbeddedBackend) and kb.backend.lexical_indexed
+    assert kb.search("how do I get a library card")[0].entry.id == "t-library"
+    off = knowledge_base_for(Settings(data_dir=tmp_path / "off", database_url=None, elasticsearch_url=None,
+                                      search_lexical_from=0, answer_threshold=0.6))
+    off.import_entries(SMALL_ENTRIES)
+    assert isinstance(off.backend, EmbeddedBackend) and not off.backend.lexical_indexed
