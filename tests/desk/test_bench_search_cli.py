@@ -1,4 +1,4 @@
-"""`citydesk bench search` on a small size: the three backends index the generated entries; the figures come."""
+"""`citydesk bench search` on a small size: the three backends index the generated entries; out come the figures."""
 
 from __future__ import annotations
 
