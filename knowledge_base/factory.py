@@ -24,14 +24,16 @@ def build_knowledge_base(*, database_url: str, model_name: str, threshold: float
                          load_index: bool = True, show_progress: bool = False,
                          elasticsearch_url: str | None = None, elasticsearch_api_key: str | None = None,
                          elasticsearch_index: str = DEFAULT_INDEX,
-                         approximate_from: int | None = None, index_file: Path | None = None) -> KnowledgeBase:
+                         approximate_from: int | None = None, index_file: Path | None = None,
+                         lexical_from: int | None = None) -> KnowledgeBase:
     """Migrate the database, load the embedding model (once per process) and index the stored entries.
 
     `threshold` None: the threshold calibrated on the entries for `target_precision` (recalibrated when they
     change); a number: that threshold, always. `confirm_threshold` likewise for the confirm band, calibrated for
     `confirm_precision` (knowledge_base/bands.py). `elasticsearch_url` set: search on that cluster's
     `elasticsearch_index`; unset: the embedded search, through an approximate index from `approximate_from`
-    entries on (None: always exact) saved in `index_file` (None: in memory only).
+    entries on (None: always exact) saved in `index_file` (None: in memory only), and BM25 from an inverted index in
+    memory from `lexical_from` entries on (None: always SQLite FTS5; the same scores).
     """
     upgrade(database_url)
     sessions = session_factory(create_db_engine(database_url))
@@ -39,7 +41,7 @@ def build_knowledge_base(*, database_url: str, model_name: str, threshold: float
                        embedder=get_embedder(model_name),
                        backend=search_backend(elasticsearch_url, api_key=elasticsearch_api_key,
                                               index=elasticsearch_index, approximate_from=approximate_from,
-                                              index_file=index_file),
+                                              index_file=index_file, lexical_from=lexical_from),
                        calibrations=CalibrationStore(sessions, model_name), threshold=threshold,
                        target_precision=target_precision, unanswerable_share=unanswerable_share,
                        confirm_threshold=confirm_threshold, confirm_precision=confirm_precision,
@@ -63,12 +65,14 @@ def knowledge_base_for(settings: Settings, *, load_index: bool = True, show_prog
                                 elasticsearch_api_key=search["elasticsearch_api_key"],
                                 elasticsearch_index=search["elasticsearch_index"],
                                 approximate_from=settings.search_approximate_from or None,
-                                index_file=settings.search_index_file)
+                                index_file=settings.search_index_file,
+                                lexical_from=settings.search_lexical_from or None)
 
 
 def search_backend(elasticsearch_url: str | None, *, api_key: str | None = None, index: str = DEFAULT_INDEX,
-                   approximate_from: int | None = None, index_file: Path | None = None) -> SearchBackend:
+                   approximate_from: int | None = None, index_file: Path | None = None,
+                   lexical_from: int | None = None) -> SearchBackend:
     """Elasticsearch when its URL is set, else the embedded backend: the URL alone decides."""
     if not elasticsearch_url:
-        return EmbeddedBackend(approximate_from=approximate_from, index_file=index_file)
+        return EmbeddedBackend(approximate_from=approximate_from, index_file=index_file, lexical_from=lexical_from)
     return ElasticsearchBackend.connect(elasticsearch_url, api_key=api_key, index=index)

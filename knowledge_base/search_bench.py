@@ -8,9 +8,12 @@ shared by the entry and a little noise per phrasing, renormalised), so that entr
 ones do. Embedding 100,000 entries' texts for real would take hours on 2 cores. The queries are real questions (the
 sets' question files), embedded once; their embedding time is reported apart from the search's.
 
-Both backends index the same entries; a query is `ranking.search` over the published entries (what the knowledge
-base does with a citizen's question, less the embedding), and recall@3 is the share of the exact search's first
-three entries that the approximate search also ranks first three.
+Three backends index the same entries: the approximate and the exact vector search, both with BM25 from the
+in-memory index (knowledge_base/search/lexical.py), and the exact one with BM25 from SQLite FTS5 (as below
+CITYDESK_SEARCH_LEXICAL_FROM). A query is `ranking.search` over the published entries (what the knowledge base does
+with a citizen's question, less the embedding); recall@3 is the share of the exact search's first three entries that
+the approximate search also ranks first three, and `fts5_same_results` the share of questions whose first three
+entries, confidences included, are the same with FTS5 as with the in-memory index.
 """
 
 from __future__ import annotations
@@ -68,9 +71,12 @@ class Figures:
     query_embedding_ms_p95: float
     exact: dict[str, float] = field(default_factory=dict)
     approximate: dict[str, float] = field(default_factory=dict)
+    exact_fts5: dict[str, float] = field(default_factory=dict)
+    fts5_same_results: float = 0.0
     recall_at_3: float = 0.0
     candidates_recall_at_30: float = 0.0
     load_average: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    load_average_start: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -145,6 +151,7 @@ def percentile(values: list[float], q: float) -> float:
 def run(embedder: Embedder, *, entries: int, queries: int, texts: int, demo_kb: Path, eval_dir: Path | None,
         progress: Callable[[str], None] = lambda _: None) -> Figures:
     """Generate, index with both backends, query both, and compare."""
+    load_start = os.getloadavg()
     sources, questions = read_sources(demo_kb, eval_dir)
     rng = random.Random(SEED)
     pool = sorted({p for s in sources for p in s.phrasings})
@@ -167,12 +174,15 @@ def run(embedder: Embedder, *, entries: int, queries: int, texts: int, demo_kb: 
                       query_embedding_ms_p50=percentile(timings, 50), query_embedding_ms_p95=percentile(timings, 95))
     results: dict[str, list[list[str]]] = {}
     candidates: dict[str, list[set[str]]] = {}
-    for name, approximate_from in (("approximate", 0), ("exact", None)):
+    confident: dict[str, list[list[tuple[str, float]]]] = {}
+    for name, approximate_from, lexical_from in (("approximate", 0, 0), ("exact", None, 0),
+                                                 ("exact_fts5", None, None)):
         with tempfile.TemporaryDirectory() as folder:
             index_file = Path(folder) / "index.npz"
             progress(f"{name}: indexing")
             before = rss_mb()
-            backend = EmbeddedBackend(approximate_from=approximate_from, index_file=index_file)
+            backend = EmbeddedBackend(approximate_from=approximate_from, index_file=index_file,
+                                      lexical_from=lexical_from)
             start = time.perf_counter()
             backend.upsert(items)
             backend.search("", query_vectors[0], limit=1)  # the first search builds the arrays
@@ -180,14 +190,14 @@ def run(embedder: Embedder, *, entries: int, queries: int, texts: int, demo_kb: 
             measured = {"index_s": round(index_s, 1), "memory_mb": round(rss_mb() - before, 0)}
             progress(f"{name}: querying")
             measured.update(_query(backend, asked, query_vectors, results.setdefault(name, []),
-                                   candidates.setdefault(name, [])))
+                                   candidates.setdefault(name, []), confident.setdefault(name, [])))
             if approximate_from is not None:
                 start = time.perf_counter()
                 backend.save_index()
                 measured["save_s"] = round(time.perf_counter() - start, 1)
                 measured["file_mb"] = round(index_file.stat().st_size / 2**20, 0)
                 start = time.perf_counter()  # a restart: the saved index is loaded, nothing is added
-                restarted = EmbeddedBackend(approximate_from=0, index_file=index_file)
+                restarted = EmbeddedBackend(approximate_from=0, index_file=index_file, lexical_from=0)
                 restarted.upsert(items)
                 measured["restart_index_s"] = round(time.perf_counter() - start, 1)
                 del restarted
@@ -198,13 +208,16 @@ def run(embedder: Embedder, *, entries: int, queries: int, texts: int, demo_kb: 
                                                               strict=True)), 4)
     figures.candidates_recall_at_30 = round(statistics.mean(
         len(a & e) / max(len(e), 1) for a, e in zip(candidates["approximate"], candidates["exact"], strict=True)), 4)
+    figures.fts5_same_results = round(statistics.mean(
+        a == e for a, e in zip(confident["exact"], confident["exact_fts5"], strict=True)), 4)
     one, five, fifteen = os.getloadavg()
     figures.load_average = (round(one, 2), round(five, 2), round(fifteen, 2))
+    figures.load_average_start = (round(load_start[0], 2), round(load_start[1], 2), round(load_start[2], 2))
     return figures
 
 
 def _query(backend: EmbeddedBackend, questions: list[str], vectors: list[np.ndarray], ranked: list[list[str]],
-           found: list[set[str]]) -> dict[str, float]:
+           found: list[set[str]], confidences: list[list[tuple[str, float]]]) -> dict[str, float]:
     """p50/p95 of a question's search and ranking (its vector given), and of the vectors' part alone."""
     published = Filters(state="published")
     for question, vector in list(zip(questions, vectors, strict=True))[:5]:  # warm-up
@@ -215,6 +228,7 @@ def _query(backend: EmbeddedBackend, questions: list[str], vectors: list[np.ndar
         hits = ranking.search(backend, None, [question], vector[None, :], top_k=3, filters=published)
         whole.append((time.perf_counter() - start) * 1000)
         ranked.append([hit.entry.id for hit in hits])
+        confidences.append([(hit.entry.id, round(hit.confidence, 9)) for hit in hits])
         start = time.perf_counter()
         dense = backend.search("", vector, limit=ranking.CANDIDATES, filters=published)
         vector_only.append((time.perf_counter() - start) * 1000)

@@ -87,6 +87,11 @@ class Settings(BaseSettings):
         description="Entries from which the embedded search finds candidates through an approximate index (FAISS "
                     "HNSW, saved under the data folder) instead of comparing the question with every phrasing; "
                     "0: always exact.")
+    search_lexical_from: int = Field(
+        default=20_000, ge=0,
+        description="Entries from which the embedded search computes BM25 in an inverted index in memory (the same "
+                    "scores as SQLite FTS5, much faster when common words match thousands of entries); 0: always "
+                    "FTS5.")
     redis_url: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("REDIS_URL", "CITYDESK_REDIS_URL"),
         description="redis://[:password@]host:port[/db] of Rasa's lock store (needed once several Rasa servers share "

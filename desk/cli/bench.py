@@ -145,7 +145,8 @@ def bench_search(
                                                 "a folder that does not exist: the demo's alone.")] = DEFAULT_EVAL_DIR,
     json_output: JsonFlag = False,
 ) -> None:
-    """Index generated entries with the exact and the approximate embedded search; time, memory, recall@3."""
+    """Index generated entries with the exact and the approximate embedded search (BM25 from the in-memory index, and
+    the exact one from FTS5 too); time, memory, recall@3."""
     from knowledge_base.embedder import get_embedder
     from knowledge_base.search_bench import run
     from settings import DEMO_KB_FILE
@@ -161,11 +162,15 @@ def bench_search(
                   f"{result.embedded_texts} phrasings; {result.queries} real questions, embedding one: "
                   f"p50 {result.query_embedding_ms_p50} ms, p95 {result.query_embedding_ms_p95} ms (not in the "
                   "query times below).", markup=False)
-    for name, figures in (("exact", result.exact), ("approximate", result.approximate)):
+    for name, figures in (("exact", result.exact), ("approximate", result.approximate),
+                          ("exact with FTS5's BM25", result.exact_fts5)):
         console.print(f"{name}: index {figures['index_s']} s, +{figures['memory_mb']:.0f} MB; query (search and "
                       f"ranking) p50 {figures['query_ms_p50']} ms, p95 {figures['query_ms_p95']} ms; vectors only "
                       f"p50 {figures['vectors_only_ms_p50']} ms, p95 {figures['vectors_only_ms_p95']} ms", markup=False)
     console.print(f"approximate: saved in {result.approximate['save_s']} s ({result.approximate['file_mb']:.0f} MB), "
                   f"loaded at a restart in {result.approximate['restart_index_s']} s; recall@3 against the exact "
-                  f"search {result.recall_at_3}, of the 30 candidates {result.candidates_recall_at_30}; load "
-                  f"average {' '.join(str(v) for v in result.load_average)}", markup=False)
+                  f"search {result.recall_at_3}, of the 30 candidates {result.candidates_recall_at_30}; the same "
+                  f"first three and confidences with FTS5's BM25 as with the in-memory index: "
+                  f"{result.fts5_same_results}; load average at the start "
+                  f"{' '.join(str(v) for v in result.load_average_start)}, at the end "
+                  f"{' '.join(str(v) for v in result.load_average)}", markup=False)

@@ -11,9 +11,11 @@ from pathlib import Path
 
 import numpy as np
 
+from knowledge_base.entry import Entry
 from knowledge_base.ranking import shown_phrasing
 from knowledge_base.search.approximate import PhrasingIndex
 from knowledge_base.search.fusion import VOTE_SIZE, lexical_strength
+from knowledge_base.search.lexical import TOKENIZE, Document, LexicalIndex
 from knowledge_base.search.protocol import Candidate, Filters, IndexedEntry
 
 # Column weights of bm25(): question, alternative phrasings, answer.
@@ -36,16 +38,20 @@ STOP_WORDS = frozenset({
 
 class EmbeddedBackend:
     """Exact cosine up to `approximate_from` entries, an approximate index of the phrasings (FAISS HNSW) from
-    there on; BM25 in SQLite FTS5. Thread-safe.
+    there on; BM25 in SQLite FTS5 up to `lexical_from` entries, from there on in an inverted index in memory that
+    gives FTS5's scores (knowledge_base/search/lexical.py). Thread-safe.
 
-    `approximate_from` None: always exact. `index_file`: where the approximate index is saved, so that a restart
-    loads it instead of building it again (None: it lives in memory only). A filter that leaves `exact_below`
+    `approximate_from`, `lexical_from` None: never. `index_file`: where the approximate index is saved, so that a
+    restart loads it instead of building it again (None: it lives in memory only). A filter that leaves `exact_below`
     phrasings or fewer is searched exactly.
     """
 
     def __init__(self, *, approximate_from: int | None = None, index_file: Path | None = None,
-                 exact_below: int = EXACT_BELOW_ROWS) -> None:
+                 exact_below: int = EXACT_BELOW_ROWS, lexical_from: int | None = None) -> None:
         self._lock = threading.RLock()
+        self._lexical_from = lexical_from
+        self._lexical: LexicalIndex | None = None
+        self._slot_position: np.ndarray = np.zeros(0, dtype=np.int64)  # entry position of each lexical slot, or -1
         self._exact_below = exact_below
         self._approximate_from = approximate_from
         self._index_file = index_file
@@ -68,12 +74,17 @@ class EmbeddedBackend:
         self._fts = sqlite3.connect(":memory:", check_same_thread=False)
         self._fts.execute("CREATE VIRTUAL TABLE fts USING fts5(entry_id UNINDEXED, department UNINDEXED,"
                           " language UNINDEXED, state UNINDEXED, question, alt_questions, answer,"
-                          " tokenize='porter unicode61 remove_diacritics 2')")
+                          f" tokenize='{TOKENIZE}')")
 
     @property
     def approximate(self) -> bool:
         """Whether searches go through the approximate index now."""
         return self._approximate_from is not None and len(self._items) >= max(self._approximate_from, 1)
+
+    @property
+    def lexical_indexed(self) -> bool:
+        """Whether BM25 comes from the in-memory inverted index now (else from FTS5)."""
+        return self._lexical_from is not None and len(self._items) >= max(self._lexical_from, 1)
 
     def upsert(self, items: Sequence[IndexedEntry]) -> None:
         with self._lock:
@@ -91,6 +102,7 @@ class EmbeddedBackend:
             for item in items:
                 self._items[item.entry.id] = item
             self._changed()
+            self._update_lexical({item.entry.id: _document(self._rowids[item.entry.id], item.entry) for item in items})
             if items:
                 self._update_index(items)
 
@@ -100,6 +112,10 @@ class EmbeddedBackend:
             for entry_id in entry_ids:
                 self._items.pop(entry_id, None)
             self._changed()
+            if self._lexical is not None and not self.lexical_indexed:
+                self._lexical = None
+            elif self._lexical is not None:
+                self._lexical.remove(entry_ids)
             if self._ann is not None and not self.approximate:
                 self._ann = None
             elif self._ann is not None:
@@ -134,7 +150,7 @@ class EmbeddedBackend:
             ranked = np.argsort(-np.where(allowed[pool], votes, -np.inf), kind="stable")[:limit]
             chosen = {int(pool[i]): _scores_at(evidence, int(i)) for i in ranked if allowed[pool[i]]}
             # the words count for every candidate, also those BM25 does not rank among its own `limit` best
-            lexical = self._lexical_scores(text, limit=limit, filters=filters,
+            lexical = self._lexical_scores(text, limit=limit, filters=filters, allowed=allowed,
                                            also={self._order[p] for p in chosen})
             extra = sorted(self._position[e] for e in lexical if self._position[e] not in chosen)
             if extra and self._matrix is not None:
@@ -162,6 +178,17 @@ class EmbeddedBackend:
         self._built = False
         self._matrix = None
         self._label_masks.clear()
+
+    def _update_lexical(self, documents: dict[str, Document]) -> None:
+        """Keep the inverted index in step with the entries once it is in use (from `lexical_from` on)."""
+        if not self.lexical_indexed:
+            self._lexical = None  # below the size again: built anew once above it
+            return
+        if self._lexical is None:
+            self._lexical = LexicalIndex(BM25_WEIGHTS)
+            documents = {entry_id: _document(rowid, self._items[entry_id].entry)
+                         for entry_id, rowid in sorted(self._rowids.items(), key=lambda pair: pair[1])}
+        self._lexical.update(documents)
 
     # ------------------------------------------------------------ the approximate index
 
@@ -232,6 +259,12 @@ class EmbeddedBackend:
         self._answers = np.vstack([vector if (vector := self._items[e].answer_vector) is not None
                                    else np.zeros(dimension, dtype=np.float32) for e in self._order]
                                   ).astype(np.float32)
+        if self._lexical is not None:
+            self._slot_position = np.full(self._lexical.size, -1, dtype=np.int64)
+            for position, entry_id in enumerate(self._order):
+                slot = self._lexical.slot(entry_id)
+                if slot is not None:
+                    self._slot_position[slot] = position
         if self.approximate and self._ann is not None:
             self._label_position = np.full(self._ann.size, -1, dtype=np.int64)
             for position, entry_id in enumerate(self._order):
@@ -256,14 +289,21 @@ class EmbeddedBackend:
             allowed &= self._states == filters.state
         return allowed
 
-    def _lexical_scores(self, text: str, *, limit: int, filters: Filters | None,
+    def _lexical_scores(self, text: str, *, limit: int, filters: Filters | None, allowed: np.ndarray,
                         also: Set[str] = frozenset()) -> dict[str, float]:
         """BM25 strength of the `limit` entries best matching the text's words, and of the entries `also` that
-        match them at all."""
-        words = {w.lower() for w in _WORD.findall(text)} - STOP_WORDS
+        match them at all (`allowed`: per entry position, what the filters allow)."""
+        words = sorted({w.lower() for w in _WORD.findall(text)} - STOP_WORDS)
         if not words:
             return {}
-        query = " OR ".join(f'"{w}"' for w in sorted(words))
+        if self._lexical is not None:
+            valid = self._slot_position >= 0
+            known = [slot for e in also if (slot := self._lexical.slot(e)) is not None]
+            slots = self._lexical.scores(words, valid & allowed[np.where(valid, self._slot_position, 0)],
+                                         limit=limit, also=known)
+            if slots is not None:
+                return {self._lexical.owner(slot): lexical_strength(score) for slot, score in slots.items()}
+        query = " OR ".join(f'"{w}"' for w in words)
         weights = ", ".join(str(w) for w in BM25_WEIGHTS)
         conditions, parameters = ["fts MATCH ?"], [query]
         for column in ("department", "language", "state"):
@@ -281,6 +321,11 @@ class EmbeddedBackend:
             f" UNION SELECT entry_id, score FROM scored WHERE rowid IN ({', '.join('?' * len(known))})",
             (*parameters, limit, *known)).fetchall()
         return {entry_id: lexical_strength(score) for entry_id, score in rows}
+
+
+def _document(rowid: int, entry: Entry) -> Document:
+    """An entry's texts as the FTS5 table holds them."""
+    return Document(rowid, (entry.question, "\n".join(entry.alt_questions), entry.answer))
 
 
 # per entry of a pool: its VOTE_SIZE best phrasing cosines (-inf when it has fewer), the best one's row, the vote
