@@ -101,8 +101,14 @@ def served(tmp_path_factory):
             time.sleep(0.5)
         yield running
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)  # the test stops it with SIGTERM; this only after a failure
+        if process.poll() is None:  # the test stops it with SIGTERM; this only after a failure
+            # SIGTERM first: serve stops every process group it started, even those not ready yet (not in its state
+            # file); SIGKILL only for what is left
+            process.send_signal(signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=30)
+            with contextlib.suppress(OSError):
+                os.killpg(process.pid, signal.SIGKILL)
             for name in ("desk", "actions", "rasa"):
                 with contextlib.suppress(OSError, TypeError, ValueError, KeyError):
                     os.killpg(running.pid(name), signal.SIGKILL)
