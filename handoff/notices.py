@@ -109,6 +109,23 @@ class CaseMail:
             why="You get this e-mail as the officer of the case.")
         return self._queue(session, case, [notice], now)
 
+    def moved_from(self, session: Session, case: Case, directory: Directory, now: datetime, *, previous: str,
+                   by: str, reason: str | None) -> list[Notice]:
+        """The case was taken from its officer (a take-over, or a head assigning it to someone else): that officer,
+        so that nobody keeps working on a case that is no longer theirs. Not when they moved it themselves."""
+        if previous == by or not (address := self.officer_email(session, previous)):
+            return []
+        department = _department(directory, case.agency_responsible)
+        moved = f"case {case.service_request_id} of {department.name}, which you had"
+        first = f"{by} took over {moved}." if case.assignee == by else f"{by} assigned {moved}, to {case.assignee}."
+        if reason:
+            first += f" The reason given: {reason}"
+        notice = self._notice(
+            f"mail-moved-{case.id}-{previous}-{_stamp(now)}", address,
+            self._titled(f"No longer yours: {case.service_request_id} ({department.name})", case.description),
+            first, case, directory, why="You get this e-mail as the case's officer until now.")
+        return self._queue(session, case, [notice], now)
+
     def overdue(self, session: Session, case: Case, directory: Directory, now: datetime) -> list[Notice]:
         """A case past its deadline, unanswered: its department's head and the duty officer."""
         department = _department(directory, case.agency_responsible)

@@ -271,6 +271,9 @@ class CaseDesk:
                          f"from {previous} to {person.username}" if previous else f"to {person.username}",
                          session=session, at=self.now())
             self.mail.assigned(session, case, self.directory, self.now(), by=actor.username)
+            if previous is not None:
+                self.mail.moved_from(session, case, self.directory, self.now(), previous=previous, by=actor.username,
+                                     reason=reason.strip() or None)
         return self.get(service_request_id, actor)
 
     def take_over(self, *, service_request_id: str, actor: Actor, reason: str,
@@ -290,6 +293,8 @@ class CaseDesk:
                         {"to": actor.username, "from": previous})
             audit.record(actor.username, audit.CASE_TAKEN_OVER, case.service_request_id,
                          f"from {previous} to {actor.username}: {reason.strip()}", session=session, at=self.now())
+            self.mail.moved_from(session, case, self.directory, self.now(), previous=previous, by=actor.username,
+                                 reason=reason.strip())
         return self.get(service_request_id, actor)
 
     def officers(self, department: str) -> list[StaffUser]:

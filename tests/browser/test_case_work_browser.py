@@ -131,6 +131,9 @@ def test_assign_take_over_pause_draft_return_approve_and_the_answer_reaches_the_
     assert text_of(browser, "flash") == "You have taken over this case."
     assert text_of(browser, "assignment-holder") == "Assigned to pia (you)."
     assert "Pat is on leave until Friday" in browser.find_elements(By.CSS_SELECTOR, "#history li")[-1].text
+    # and Pat hears that the case is no longer hers, and why
+    assert "The reason given: Pat is on leave until Friday" in mail_to(smtp.mailbox, ADDRESSES["pat"],
+                                                                      "No longer yours", number).text
 
     # she asks the citizen; the clock stops; two days later the citizen answers in the chat
     browser.find_element(By.ID, "ask-text").send_keys("How large is the shed, in square metres?")

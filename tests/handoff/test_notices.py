@@ -237,3 +237,28 @@ def test_the_citizens_words_are_escaped_in_the_html_part(desk, smtp, clock):
     [mail] = deliver(desk, smtp, clock).arrived
     assert "<script>" not in mail.html and "&lt;script&gt;" in mail.html and "&amp;" in mail.html
     assert '> <script>alert("x")</script> pothole & <b>crack</b>' in mail.text
+
+
+def test_an_officer_whose_case_is_taken_over_or_reassigned_is_told_with_the_reason(desk, smtp, clock):
+    accounts = StaffAccounts(desk.sessions, DIRECTORY)
+    for username, role in (("pat", "staff"), ("kim", "staff"), ("sam", "head")):
+        accounts.add(username=username, display_name=username.title(), password="a long enough password",
+                     role=role, department="permits", email=f"{username}@alderbrook.example")
+    pat, kim, sam = (Actor(u, r, "permits") for u, r in (("pat", Role.STAFF), ("kim", Role.STAFF), ("sam", Role.HEAD)))
+    case = open_pothole(desk, text="Do I need a permit for a shed?", category=None,
+                        assignment=route_case(directory=DIRECTORY, category=None,
+                                              entry_matches=[("Permits & Licensing", 0.9)]))
+    number = case.service_request_id
+    desk.claim(service_request_id=number, actor=pat)
+    desk.take_over(service_request_id=number, actor=kim, reason="Pat is on leave this week")
+    clock.advance(minutes=5)
+    desk.assign(service_request_id=number, actor=sam, officer="pat")
+    mailbox = deliver(desk, smtp, clock)
+    [taken] = [m for m in mailbox.to("pat@alderbrook.example") if "No longer yours" in m.subject]
+    assert taken.text.startswith(f"kim took over case {number} of Permits & Licensing, which you had. "
+                                 "The reason given: Pat is on leave this week")
+    assert_names_the_case(taken, case)
+    [moved] = [m for m in mailbox.to("kim@alderbrook.example") if "No longer yours" in m.subject]
+    assert moved.text.startswith(f"sam assigned case {number} of Permits & Licensing, which you had, to pat.")
+    assert [m.subject.split(":")[0] for m in mailbox.to("pat@alderbrook.example")] == [
+        "[CityDesk] No longer yours", "[CityDesk] Assigned to you"]
