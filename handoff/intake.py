@@ -152,11 +152,7 @@ class Intake:
         if waiting is None:
             return None
         case = self._cases.citizen_replied(service_request_id=waiting.service_request_id, text=message.text)
-        follow_up = Decision(Route.CASE, FOLLOW_UP_REASON, sla=SLA(case.sla))
-        self._cases.record_decision(channel=message.channel, conversation_id=message.conversation_id,
-                                    text=message.text, intent=message.intent, route=follow_up.route.value,
-                                    reason=follow_up.reason, entry_id=None, confidence=None, case=case)
-        return Outcome(decision=follow_up, answer=answer, case=case)
+        return self._attached(message, case, FOLLOW_UP_REASON, answer)
 
     def account_of(self, message: IncomingMessage) -> Account | None:
         """The account the message was written to: named by the message, else by its conversation id, else the
@@ -180,11 +176,15 @@ class Intake:
         if case is None or not same_matter(case, message.text, decision.category):
             return None
         case = self._cases.follow_up(service_request_id=case.service_request_id, text=message.text)
-        added = Decision(Route.CASE, ADDED_REASON, sla=SLA(case.sla))
+        return self._attached(message, case, ADDED_REASON, answer)
+
+    def _attached(self, message: IncomingMessage, case: Case, reason: str, answer: Answer) -> Outcome:
+        """The message went into an existing case's thread: its decision recorded against that case."""
+        decision = Decision(Route.CASE, reason, sla=SLA(case.sla))
         self._cases.record_decision(channel=message.channel, conversation_id=message.conversation_id,
-                                    text=message.text, intent=message.intent, route=added.route.value,
-                                    reason=added.reason, entry_id=None, confidence=None, case=case)
-        return Outcome(decision=added, answer=answer, case=case)
+                                    text=message.text, intent=message.intent, route=decision.route.value,
+                                    reason=decision.reason, entry_id=None, confidence=None, case=case)
+        return Outcome(decision=decision, answer=answer, case=case)
 
     def _open_case(self, message: IncomingMessage, decision: Decision, answer: Answer) -> Case:
         account = self.account_of(message)
